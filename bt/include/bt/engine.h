@@ -1,0 +1,77 @@
+// The binary-translation engine: runs guest code at CPL 0-2 (and wherever direct execution is
+// not allowed) as x86-64 code it translates into its own translation cache (DESIGN §4.1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bt/stats.h"
+#include "cpu/cpu.h"
+
+namespace bt {
+
+// Where the engine reads guest code bytes. Returns a host pointer to the byte at `linear` and
+// how many bytes are readable from there (to the end of its page), or nullptr if the address
+// has no memory behind it. The bytes must be the guest's, not a shadow copy.
+class CodeSource {
+ public:
+  virtual ~CodeSource() = default;
+  virtual const uint8_t* code(uint32_t linear, uint32_t& avail) = 0;
+};
+
+struct Options {
+  size_t cache_bytes = 32u << 20;  // translation cache size; a full cache is flushed
+  unsigned max_unit_instructions = 24;
+  bool chaining = true;  // patch direct branches into jumps between translation units
+};
+
+// Why run() returned control to its caller.
+struct RunExit {
+  enum class Kind {
+    Event,        // the pending-event word was set (interrupt line or an asynchronous request)
+    Halt,         // hlt executed at CPL 0 (vcpu.eip is past it, vcpu.halted is set)
+    Exception,    // the current instruction raised `fault` (vcpu.eip = the instruction)
+    MemoryFault,  // guest access to a host address with nothing behind it (see `address`)
+    Unsupported,  // an instruction or operation bt86 does not implement (see `what`)
+    Stop,         // reached the stop address (set_stop_eip)
+  };
+  Kind kind = Kind::Event;
+  cpu::Fault fault{};
+  bool software = false;      // Exception: int n / int3 / into (deliver with next_eip)
+  uint32_t next_eip = 0;      // Exception: the EIP after the instruction
+  uint32_t address = 0;       // MemoryFault: the host/guest address
+  bool write = false;         // MemoryFault: a write access
+  int host_trapno = -1;       // MemoryFault/Exception from a host signal: the host trap number
+  std::string what;           // Unsupported: what, with the instruction's disassembly
+};
+
+class EngineCore;
+
+class Engine {
+ public:
+  Engine(cpu::Cpu& cpu, CodeSource& code, const Options& opt = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs translated guest code from the vCPU's current state until something needs the caller.
+  RunExit run();
+
+  // Stops execution (RunExit::Kind::Stop) when control reaches `eip` (differential tests).
+  void set_stop_eip(std::optional<uint32_t> eip);
+  // Discards every translation (e.g. after guest code was modified behind our back).
+  void flush();
+  const Stats& stats() const;
+  // The translation of the unit starting at the vCPU's EIP, for benchmarks: translate only.
+  size_t translate_for_bench(uint32_t eip);
+
+ private:
+  std::unique_ptr<EngineCore> impl_;
+};
+
+// Disassembles the guest instruction at `bytes` (32-bit mode) as "bytes  mnemonic operands".
+std::string disassemble(const uint8_t* bytes, size_t avail, uint32_t eip);
+
+}  // namespace bt

@@ -1,0 +1,56 @@
+#include "code_cache.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace bt {
+
+CodeCache::CodeCache(size_t bytes) : size_(bytes) {
+  // RWX: units are assembled in place and patched when chained. The region is above 4 GiB
+  // (the low 8 GiB are reserved for the guest), so guest code cannot address it.
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    throw std::runtime_error(std::string("cannot map the translation cache: ") +
+                             std::strerror(errno));
+  base_ = static_cast<uint8_t*>(p);
+  if (reinterpret_cast<uintptr_t>(base_) < (8ull << 30)) {
+    munmap(base_, bytes);
+    throw std::runtime_error("the translation cache landed below 8 GiB, inside guest reach");
+  }
+}
+
+CodeCache::~CodeCache() {
+  flush();
+  munmap(base_, size_);
+}
+
+Unit* CodeCache::insert(uint64_t key, Unit u) {
+  Unit* n = new Unit(std::move(u));
+  units_[key] = n;
+  by_address_.push_back(n);
+  return n;
+}
+
+const Unit* CodeCache::unit_at(const void* p) const {
+  auto a = static_cast<const uint8_t*>(p);
+  auto it = std::upper_bound(by_address_.begin(), by_address_.end(), a,
+                             [](const uint8_t* x, const Unit* u) { return x < u->host; });
+  if (it == by_address_.begin()) return nullptr;
+  const Unit* u = *(it - 1);
+  return a < u->host + u->host_size ? u : nullptr;
+}
+
+void CodeCache::flush() {
+  for (Unit* u : by_address_) delete u;
+  by_address_.clear();
+  units_.clear();
+  used_ = runtime_end_;
+}
+
+}  // namespace bt

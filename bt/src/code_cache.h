@@ -1,0 +1,61 @@
+// The translation cache: one RWX region above 4 GiB that only bt86 writes, holding the runtime
+// stubs followed by translation units, plus the maps from guest EIPs to units and from host
+// addresses back to guest instructions (for precise faults).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace bt {
+
+struct Unit {
+  uint32_t eip;           // linear EIP of the first instruction
+  uint32_t guest_bytes;   // guest code bytes covered
+  uint8_t* host;          // entry point in the cache
+  uint32_t host_size;
+  uint32_t ninsns;
+  // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
+  std::vector<std::pair<uint32_t, uint32_t>> insn_map;
+};
+
+class CodeCache {
+ public:
+  explicit CodeCache(size_t bytes);
+  ~CodeCache();
+  CodeCache(const CodeCache&) = delete;
+  CodeCache& operator=(const CodeCache&) = delete;
+
+  uint8_t* base() const { return base_; }
+  size_t size() const { return size_; }
+  // The runtime stubs live at the start and survive flushes.
+  void set_runtime_end(size_t offset) { runtime_end_ = used_ = offset; }
+  uint8_t* cursor() const { return base_ + used_; }
+  size_t available() const { return size_ - used_; }
+  size_t used() const { return used_ - runtime_end_; }
+  void commit(size_t bytes) { used_ = (used_ + bytes + 15) & ~size_t(15); }
+  bool contains(const void* p) const {
+    auto a = static_cast<const uint8_t*>(p);
+    return a >= base_ && a < base_ + size_;
+  }
+
+  Unit* find(uint64_t key) const {
+    auto it = units_.find(key);
+    return it == units_.end() ? nullptr : it->second;
+  }
+  Unit* insert(uint64_t key, Unit u);
+  // The unit whose host code contains `p`, or nullptr.
+  const Unit* unit_at(const void* p) const;
+  void flush();
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  size_t runtime_end_ = 0;
+  size_t used_ = 0;
+  std::unordered_map<uint64_t, Unit*> units_;
+  std::vector<Unit*> by_address_;  // in allocation order, so sorted by host address
+};
+
+}  // namespace bt

@@ -1,0 +1,164 @@
+// The dispatcher: finds or makes the unit for the current EIP, enters translated code, and
+// handles each way back out (chain, jump-cache miss, pending event, callout, fault).
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "engine_core.h"
+
+namespace bt {
+
+EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
+    : cpu(c), v(c.vcpu()), src(s), opt(o), cache(o.cache_bytes),
+      jc_(new JumpCacheEntry[kJumpCacheEntries]) {
+  ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  rt.build(cache);
+  std::memset(jc_.get(), 0, sizeof(JumpCacheEntry) * kJumpCacheEntries);
+  v.jc_table = reinterpret_cast<uint64_t>(jc_.get());
+  v.jc_tag = generation_ << 32;
+  v.host_ctx = this;
+  install_fault_handlers(*this);
+}
+
+EngineCore::~EngineCore() {
+  remove_fault_handlers();
+  v.host_ctx = nullptr;
+}
+
+uint64_t EngineCore::mode_key() const {
+  // What a translation depends on beyond its bytes: CPL (inline cli/sti) and paging.
+  return uint64_t(v.cpl) | (v.paging() ? 4 : 0);
+}
+
+void EngineCore::flush() {
+  cache.flush();
+  static_exits.clear();
+  // Entries of the old generation can never match again.
+  v.jc_tag = ++generation_ << 32;
+  stats.flushes++;
+  stats.tc_bytes = 0;
+}
+
+void EngineCore::jc_insert(uint32_t eip, Unit* u) {
+  JumpCacheEntry& e = jc_[eip & (kJumpCacheEntries - 1)];
+  e.key = v.jc_tag | eip;
+  e.host = reinterpret_cast<uint64_t>(u->host);
+}
+
+RunExit EngineCore::run() {
+  auto sync_mode = [&] {
+    uint64_t mode = mode_key();
+    if (mode != last_mode_) {
+      last_mode_ = mode;
+      v.jc_tag = ++generation_ << 32;  // jump-cache entries belong to one mode
+    }
+    return mode << 32;
+  };
+  uint64_t mode = sync_mode();
+  for (;;) {
+    if (v.pending.any) return RunExit{RunExit::Kind::Event};
+    if (stop_eip && v.eip == *stop_eip) return RunExit{RunExit::Kind::Stop};
+    const uint32_t eip = v.eip;
+    Unit* u = cache.find(mode | eip);
+    if (!u) u = translate(eip, mode | eip);
+    stats.entries++;
+    uint64_t flushes = stats.flushes;
+    auto reason = cpu::Exit(rt.enter(&v, u->host));
+    stats.lookup_hits = v.jc_hits;
+    switch (reason) {
+      case cpu::Exit::Chain: {
+        const uint32_t target = v.eip;
+        if (!opt.chaining || (stop_eip && target == *stop_eip)) break;
+        Unit* t = cache.find(mode | target);
+        if (!t) t = translate(target, mode | target);
+        if (stats.flushes != flushes) break;  // the site went away with the flush
+        // Paging is off in every mode that reaches here today, so units may chain across
+        // pages; with guest paging, cross-page chains must be dropped on CR3 writes.
+        auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
+        int32_t rel = int32_t(t->host - (site + 4));
+        std::memcpy(site, &rel, 4);
+        stats.chains++;
+        break;
+      }
+      case cpu::Exit::Lookup: {
+        stats.lookup_misses++;
+        if (stop_eip && v.eip == *stop_eip) break;
+        Unit* t = cache.find(mode | v.eip);
+        if (!t) t = translate(v.eip, mode | v.eip);
+        jc_insert(v.eip, t);
+        break;
+      }
+      case cpu::Exit::Pending:
+        stats.exits_pending++;
+        return RunExit{RunExit::Kind::Event};
+      case cpu::Exit::Callout:
+        if (request_) {
+          RunExit x = std::move(*request_);
+          request_.reset();
+          return x;
+        }
+        mode = sync_mode();
+        break;
+      case cpu::Exit::Fault:
+        stats.host_faults++;
+        return exit_for_fault();
+      case cpu::Exit::Static: {
+        stats.static_exits++;
+        const StaticExit& s = static_exits.at(v.exit_info);
+        RunExit x;
+        if (s.kind == StaticExit::Kind::Exception) {
+          x.kind = RunExit::Kind::Exception;
+          x.fault = cpu::Fault{s.vector};
+          x.software = s.software;
+        } else {
+          x.kind = RunExit::Kind::Unsupported;
+          x.what = s.what;
+        }
+        x.next_eip = s.next_eip;
+        v.eip = s.eip;
+        return x;
+      }
+      default:
+        throw std::logic_error(fmt::format("bad exit reason {} from translated code", int(reason)));
+    }
+  }
+}
+
+RunExit EngineCore::exit_for_fault() {
+  const HostFault& f = last_host_fault();
+  RunExit x;
+  x.host_trapno = f.trapno;
+  switch (f.signo) {
+    case SIGFPE:
+      x.kind = RunExit::Kind::Exception;
+      x.fault = cpu::Fault{cpu::kDE};
+      break;
+    case SIGILL:
+      x.kind = RunExit::Kind::Exception;
+      x.fault = cpu::Fault{cpu::kUD};
+      break;
+    default:
+      x.kind = RunExit::Kind::MemoryFault;
+      x.address = uint32_t(f.address);
+      x.write = f.err & 2;
+      break;
+  }
+  return x;
+}
+
+// ---- the public face ----
+
+Engine::Engine(cpu::Cpu& cpu, CodeSource& code, const Options& opt)
+    : impl_(std::make_unique<EngineCore>(cpu, code, opt)) {}
+Engine::~Engine() = default;
+RunExit Engine::run() { return impl_->run(); }
+void Engine::set_stop_eip(std::optional<uint32_t> eip) { impl_->stop_eip = eip; }
+void Engine::flush() { impl_->flush(); }
+const Stats& Engine::stats() const { return impl_->stats; }
+size_t Engine::translate_for_bench(uint32_t eip) {
+  Unit* u = impl_->translate(eip, (uint64_t(1) << 63) | (impl_->stats.units << 32) | eip);
+  return u->host_size;
+}
+
+}  // namespace bt

@@ -1,0 +1,86 @@
+// Re-encoding guest memory operands for the host: the guest's ModRM/SIB/displacement are kept,
+// under a 0x67 prefix so the address is computed in 32 bits and wraps at 4 GiB (DESIGN §4.1).
+#include "engine_core.h"
+#include "translator.h"
+
+namespace bt {
+
+using namespace asmjit;
+
+x86::Mem vcpu_field(int32_t off, uint32_t size) { return x86::Mem(x86::r15, off, size); }
+
+void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32_t extra_disp) {
+  const auto& r = in.d.raw;
+  uint8_t mod = r.modrm.mod, rm = r.modrm.rm;
+  const bool sib = rm == 4;
+  int32_t disp = int32_t(r.disp.value);
+  const bool absolute = mod == 0 && rm == 5;             // [disp32]: RIP-relative in 64-bit mode
+  const bool sib_nobase = sib && mod == 0 && r.sib.base == 5;  // [index*s + disp32]
+  if (absolute) {
+    // Re-encode as SIB with no base and no index, which means a plain disp32 in 64-bit mode.
+    out.push_back(uint8_t(0x04 | (reg << 3)));
+    out.push_back(0x25);
+    disp += extra_disp;
+    for (int i = 0; i < 4; ++i) out.push_back(uint8_t(uint32_t(disp) >> (8 * i)));
+    return;
+  }
+  int disp_bytes = mod == 1 ? 1 : (mod == 2 || sib_nobase) ? 4 : 0;
+  if (extra_disp != 0) {
+    disp += extra_disp;
+    if (!sib_nobase) {
+      mod = 2;  // widen to disp32
+      disp_bytes = 4;
+    }
+  }
+  out.push_back(uint8_t((mod << 6) | (reg << 3) | rm));
+  if (sib) out.push_back(uint8_t((r.sib.scale << 6) | (r.sib.index << 3) | r.sib.base));
+  for (int i = 0; i < disp_bytes; ++i) out.push_back(uint8_t(uint32_t(disp) >> (8 * i)));
+}
+
+int segment_override(const Insn& in) {
+  for (unsigned i = 0; i < in.d.operand_count; ++i) {
+    const auto& op = in.ops[i];
+    if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+    if (op.mem.segment == ZYDIS_REGISTER_FS) return cpu::FS;
+    if (op.mem.segment == ZYDIS_REGISTER_GS) return cpu::GS;
+  }
+  return -1;
+}
+
+std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
+  std::vector<uint8_t> p{0x67};
+  int seg = segment_override(in);
+  if (seg >= 0) {
+    // fs:/gs: go through the host GS base (FS holds glibc's TLS). GS base = guest segment base;
+    // base + 32-bit offset may pass 4 GiB, into the guard the address space keeps there.
+    if (c.gs_holds != seg) {
+      c.a.mov(x86::r8d, vcpu_field(cpu::off::seg_base + 4 * seg));
+      c.a.wrgsbase(x86::r8);
+      c.gs_holds = seg;
+    }
+    p.push_back(0x65);
+  }
+  return p;
+}
+
+// host_reg: 8..15 (r8d..r15d). Emits mov/movzx host_reg, [guest mem].
+void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes) {
+  std::vector<uint8_t> b = mem_prefixes(c, in);
+  b.push_back(0x44);  // REX.R: the reg field names r8..r15
+  if (bytes == 4) {
+    b.push_back(0x8B);
+  } else {
+    b.push_back(0x0F);
+    b.push_back(bytes == 2 ? 0xB7 : 0xB6);
+  }
+  put_modrm_mem(b, in, uint8_t(host_reg - 8));
+  c.a.embed(b.data(), b.size());
+}
+
+void lea_mem_operand(Ctx& c, const Insn& in, int host_reg) {
+  std::vector<uint8_t> b{0x67, 0x44, 0x8D};
+  put_modrm_mem(b, in, uint8_t(host_reg - 8));
+  c.a.embed(b.data(), b.size());
+}
+
+}  // namespace bt

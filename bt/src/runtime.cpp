@@ -1,0 +1,125 @@
+#include "runtime.h"
+
+#include <asmjit/x86.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "cpu/vcpu.h"
+
+namespace bt {
+
+using namespace asmjit;
+using namespace asmjit::x86;
+
+namespace {
+Mem vc(int32_t off, uint32_t size = 4) { return Mem(r15, off, size); }
+Gpd gpd(int i) { return Gpd(uint32_t(i)); }
+
+void save_guest_state(Assembler& a) {
+  for (int i = 0; i < 8; ++i) a.mov(vc(cpu::off::gpr + 4 * i), gpd(i));
+  // Merge host arithmetic flags + DF into the vCPU's EFLAGS. pushfq must not touch the guest
+  // stack, so it runs on the vCPU's scratch area.
+  a.lea(rsp, vc(cpu::off::scratch_top, 8));
+  a.pushfq();
+  a.pop(r8);
+  a.mov(r9d, vc(cpu::off::eflags));
+  a.and_(r9d, ~kHostFlagsMask);
+  a.and_(r8d, kHostFlagsMask);
+  a.or_(r9d, r8d);
+  a.mov(vc(cpu::off::eflags), r9d);
+}
+}  // namespace
+
+void Runtime::build(CodeCache& cache) {
+  CodeHolder code;
+  code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.base())));
+  Assembler a(&code);
+  Label l_enter = a.newLabel(), l_reload = a.newLabel(), l_exit = a.newLabel(),
+        l_leave = a.newLabel(), l_callout = a.newLabel(), l_lookup = a.newLabel(),
+        l_callout_exit = a.newLabel(), l_hit = a.newLabel();
+
+  // enter(rdi = vcpu, rsi = code)
+  a.bind(l_enter);
+  for (auto r : {rbx, rbp, r12, r13, r14, r15}) a.push(r);
+  a.sub(rsp, 8);  // keep host_rsp 16-byte aligned so callouts can `call` from it
+  a.mov(r15, rdi);
+  a.mov(vc(cpu::off::host_rsp, 8), rsp);
+  a.mov(vc(cpu::off::resume, 8), rsi);
+  // reload: guest state from the vCPU into host registers, then jump to [resume].
+  a.bind(l_reload);
+  a.mov(r8d, vc(cpu::off::eflags));
+  a.and_(r8d, kHostFlagsMask);
+  a.lea(rsp, vc(cpu::off::scratch_top, 8));
+  a.push(r8);
+  a.popfq();
+  for (int i = 0; i < 8; ++i) a.mov(gpd(i), vc(cpu::off::gpr + 4 * i));  // esp last-but-few: fine
+  a.jmp(vc(cpu::off::resume, 8));
+
+  // exit_common: reason (and EIP) were stored by the code that jumped here.
+  a.bind(l_exit);
+  save_guest_state(a);
+  a.bind(l_leave);
+  a.mov(rsp, vc(cpu::off::host_rsp, 8));
+  a.cld();  // the C++ ABI wants DF clear
+  a.mov(eax, vc(cpu::off::exit_reason));
+  a.add(rsp, 8);
+  for (auto r : {r15, r14, r13, r12, rbp, rbx}) a.pop(r);
+  a.ret();
+
+  // callout: r13 = function, r12 = a0, r11 = a1, r14 = where to resume.
+  a.bind(l_callout);
+  save_guest_state(a);
+  a.mov(vc(cpu::off::resume, 8), r14);
+  a.mov(rsp, vc(cpu::off::host_rsp, 8));
+  a.cld();
+  a.mov(rdi, r15);
+  a.mov(rsi, r12);
+  a.mov(rdx, r11);
+  a.call(r13);
+  a.test(eax, eax);
+  a.jz(l_reload);
+  a.bind(l_callout_exit);
+  a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Callout));
+  a.jmp(l_leave);
+
+  // lookup: r8d = target EIP. Flag-free, because guest flags are live in RFLAGS.
+  a.bind(l_lookup);
+  a.movzx(r9d, r8w);
+  a.mov(r10, vc(cpu::off::jc_table, 8));
+  a.lea(r10, ptr(r10, r9, 3));
+  a.lea(r10, ptr(r10, r9, 3));          // r10 = &table[eip & 0xffff] (16-byte entries)
+  a.mov(r11, vc(cpu::off::jc_tag, 8));
+  a.lea(r11, ptr(r11, r8));              // key = tag | eip (tag has a zero low half)
+  a.mov(r9, ptr(r10));
+  a.not_(r9);
+  a.lea(r9, ptr(r9, r11, 0, 1));         // r9 = key - entry.key
+  a.mov(r12, rcx);
+  a.mov(rcx, r9);
+  a.jecxz(rcx, l_hit);
+  a.mov(rcx, r12);
+  a.mov(vc(cpu::off::eip), r8d);
+  a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Lookup));
+  a.jmp(l_exit);
+  a.bind(l_hit);
+  a.mov(rcx, r12);
+  a.mov(r9, vc(cpu::off::jc_hits, 8));
+  a.lea(r9, ptr(r9, 1));
+  a.mov(vc(cpu::off::jc_hits, 8), r9);
+  a.jmp(ptr(r10, 8));
+
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  size_t size = code.codeSize();
+  if (size > cache.size()) throw std::runtime_error("translation cache too small for the runtime");
+  code.copyFlattenedData(cache.base(), size);
+  uint8_t* b = cache.base();
+  enter = reinterpret_cast<EnterFn>(b + code.labelOffsetFromBase(l_enter));
+  exit_common = b + code.labelOffsetFromBase(l_exit);
+  leave = b + code.labelOffsetFromBase(l_leave);
+  callout = b + code.labelOffsetFromBase(l_callout);
+  lookup = b + code.labelOffsetFromBase(l_lookup);
+  cache.set_runtime_end((size + 63) & ~size_t(63));
+}
+
+}  // namespace bt

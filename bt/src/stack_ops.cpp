@@ -1,0 +1,201 @@
+// push/pop/pusha/popa/pushf/enter/leave. In 64-bit mode these would move 8-byte slots on rsp,
+// so each becomes stores/loads through 32-bit esp plus a flag-free `lea esp`. Every expansion
+// is restartable: all loads and stores that can fault come before esp or another guest
+// register changes, so a fault leaves the guest state as it was before the instruction.
+#include "engine_core.h"
+#include "translator.h"
+
+namespace bt {
+
+using namespace asmjit;
+using namespace asmjit::x86;
+
+namespace {
+Mem stack(int32_t disp, uint32_t size = 4) { return Mem(esp, disp, size); }
+
+Gp host_gpd(ZydisRegister r) {
+  return Gpd(uint32_t(r - ZYDIS_REGISTER_EAX));
+}
+Gp host_gpw(ZydisRegister r) { return Gpw(uint32_t(r - ZYDIS_REGISTER_AX)); }
+
+int guest_seg(ZydisRegister r) {
+  switch (r) {
+    case ZYDIS_REGISTER_ES: return cpu::ES;
+    case ZYDIS_REGISTER_CS: return cpu::CS;
+    case ZYDIS_REGISTER_SS: return cpu::SS;
+    case ZYDIS_REGISTER_DS: return cpu::DS;
+    case ZYDIS_REGISTER_FS: return cpu::FS;
+    case ZYDIS_REGISTER_GS: return cpu::GS;
+    default: return -1;
+  }
+}
+
+bool mem_base_is_esp(const Insn& in) {
+  for (unsigned i = 0; i < in.d.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in.ops[i].mem.base == ZYDIS_REGISTER_ESP)
+      return true;
+  return false;
+}
+}  // namespace
+
+uint32_t pop_segment_callout(void* vp, uint64_t a0, uint64_t a1);
+
+static void emit_push(Ctx& c, const Insn& in) {
+  auto& a = c.a;
+  const auto& op = in.ops[0];
+  const unsigned size = in.d.operand_width / 8;
+  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    int s = guest_seg(op.reg.value);
+    if (s >= 0) {
+      a.movzx(r8d, vcpu_field(cpu::off::seg_sel + int32_t(s * sizeof(cpu::Segment)), 2));
+      // Recent CPUs store only the selector's 16 bits of a 32-bit segment push.
+      a.mov(stack(-int32_t(size), 2), r8w);
+    } else if (size == 4) {
+      a.mov(stack(-4), host_gpd(op.reg.value));
+    } else {
+      a.mov(stack(-2, 2), host_gpw(op.reg.value));
+    }
+  } else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+    if (size == 4) a.mov(stack(-4), imm(int32_t(op.imm.value.s)));
+    else a.mov(stack(-2, 2), imm(int16_t(op.imm.value.s)));
+  } else {
+    load_mem_operand(c, in, 8, size);
+    if (size == 4) a.mov(stack(-4), r8d);
+    else a.mov(stack(-2, 2), r8w);
+  }
+  a.lea(esp, stack(-int32_t(size)));
+}
+
+// Returns true if the instruction ends the unit (pop of a segment register).
+static bool emit_pop(Ctx& c, const Insn& in) {
+  auto& a = c.a;
+  const auto& op = in.ops[0];
+  const unsigned size = in.d.operand_width / 8;
+  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    int s = guest_seg(op.reg.value);
+    if (s >= 0) {
+      a.movzx(r12d, stack(0, 2));
+      emit_callout(c, in, CalloutKind::SegmentLoad, pop_segment_callout, true,
+                   uint32_t(s) | (size << 8));
+      return true;
+    }
+    if (size == 4) {
+      Gp r = host_gpd(op.reg.value);
+      a.mov(r, stack(0));
+      if (op.reg.value != ZYDIS_REGISTER_ESP) a.lea(esp, stack(4));
+    } else {
+      Gp r = host_gpw(op.reg.value);
+      a.mov(r, stack(0, 2));
+      if (op.reg.value != ZYDIS_REGISTER_SP) a.lea(esp, stack(2));
+    }
+    return false;
+  }
+  // pop [mem]: an esp base is the value after the pop (SDM POP).
+  a.mov(size == 4 ? Gp(r8d) : Gp(r8w), stack(0, size));
+  std::vector<uint8_t> b = mem_prefixes(c, in);
+  if (size == 2) b.push_back(0x66);
+  b.push_back(0x44);
+  b.push_back(0x89);
+  put_modrm_mem(b, in, 0, mem_base_is_esp(in) ? int32_t(size) : 0);
+  a.embed(b.data(), b.size());
+  a.lea(esp, stack(int32_t(size)));
+  return false;
+}
+
+static void emit_pusha(Ctx& c) {
+  auto& a = c.a;
+  // Order: eax ecx edx ebx (original esp) ebp esi edi, from esp-4 downwards.
+  for (int i = 0; i < 8; ++i) a.mov(stack(-4 * (i + 1)), Gpd(uint32_t(i)));
+  a.lea(esp, stack(-32));
+}
+
+static void emit_popa(Ctx& c) {
+  auto& a = c.a;
+  a.mov(r8d, stack(28));  // probe both ends before any register changes
+  a.mov(r8d, stack(0));
+  for (int i = 7; i >= 0; --i) {
+    if (i == cpu::ESP) continue;
+    a.mov(Gpd(uint32_t(i)), stack(4 * (7 - i)));
+  }
+  a.lea(esp, stack(32));
+}
+
+static void emit_pushf(Ctx& c, unsigned size) {
+  auto& a = c.a;
+  // Guest EFLAGS = host arithmetic flags + DF, the rest from the vCPU (IF is virtual).
+  a.mov(r8, rsp);
+  a.lea(rsp, vcpu_field(cpu::off::scratch_top, 8));
+  a.pushfq();
+  a.mov(r9, ptr(rsp));
+  a.mov(r10d, vcpu_field(cpu::off::eflags));
+  a.and_(r10d, ~(kHostFlagsMask | cpu::fl::IF | cpu::fl::VM | cpu::fl::RF));
+  a.and_(r9d, kHostFlagsMask);
+  a.or_(r10d, r9d);
+  a.movzx(r11d, vcpu_field(cpu::off::if_flag, 1));
+  a.shl(r11d, 9);
+  a.or_(r10d, r11d);
+  a.popfq();  // the host flags as they were
+  a.mov(rsp, r8);
+  if (size == 4) a.mov(stack(-4), r10d);
+  else a.mov(stack(-2, 2), r10w);
+  a.lea(esp, stack(-int32_t(size)));
+}
+
+static void emit_enter(Ctx& c, const Insn& in) {
+  auto& a = c.a;
+  const uint32_t frame = uint32_t(in.ops[0].imm.value.u) & 0xffff;
+  const uint32_t level = uint32_t(in.ops[1].imm.value.u) & 31;
+  a.mov(stack(-4), ebp);
+  a.lea(r8d, stack(-4));  // frame_temp
+  for (uint32_t i = 1; i < level; ++i) {
+    a.mov(r9d, Mem(ebp, -int32_t(4 * i), 4));
+    a.mov(stack(-4 - int32_t(4 * i)), r9d);
+  }
+  if (level > 0) a.mov(stack(-4 - int32_t(4 * level)), r8d);
+  a.mov(ebp, r8d);
+  a.lea(esp, stack(-4 - int32_t(4 * level) - int32_t(frame)));
+}
+
+static void emit_leave(Ctx& c) {
+  auto& a = c.a;
+  a.mov(r8d, Mem(ebp, 0, 4));
+  a.lea(esp, Mem(ebp, 4, 4));
+  a.mov(ebp, r8d);
+}
+
+uint32_t popf_callout(void* vp, uint64_t a0, uint64_t a1);
+
+Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled) {
+  handled = true;
+  const unsigned size = in.d.operand_width / 8;
+  switch (in.d.mnemonic) {
+    case ZYDIS_MNEMONIC_PUSH: emit_push(c, in); return Flow::Continue;
+    case ZYDIS_MNEMONIC_POP:
+      return emit_pop(c, in) ? Flow::End : Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHAD: emit_pusha(c); return Flow::Continue;
+    case ZYDIS_MNEMONIC_POPAD: emit_popa(c); return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHFD: emit_pushf(c, 4); return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHF: emit_pushf(c, 2); return Flow::Continue;
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_POPF:
+      if (size == 4) c.a.mov(r12d, stack(0));
+      else c.a.movzx(r12d, stack(0, 2));
+      c.a.lea(esp, stack(int32_t(size)));
+      emit_callout(c, in, CalloutKind::Popf, popf_callout, true, size);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_ENTER:
+      if (size != 4) break;
+      emit_enter(c, in);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_LEAVE:
+      if (size != 4) break;
+      emit_leave(c);
+      return Flow::Continue;
+    default:
+      break;
+  }
+  handled = false;
+  return Flow::Continue;
+}
+
+}  // namespace bt

@@ -1,0 +1,41 @@
+#include <fmt/format.h>
+
+#include "bt/stats.h"
+
+namespace bt {
+
+const char* callout_name(CalloutKind k) {
+  static const char* names[] = {"port in", "port out", "cpuid", "rdtsc", "popf", "cli/sti",
+                                "hlt", "control reg", "debug reg", "descriptor table",
+                                "segment load", "far transfer", "iret", "bcd", "bound", "msr",
+                                "cache/tlb"};
+  static_assert(std::size(names) == size_t(CalloutKind::Count));
+  return names[size_t(k)];
+}
+
+std::string Stats::report() const {
+  std::string s;
+  auto pct = [](uint64_t a, uint64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
+  s += fmt::format("translation units made      {}\n", units);
+  s += fmt::format("guest instructions          {} ({:.1f} per unit)\n", guest_instructions,
+                   units ? double(guest_instructions) / double(units) : 0.0);
+  s += fmt::format("  translated IDENT          {} ({:.1f}%)\n", ident_instructions,
+                   pct(ident_instructions, guest_instructions));
+  s += fmt::format("mean translate time         {:.2f} us/unit\n",
+                   units ? double(translate_ns) / double(units) / 1000.0 : 0.0);
+  s += fmt::format("translation cache used      {} bytes ({} flushes)\n", tc_bytes, flushes);
+  s += fmt::format("chains made                 {}\n", chains);
+  s += fmt::format("indirect lookups            {} hits, {} misses ({:.1f}% hit)\n", lookup_hits,
+                   lookup_misses, pct(lookup_hits, lookup_hits + lookup_misses));
+  s += fmt::format("entries into translated code {}\n", entries);
+  s += fmt::format("exits: pending event {}, static {}, host faults {}\n", exits_pending,
+                   static_exits, host_faults);
+  uint64_t total = 0;
+  for (uint64_t c : callouts) total += c;
+  s += fmt::format("callouts                    {}\n", total);
+  for (size_t i = 0; i < callouts.size(); ++i)
+    if (callouts[i]) s += fmt::format("  {:<26}{}\n", callout_name(CalloutKind(i)), callouts[i]);
+  return s;
+}
+
+}  // namespace bt

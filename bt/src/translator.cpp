@@ -1,0 +1,201 @@
+// Building one translation unit: the pending-event check at its entry, the guest instructions
+// one family emitter at a time, the exit stubs of its chain sites, and installation into the
+// translation cache.
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "engine_core.h"
+#include "translator.h"
+
+namespace bt {
+
+using namespace asmjit;
+using namespace asmjit::x86;
+
+void emit_static_exit(Ctx& c, const Insn& in, StaticExit e) {
+  e.eip = in.eip;
+  e.next_eip = in.next();
+  uint32_t index = uint32_t(c.core.static_exits.size());
+  c.core.static_exits.push_back(std::move(e));
+  c.a.mov(vcpu_field(cpu::off::eip), imm(in.eip));
+  c.a.mov(vcpu_field(cpu::off::exit_info, 8), imm(int32_t(index)));
+  c.a.mov(vcpu_field(cpu::off::exit_reason), imm(uint32_t(cpu::Exit::Static)));
+  c.a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.exit_common))));
+}
+
+void emit_unsupported(Ctx& c, const Insn& in, const std::string& why) {
+  StaticExit e;
+  e.kind = StaticExit::Kind::Unsupported;
+  e.what = fmt::format("{}: {}", why, disassemble(in.bytes, in.d.length, in.eip));
+  emit_static_exit(c, in, std::move(e));
+}
+
+void emit_callout(Ctx& c, const Insn& in, CalloutKind, CalloutFn fn, bool set_a1, uint32_t a1) {
+  auto& a = c.a;
+  Label resume = a.newLabel();
+  a.mov(vcpu_field(cpu::off::eip), imm(in.eip));
+  a.mov(vcpu_field(cpu::off::callout_next), imm(in.next()));
+  if (set_a1) a.mov(r11d, imm(a1));
+  a.mov(r13, imm(uint64_t(reinterpret_cast<uintptr_t>(fn))));
+  a.lea(r14, ptr(resume));
+  a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.callout))));
+  a.bind(resume);
+}
+
+bool EngineCore::decode(uint32_t eip, Insn& in, std::string& err) {
+  uint32_t avail = 0;
+  const uint8_t* p = src.code(eip, avail);
+  if (!p) {
+    err = fmt::format("instruction fetch from {:#010x}, where there is no memory", eip);
+    return false;
+  }
+  if (avail < ZYDIS_MAX_INSTRUCTION_LENGTH) {
+    // The instruction may continue on the next page: gather the bytes.
+    fetch_buf_.assign(p, p + avail);
+    uint32_t more = 0;
+    const uint8_t* q = src.code(eip + avail, more);
+    if (q) fetch_buf_.insert(fetch_buf_.end(), q, q + std::min<uint32_t>(more, 16));
+    p = fetch_buf_.data();
+    avail = uint32_t(fetch_buf_.size());
+  }
+  in.bytes = p;
+  in.eip = eip;
+  ZyanStatus st = ZydisDecoderDecodeFull(&decoder, p, std::min<uint32_t>(avail, 15), &in.d, in.ops);
+  if (!ZYAN_SUCCESS(st)) {
+    err = "undecodable";
+    return false;
+  }
+  return true;
+}
+
+Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (cache.available() < 64 * 1024) flush();
+
+  CodeHolder code;
+  code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
+  Assembler a(&code);
+  Ctx c{a, rt, *this, v.cpl, {}, -1, false};
+  Unit unit{};
+  unit.eip = eip;
+
+  // Entry: leave if the pending-event word is set. Flag-free (guest flags are live): jrcxz.
+  Label ok = a.newLabel();
+  a.mov(r9, rcx);
+  a.movzx(ecx, vcpu_field(cpu::off::pending, 2));
+  a.jecxz(rcx, ok);
+  a.mov(rcx, r9);
+  a.mov(vcpu_field(cpu::off::eip), imm(eip));
+  a.mov(vcpu_field(cpu::off::exit_reason), imm(uint32_t(cpu::Exit::Pending)));
+  a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(rt.exit_common))));
+  a.bind(ok);
+  a.mov(rcx, r9);
+
+  const bool flat = v.seg[cpu::CS].base == 0 && v.seg[cpu::DS].base == 0 &&
+                    v.seg[cpu::ES].base == 0 && v.seg[cpu::SS].base == 0;
+  uint32_t cur = eip;
+  bool ended = false;
+  int shadow = -1;  // instructions left before the sti shadow ends the unit
+  Insn in;
+  for (unsigned n = 0; n < opt.max_unit_instructions; ++n) {
+    if (n > 0 && stop_eip && cur == *stop_eip) break;
+    if (n > 0 && (cur >> 12) != (eip >> 12)) break;  // units stay within their first page...
+    std::string err;
+    unit.insn_map.emplace_back(uint32_t(code.textSection()->buffer().size()), cur);
+    if (!decode(cur, in, err)) {
+      in.bytes = nullptr;
+      in.eip = cur;
+      in.d.length = 0;
+      StaticExit e;
+      if (err == "undecodable") {
+        e.kind = StaticExit::Kind::Exception;  // an invalid opcode is #UD, as on hardware
+        e.vector = cpu::kUD;
+      } else {
+        e.kind = StaticExit::Kind::Unsupported;
+        e.what = err;
+      }
+      emit_static_exit(c, in, e);
+      ended = true;
+      break;
+    }
+    unit.guest_bytes += in.d.length;  // ...but their last instruction may cross into the next
+    stats.guest_instructions++;
+    c.ident = false;
+    Flow flow = Flow::Continue;
+    bool handled = false;
+    if (!flat) {
+      emit_unsupported(c, in, "segment with a non-zero base in CS/DS/ES/SS");
+      flow = Flow::End;
+    } else if (in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) {
+      emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
+      flow = Flow::End;
+    } else if (is_ident(in)) {
+      emit_ident(c, in);
+    } else {
+      flow = emit_control_flow(c, in, handled);
+      if (!handled) flow = emit_stack_op(c, in, handled);
+      if (!handled) flow = emit_system_op(c, in, handled);
+      if (!handled) {
+        emit_unsupported(c, in, "instruction not supported by the translator");
+        flow = Flow::End;
+      }
+    }
+    if (c.ident) stats.ident_instructions++;
+    cur = in.next();
+    unit.ninsns++;
+    if (flow == Flow::End) {
+      ended = true;
+      break;
+    }
+    if (in.d.mnemonic == ZYDIS_MNEMONIC_STI || in.d.mnemonic == ZYDIS_MNEMONIC_POPFD ||
+        in.d.mnemonic == ZYDIS_MNEMONIC_POPF) {
+      // After sti, one more instruction runs before an interrupt; then the next unit's entry
+      // check takes it. (popf needs no shadow; ending the unit keeps it simple.)
+      shadow = in.d.mnemonic == ZYDIS_MNEMONIC_STI ? 1 : 0;
+    } else if (shadow > 0) {
+      shadow = 0;
+    }
+    if (shadow == 0) break;
+  }
+  if (!ended) emit_chain(c, cur);
+
+  // Exit stubs for chain sites: they stay the target of each site until it is patched.
+  std::vector<Label> stubs;
+  for (const ChainSite& s : c.chains) {
+    Label l = a.newLabel();
+    stubs.push_back(l);
+    a.bind(l);
+    a.mov(vcpu_field(cpu::off::eip), imm(s.target));
+    a.mov(vcpu_field(cpu::off::exit_reason), imm(uint32_t(cpu::Exit::Chain)));
+    a.lea(r8, ptr(s.rel32));
+    a.mov(vcpu_field(cpu::off::exit_info, 8), r8);
+    a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(rt.exit_common))));
+  }
+
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  uint8_t* dst = cache.cursor();
+  code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(dst)));
+  size_t size = code.codeSize();
+  if (size > cache.available()) throw std::runtime_error("translation unit larger than the cache");
+  code.copyFlattenedData(dst, size);
+  for (size_t i = 0; i < c.chains.size(); ++i) {
+    uint8_t* site = dst + code.labelOffsetFromBase(c.chains[i].rel32);
+    uint8_t* stub = dst + code.labelOffsetFromBase(stubs[i]);
+    int32_t rel = int32_t(stub - (site + 4));
+    std::memcpy(site, &rel, 4);
+  }
+  cache.commit(size);
+  unit.host = dst;
+  unit.host_size = uint32_t(size);
+  Unit* u = cache.insert(key, std::move(unit));
+  stats.units++;
+  stats.tc_bytes = cache.used();
+  stats.translate_ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - t0)
+                                     .count());
+  return u;
+}
+
+}  // namespace bt

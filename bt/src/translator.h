@@ -1,0 +1,87 @@
+// Translation of one unit: decode guest instructions with Zydis and emit host code with
+// AsmJit. The per-family emitters live in their own files (ident.cpp, stack_ops.cpp,
+// control_flow.cpp, system_ops.cpp); this header is what they share.
+#pragma once
+
+#include <Zydis/Zydis.h>
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bt/stats.h"
+#include "cpu/vcpu.h"
+#include "runtime.h"
+
+namespace bt {
+
+struct Insn {
+  ZydisDecodedInstruction d;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  const uint8_t* bytes;
+  uint32_t eip;
+  uint32_t next() const { return eip + d.length; }
+  bool has_modrm() const { return d.attributes & ZYDIS_ATTRIB_HAS_MODRM; }
+  bool modrm_is_mem() const { return has_modrm() && d.raw.modrm.mod != 3; }
+  uint8_t opcode_byte() const { return d.opcode; }
+};
+
+// What ended translation at an instruction: nothing (keep going), or the unit is complete.
+enum class Flow { Continue, End };
+
+// A leave-the-cache point decided at translation time (int n, #UD, unsupported instruction).
+struct StaticExit {
+  enum class Kind { Exception, Unsupported } kind;
+  uint8_t vector = 0;
+  bool software = false;
+  uint32_t eip = 0, next_eip = 0;
+  std::string what;
+};
+
+class EngineCore;  // the engine internals emitters need (static exits, callout addresses)
+
+struct ChainSite {
+  asmjit::Label rel32;  // bound at the rel32 field of a jmp/jcc
+  uint32_t target;
+};
+
+struct Ctx {
+  asmjit::x86::Assembler& a;
+  const Runtime& rt;
+  EngineCore& core;
+  uint8_t cpl;
+  std::vector<ChainSite> chains;
+  int gs_holds = -1;  // which guest segment's base the host GS base holds now (-1: unknown)
+  bool ident = false; // set by the emitter that handled the instruction as IDENT
+};
+
+// --- emitters: each returns Flow::End if the instruction ends the unit ---
+bool is_ident(const Insn& in);
+void emit_ident(Ctx& c, const Insn& in);
+Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
+Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);
+Flow emit_system_op(Ctx& c, const Insn& in, bool& handled);
+
+// --- helpers shared by the emitters ---
+asmjit::x86::Mem vcpu_field(int32_t off, uint32_t size = 4);
+// Appends the host encoding of the guest instruction's memory operand (ModRM, SIB, disp) with
+// `reg` in the ModRM reg field. `extra_disp` is added to the displacement.
+void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32_t extra_disp = 0);
+// The guest segment (cpu::FS/GS) whose base must be applied through the host GS base for this
+// instruction's memory operand, or -1 when the segment is flat and needs nothing.
+int segment_override(const Insn& in);
+// Emits wrgsbase for `seg` if needed and returns the prefix bytes (0x67 [0x65]) for an access.
+std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in);
+// Loads the 32-bit value of the guest memory operand into host register r8d + `r8_plus`
+// (0: r8d, 4: r12d ...), width `bytes` (2: movzx, 4: mov).
+void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes);
+void lea_mem_operand(Ctx& c, const Insn& in, int host_reg);
+void emit_chain(Ctx& c, uint32_t target);
+void emit_jump_to_lookup(Ctx& c);  // target in r8d
+void emit_static_exit(Ctx& c, const Insn& in, StaticExit e);
+void emit_unsupported(Ctx& c, const Insn& in, const std::string& why);
+void emit_callout(Ctx& c, const Insn& in, CalloutKind kind, CalloutFn fn, bool set_a1 = false,
+                  uint32_t a1 = 0);
+
+}  // namespace bt

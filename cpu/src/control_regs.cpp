@@ -1,0 +1,108 @@
+// Control, debug and system-table registers: mov crN/drN, lgdt/lidt, sgdt/sidt, clts, lmsw,
+// invlpg. The MMU and the translation cache hear about paging changes through Hooks.
+#include "cpu/cpu.h"
+
+namespace cpu {
+
+MaybeFault Cpu::check_cpl0() {
+  if (v_.cpl != 0) return Fault::gp();
+  return {};
+}
+
+MaybeFault Cpu::write_cr(int n, uint32_t value) {
+  if (auto f = check_cpl0()) return f;
+  switch (n) {
+    case 0: {
+      value |= cr0::ET;  // hard-wired on a 486 and later
+      if ((value & cr0::PG) && !(value & cr0::PE)) return Fault::gp();
+      if ((value & cr0::NW) && !(value & cr0::CD)) return Fault::gp();
+      uint32_t old = v_.cr0;
+      v_.cr0 = value;
+      if ((old ^ value) & (cr0::PG | cr0::PE | cr0::WP)) hooks_.paging_changed(old, v_.cr4);
+      return {};
+    }
+    case 2: v_.cr2 = value; return {};
+    case 3: {
+      uint32_t old = v_.cr3;
+      v_.cr3 = value;
+      hooks_.cr3_written(old);
+      return {};
+    }
+    case 4: {
+      constexpr uint32_t kKnown = cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE | cr4::PCE;
+      if (value & ~kKnown) return Fault::gp();
+      uint32_t old = v_.cr4;
+      v_.cr4 = value;
+      if ((old ^ value) & (cr4::PSE | cr4::PGE)) hooks_.paging_changed(v_.cr0, old);
+      return {};
+    }
+    default: return Fault::ud();
+  }
+}
+
+MaybeFault Cpu::read_cr(int n, uint32_t& value) {
+  if (auto f = check_cpl0()) return f;
+  switch (n) {
+    case 0: value = v_.cr0; return {};
+    case 2: value = v_.cr2; return {};
+    case 3: value = v_.cr3; return {};
+    case 4: value = v_.cr4; return {};
+    default: return Fault::ud();
+  }
+}
+
+MaybeFault Cpu::write_dr(int n, uint32_t value) {
+  if (auto f = check_cpl0()) return f;
+  if (n == 4 || n == 5) n += 2;  // aliases of DR6/DR7 while CR4.DE = 0
+  if (n < 0 || n > 7) return Fault::ud();
+  // Breakpoints are recorded but not armed: hardware breakpoints arrive with the debugger.
+  v_.dr[n] = value;
+  return {};
+}
+
+MaybeFault Cpu::read_dr(int n, uint32_t& value) {
+  if (auto f = check_cpl0()) return f;
+  if (n == 4 || n == 5) n += 2;
+  if (n < 0 || n > 7) return Fault::ud();
+  value = v_.dr[n];
+  return {};
+}
+
+MaybeFault Cpu::lgdt_lidt(bool idt, uint32_t linear) {
+  if (auto f = check_cpl0()) return f;
+  uint8_t buf[6];
+  if (auto f = mem_.read(linear, buf, 6, Memory::Mode::Supervisor)) return f;
+  DescTable t;
+  t.limit = uint16_t(buf[0] | buf[1] << 8);
+  t.base = uint32_t(buf[2] | buf[3] << 8 | buf[4] << 16 | uint32_t(buf[5]) << 24);
+  (idt ? v_.idtr : v_.gdtr) = t;
+  return {};
+}
+
+MaybeFault Cpu::sgdt_sidt(bool idt, uint32_t linear) {
+  const DescTable& t = idt ? v_.idtr : v_.gdtr;
+  uint8_t buf[6] = {uint8_t(t.limit), uint8_t(t.limit >> 8), uint8_t(t.base),
+                    uint8_t(t.base >> 8), uint8_t(t.base >> 16), uint8_t(t.base >> 24)};
+  return mem_.write(linear, buf, 6, mode());
+}
+
+MaybeFault Cpu::clts() {
+  if (auto f = check_cpl0()) return f;
+  v_.cr0 &= ~cr0::TS;
+  return {};
+}
+
+MaybeFault Cpu::lmsw(uint16_t value) {
+  if (auto f = check_cpl0()) return f;
+  // lmsw can set PE but never clear it, and touches only PE/MP/EM/TS.
+  uint32_t v = (v_.cr0 & ~0xeu) | (value & 0xf) | (v_.cr0 & cr0::PE);
+  return write_cr(0, v);
+}
+
+MaybeFault Cpu::invlpg(uint32_t linear) {
+  if (auto f = check_cpl0()) return f;
+  hooks_.invlpg(linear);
+  return {};
+}
+
+}  // namespace cpu

@@ -1,0 +1,26 @@
+// The machine state a multiboot loader hands to the kernel (Multiboot 0.6.96 §3.2).
+#include "cpu/cpu.h"
+
+namespace cpu {
+
+void Cpu::reset_multiboot(uint32_t eip, uint32_t eax, uint32_t ebx) {
+  v_ = Vcpu{};
+  v_.cr0 = cr0::PE | cr0::ET;
+  Segment code{0x08, 0, 0xffffffff, kAttrCode32};
+  Segment data{0x10, 0, 0xffffffff, kAttrData32};
+  v_.load_segment_cache(CS, code);
+  for (Seg s : {ES, SS, DS, FS, GS}) v_.load_segment_cache(s, data);
+  // The spec leaves GDTR/IDTR undefined; the kernel must load its own before using them.
+  v_.ldtr = Segment{0, 0, 0xffff, 0x82};
+  v_.tr = Segment{0, 0, 0xffff, 0x8b};
+  v_.idtr = {0, 0x3ff};
+  v_.write_eflags(fl::FIXED1);
+  v_.eip = eip;
+  v_.gpr[EAX] = eax;
+  v_.gpr[EBX] = ebx;
+  v_.cpl = 0;
+  shutdown_ = false;
+  delivering_ = 0;
+}
+
+}  // namespace cpu

@@ -1,0 +1,50 @@
+// bt86 command line: `bt86 run --kernel FILE [--mem SIZE] [--append STR] [--stats]`.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "machine.h"
+#include "multiboot_loader.h"
+#include "size_option.h"
+
+int main(int argc, char** argv) {
+  monitor::Config cfg;
+  std::string mem = "128M";
+  CLI::App app{"bt86: runs 32-bit x86 operating systems by binary translation, without VT-x"};
+  app.require_subcommand(1);
+  CLI::App* run = app.add_subcommand("run", "boot a multiboot v1 ELF32 kernel");
+  run->add_option("--kernel", cfg.kernel, "the kernel file")->required();
+  run->add_option("--mem", mem, "guest RAM size: bytes or with a K/M/G suffix (default 128M)");
+  run->add_option("--append", cfg.append, "the kernel command line");
+  run->add_flag("--stats", cfg.stats, "print execution statistics at exit (stderr)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "bt86: error: %s (see bt86 --help)\n", e.what());
+    return monitor::kExitUsage;
+  }
+  try {
+    auto bytes = monitor::parse_size(mem);
+    if (!bytes) {
+      std::fprintf(stderr, "bt86: error: --mem %s: not a size (use e.g. 64M or 1G)\n", mem.c_str());
+      return monitor::kExitUsage;
+    }
+    cfg.mem_bytes = *bytes;
+    monitor::Machine m(cfg);
+    return m.run();
+  } catch (const monitor::LoadError& e) {
+    std::fprintf(stderr, "bt86: error: %s\n", e.what());
+    return monitor::kExitUsage;
+  } catch (const shadowmmu::Error& e) {
+    std::fprintf(stderr, "bt86: error: %s\n", e.what());
+    return monitor::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bt86: internal error: %s\n", e.what());
+    return 70;
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every test on a fresh machine: install dependencies, build, run ctest; then the unit tests
+# that can run under ASan/UBSan (label `sanitize`) in a separate sanitizer build. Translated
+# code and the low-4-GiB guest window do not coexist with ASan's shadow memory, so tests that
+# execute guest code are not in that set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+(cd build && ctest --output-on-failure -j"$(nproc)")
+cmake -S . -B build-sanitize -G Ninja -DBT86_WERROR=ON -DBT86_SANITIZE=ON >/dev/null
+cmake --build build-sanitize -j"$(nproc)"
+(cd build-sanitize && ctest --output-on-failure -L sanitize -j"$(nproc)")

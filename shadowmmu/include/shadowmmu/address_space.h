@@ -1,0 +1,53 @@
+// The host address space of one VM (DESIGN §3): guest RAM as a memfd, the monitor's physmap of
+// it above 4 GiB, and the shadow window [0, 4 GiB) where guest linear X is host address X.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace shadowmmu {
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class AddressSpace {
+ public:
+  static constexpr uint64_t kWindowSize = 4ull << 30;
+  // Guard after the window: a 32-bit address plus a segment base (host GS base) can reach up to
+  // 8 GiB; that range must fault rather than land in monitor memory.
+  static constexpr uint64_t kGuardSize = 4ull << 30;
+
+  // Creates RAM and reserves the window. Throws Error with a clear message on failure.
+  explicit AddressSpace(uint64_t ram_bytes);
+  ~AddressSpace();
+  AddressSpace(const AddressSpace&) = delete;
+  AddressSpace& operator=(const AddressSpace&) = delete;
+
+  uint64_t ram_size() const { return ram_size_; }
+  uint8_t* physmap() const { return physmap_; }
+  // Host pointer to guest-physical bytes [pa, pa+len), or nullptr if they are not all RAM.
+  uint8_t* phys(uint64_t pa, uint64_t len) const {
+    return pa + len <= ram_size_ && pa + len >= pa ? physmap_ + pa : nullptr;
+  }
+
+  // Paging off: maps all of RAM at window address 0 so guest linear = physical = host address.
+  // Page 0 stays unmapped where the host forbids it (vm.mmap_min_addr); see page0_mapped().
+  void map_identity();
+  void unmap_window();
+  bool identity_mapped() const { return identity_; }
+  bool page0_mapped() const { return page0_mapped_; }
+
+ private:
+  uint64_t ram_size_;
+  int memfd_ = -1;
+  uint8_t* physmap_ = nullptr;
+  bool window_reserved_ = false;
+  uint64_t window_start_ = 0;  // 0, or the first page the host lets us map
+  bool identity_ = false;
+  bool page0_mapped_ = false;
+};
+
+}  // namespace shadowmmu

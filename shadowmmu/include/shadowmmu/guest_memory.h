@@ -1,0 +1,22 @@
+// The CPU's view of guest memory for accesses the monitor makes on the guest's behalf
+// (descriptor tables, exception frames, lgdt operands): linear addresses resolved through
+// the guest's paging state into the physmap.
+#pragma once
+
+#include "cpu/cpu.h"
+#include "shadowmmu/address_space.h"
+
+namespace shadowmmu {
+
+class GuestMemory final : public cpu::Memory {
+ public:
+  GuestMemory(AddressSpace& as, const cpu::Vcpu& v) : as_(as), v_(v) {}
+  cpu::MaybeFault read(uint32_t linear, void* dst, unsigned len, Mode m) override;
+  cpu::MaybeFault write(uint32_t linear, const void* src, unsigned len, Mode m) override;
+
+ private:
+  AddressSpace& as_;
+  const cpu::Vcpu& v_;
+};
+
+}  // namespace shadowmmu

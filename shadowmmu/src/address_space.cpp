@@ -1,0 +1,98 @@
+#include "shadowmmu/address_space.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace shadowmmu {
+
+namespace {
+constexpr uint64_t kPage = 4096;
+std::string errstr() { return std::strerror(errno); }
+
+// Reserves [addr, addr+len) as inaccessible, refusing to clobber anything already there.
+void reserve(uint64_t addr, uint64_t len) {
+  void* p = mmap(reinterpret_cast<void*>(addr), len, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED || reinterpret_cast<uint64_t>(p) != addr) {
+    if (p != MAP_FAILED) munmap(p, len);
+    throw Error(fmt::format("cannot reserve the guest window at {:#x}+{:#x}: {} (is something "
+                            "else mapped in the low 8 GiB?)",
+                            addr, len, errstr()));
+  }
+}
+}  // namespace
+
+AddressSpace::AddressSpace(uint64_t ram_bytes) : ram_size_(ram_bytes) {
+  if (ram_bytes == 0 || ram_bytes % kPage || ram_bytes > (3ull << 30))
+    throw Error(fmt::format("guest RAM size {:#x} must be a multiple of 4 KiB and at most 3 GiB",
+                            ram_bytes));
+  memfd_ = memfd_create("bt86-ram", MFD_CLOEXEC);
+  if (memfd_ < 0) throw Error("memfd_create: " + errstr());
+  if (ftruncate(memfd_, off_t(ram_bytes)) != 0) {
+    close(memfd_);
+    throw Error("cannot size guest RAM: " + errstr());
+  }
+  void* p = mmap(nullptr, ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd_, 0);
+  if (p == MAP_FAILED) {
+    close(memfd_);
+    throw Error("cannot map guest RAM: " + errstr());
+  }
+  physmap_ = static_cast<uint8_t*>(p);
+  if (reinterpret_cast<uint64_t>(physmap_) < kWindowSize + kGuardSize) {
+    munmap(physmap_, ram_bytes);
+    close(memfd_);
+    throw Error("the kernel placed guest RAM below 8 GiB; bt86 needs that range for the guest");
+  }
+  try {
+    // Page 0 may be off limits (vm.mmap_min_addr); reserve from the first page we may map.
+    uint64_t min_addr = uint64_t(sysconf(_SC_PAGESIZE));
+    try {
+      reserve(0, kPage);
+      reserve(kPage, kWindowSize + kGuardSize - kPage);
+      window_start_ = 0;
+    } catch (const Error&) {
+      munmap(nullptr, kPage);
+      reserve(min_addr, kWindowSize + kGuardSize - min_addr);
+      window_start_ = min_addr;
+    }
+  } catch (...) {
+    munmap(physmap_, ram_bytes);
+    close(memfd_);
+    throw;
+  }
+  window_reserved_ = true;
+}
+
+AddressSpace::~AddressSpace() {
+  if (window_reserved_) munmap(nullptr, kWindowSize + kGuardSize);
+  if (physmap_) munmap(physmap_, ram_size_);
+  if (memfd_ >= 0) close(memfd_);
+}
+
+void AddressSpace::map_identity() {
+  // Try page 0 first; the host may refuse it, and then only [4 KiB, ram) is mapped.
+  void* p = mmap(nullptr, ram_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, memfd_, 0);
+  if (p == MAP_FAILED) {
+    void* q = mmap(reinterpret_cast<void*>(kPage), ram_size_ - kPage, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_FIXED, memfd_, kPage);
+    if (q == MAP_FAILED) throw Error("cannot map guest RAM into the window: " + errstr());
+    page0_mapped_ = false;
+  } else {
+    page0_mapped_ = true;
+  }
+  identity_ = true;
+}
+
+void AddressSpace::unmap_window() {
+  void* p = mmap(reinterpret_cast<void*>(window_start_), kWindowSize - window_start_, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (p == MAP_FAILED) throw Error("cannot clear the guest window: " + errstr());
+  identity_ = false;
+  page0_mapped_ = false;
+}
+
+}  // namespace shadowmmu

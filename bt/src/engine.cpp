@@ -129,6 +129,7 @@ RunExit EngineCore::exit_for_fault() {
   const HostFault& f = last_host_fault();
   RunExit x;
   x.host_trapno = f.trapno;
+  x.host_error = uint32_t(f.err);
   switch (f.signo) {
     case SIGFPE:
       x.kind = RunExit::Kind::Exception;
@@ -156,8 +157,10 @@ RunExit Engine::run() { return impl_->run(); }
 void Engine::set_stop_eip(std::optional<uint32_t> eip) { impl_->stop_eip = eip; }
 void Engine::flush() { impl_->flush(); }
 const Stats& Engine::stats() const { return impl_->stats; }
-size_t Engine::translate_for_bench(uint32_t eip) {
+size_t Engine::translate_for_bench(uint32_t eip, uint32_t* guest_bytes) {
+  // A key no dispatch uses, so every call makes a fresh unit.
   Unit* u = impl_->translate(eip, (uint64_t(1) << 63) | (impl_->stats.units << 32) | eip);
+  if (guest_bytes) *guest_bytes = u->guest_bytes;
   return u->host_size;
 }
 

@@ -4,7 +4,13 @@
 namespace cpu {
 
 void Cpu::reset_multiboot(uint32_t eip, uint32_t eax, uint32_t ebx) {
-  v_ = Vcpu{};
+  // Architectural state only: the execution engine's fields (jump cache, owner) stay.
+  Vcpu fresh;
+  fresh.jc_table = v_.jc_table;
+  fresh.jc_tag = v_.jc_tag;
+  fresh.jc_hits = v_.jc_hits;
+  fresh.host_ctx = v_.host_ctx;
+  v_ = fresh;
   v_.cr0 = cr0::PE | cr0::ET;
   Segment code{0x08, 0, 0xffffffff, kAttrCode32};
   Segment data{0x10, 0, 0xffffffff, kAttrData32};

@@ -63,8 +63,8 @@ __attribute__((noinline, noclone)) static uint32_t indirect(uint32_t a, uint32_t
 
 /* The C ABI version of ret imm16: stdcall callees pop their arguments. External linkage
    keeps gcc from switching a local function to its own register convention. */
-uint32_t alu_stdcall_mix(uint32_t a, uint32_t b, uint32_t c) __attribute__((noinline, stdcall));
-uint32_t alu_stdcall_mix(uint32_t a, uint32_t b, uint32_t c) {
+__attribute__((noinline, stdcall)) uint32_t alu_stdcall_mix(uint32_t a, uint32_t b, uint32_t c);
+__attribute__((noinline, stdcall)) uint32_t alu_stdcall_mix(uint32_t a, uint32_t b, uint32_t c) {
   return (a ^ (b << 3)) + c * 5;
 }
 

@@ -14,15 +14,18 @@ static uint32_t extensions(uint32_t a, uint32_t b) {
   uint16_t w1 = (uint16_t)a, w2 = (uint16_t)(a >> 16);
   __asm__("movzbl %[s8], %[r1]\n\t"
           "movsbl %[s8], %[r2]\n\t"
-          "movzwl %[s16], %[r3]\n\t"
-          "movswl %[s16], %[r4]\n\t"
+          "movzwl %[s16], %[r3]"
+          : [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)
+          : [s8] "q"(b8), [s16] "r"(b16));
+  __asm__("movswl %[s16], %[r4]\n\t"
           "movzbl %[m8], %[r5]\n\t"
-          "movswl %[m16], %[r6]\n\t"
-          "movzbw %[s8], %[w1]\n\t"
+          "movswl %[m16], %[r6]"
+          : [r4] "=&r"(r4), [r5] "=&r"(r5), [r6] "=&r"(r6)
+          : [s16] "r"(b16), [m8] "m"(b8), [m16] "m"(b16));
+  __asm__("movzbw %[s8], %[w1]\n\t"
           "movsbw %[m8], %[w2]"
-          : [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4), [r5] "=&r"(r5),
-            [r6] "=&r"(r6), [w1] "+r"(w1), [w2] "+r"(w2)
-          : [s8] "q"(b8), [s16] "r"(b16), [m8] "m"(b8), [m16] "m"(b16));
+          : [w1] "+r"(w1), [w2] "+r"(w2)
+          : [s8] "q"(b8), [m8] "m"(b8));
   uint32_t h = mix(mix(mix(r1, r2), r3), r4);
   return mix(mix(mix(mix(h, r5), r6), w1), w2);
 }

@@ -38,6 +38,7 @@ class FakeClock final : public Clock {
 
 class FakeWallClock final : public WallClock {
  public:
+  explicit FakeWallClock(int64_t at = 0) : seconds(at) {}
   int64_t now_utc_seconds() override { return seconds; }
   int64_t seconds = 0;
 };

@@ -1,5 +1,6 @@
 #include "case_builder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -49,7 +50,10 @@ CaseBuilder::CaseBuilder(std::string name, Rng& r, uint32_t data_bytes)
   reserved_ = 1u << kEsp;
   tc_.in.eflags = (rng.u32() & kComparedFlags) | kFixedFlags;
   tc_.data.resize(data_bytes);
-  for (uint8_t& b : tc_.data) b = static_cast<uint8_t>(rng.u32() >> 11);
+  for (size_t i = 0; i < tc_.data.size(); i += 4) {
+    const uint32_t v = rng.u32();
+    std::memcpy(tc_.data.data() + i, &v, std::min<size_t>(4, tc_.data.size() - i));
+  }
 }
 
 void CaseBuilder::set(unsigned reg, uint32_t value) {

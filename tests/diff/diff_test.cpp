@@ -18,6 +18,7 @@ class DiffTest : public ::testing::TestWithParam<CaseClass> {};
 TEST_P(DiffTest, MatchesNative) {
   const CaseClass& cls = GetParam();
   const std::vector<TestCase> cases = cls.generate();
+  ASSERT_FALSE(cases.empty()) << cls.name << " generated no cases";
   auto native = make_native_runner();
   auto translated = make_translated_runner();
   int mismatches = 0;

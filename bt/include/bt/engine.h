@@ -44,6 +44,7 @@ struct RunExit {
   uint32_t address = 0;       // MemoryFault: the host/guest address
   bool write = false;         // MemoryFault: a write access
   int host_trapno = -1;       // MemoryFault/Exception from a host signal: the host trap number
+  uint32_t host_error = 0;    // ... and the host's error code for it
   std::string what;           // Unsupported: what, with the instruction's disassembly
 };
 
@@ -64,8 +65,9 @@ class Engine {
   // Discards every translation (e.g. after guest code was modified behind our back).
   void flush();
   const Stats& stats() const;
-  // The translation of the unit starting at the vCPU's EIP, for benchmarks: translate only.
-  size_t translate_for_bench(uint32_t eip);
+  // Translates (only) the unit at `eip` as a new unit, for benchmarks. Returns its host code
+  // size; `guest_bytes` receives how many guest code bytes it covers.
+  size_t translate_for_bench(uint32_t eip, uint32_t* guest_bytes = nullptr);
 
  private:
   std::unique_ptr<EngineCore> impl_;

@@ -37,6 +37,35 @@ void load_indirect_target(Ctx& c, const Insn& in) {
   }
 }
 
+// loop/loope/loopne/jcxz with a 0x67 prefix count in CX; 64-bit mode has no such form. CX is
+// decremented with a 16-bit register write and tested through rcx with jrcxz: no flags change.
+void emit_cx_loop(Ctx& c, const Insn& in, uint32_t target) {
+  auto& a = c.a;
+  const uint8_t op = in.d.opcode;  // E0 loopne, E1 loope, E2 loop, E3 jcxz
+  Label zero = a.newLabel(), nonzero = a.newLabel(), fall = a.newLabel();
+  if (op != 0xE3) {
+    a.lea(r9d, ptr(rcx, -1));
+    a.mov(cx, r9w);
+  }
+  a.mov(r9, rcx);
+  a.movzx(ecx, r9w);
+  a.jecxz(rcx, zero);
+  a.mov(rcx, r9);
+  a.jmp(nonzero);
+  a.bind(zero);
+  a.mov(rcx, r9);
+  // CX == 0: jcxz branches, the loops fall through.
+  if (op == 0xE3) emit_chain(c, target);
+  else a.jmp(fall);
+  a.bind(nonzero);
+  if (op == 0xE1) a.jne(fall);  // loope: also needs ZF = 1
+  if (op == 0xE0) a.je(fall);   // loopne: also needs ZF = 0
+  if (op == 0xE3) a.jmp(fall);
+  else emit_chain(c, target);
+  a.bind(fall);
+  emit_chain(c, in.next());
+}
+
 // The condition code (0-15) of a jcc, from its opcode.
 uint8_t condition(const Insn& in) { return in.d.opcode & 0xf; }
 }  // namespace
@@ -90,7 +119,7 @@ Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled) {
     case ZYDIS_MNEMONIC_JECXZ:
     case ZYDIS_MNEMONIC_JCXZ: {
       if (d.address_width != 32) {
-        emit_unsupported(c, in, "16-bit address size (cx-based loop/jcxz)");
+        emit_cx_loop(c, in, branch_target(in));
         return Flow::End;
       }
       // 67 E2 05: loop on ecx with a rel8 over the fall-through jmp to the taken jmp.

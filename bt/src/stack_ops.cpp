@@ -102,22 +102,27 @@ static bool emit_pop(Ctx& c, const Insn& in) {
   return false;
 }
 
-static void emit_pusha(Ctx& c) {
+// size: 4 (pushad) or 2 (pusha with a 0x66 prefix).
+static void emit_pusha(Ctx& c, int size) {
   auto& a = c.a;
-  // Order: eax ecx edx ebx (original esp) ebp esi edi, from esp-4 downwards.
-  for (int i = 0; i < 8; ++i) a.mov(stack(-4 * (i + 1)), Gpd(uint32_t(i)));
-  a.lea(esp, stack(-32));
+  // Order: eax ecx edx ebx (original esp) ebp esi edi, from esp-size downwards.
+  for (int i = 0; i < 8; ++i) {
+    if (size == 4) a.mov(stack(-4 * (i + 1)), Gpd(uint32_t(i)));
+    else a.mov(stack(-2 * (i + 1), 2), Gpw(uint32_t(i)));
+  }
+  a.lea(esp, stack(-8 * size));
 }
 
-static void emit_popa(Ctx& c) {
+static void emit_popa(Ctx& c, int size) {
   auto& a = c.a;
-  a.mov(r8d, stack(28));  // probe both ends before any register changes
-  a.mov(r8d, stack(0));
+  a.mov(r8d, stack(7 * size, uint32_t(size)));  // probe both ends before any register changes
+  a.mov(r8d, stack(0, uint32_t(size)));
   for (int i = 7; i >= 0; --i) {
     if (i == cpu::ESP) continue;
-    a.mov(Gpd(uint32_t(i)), stack(4 * (7 - i)));
+    if (size == 4) a.mov(Gpd(uint32_t(i)), stack(4 * (7 - i)));
+    else a.mov(Gpw(uint32_t(i)), stack(2 * (7 - i), 2));
   }
-  a.lea(esp, stack(32));
+  a.lea(esp, stack(8 * size));
 }
 
 static void emit_pushf(Ctx& c, unsigned size) {
@@ -172,8 +177,10 @@ Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled) {
     case ZYDIS_MNEMONIC_PUSH: emit_push(c, in); return Flow::Continue;
     case ZYDIS_MNEMONIC_POP:
       return emit_pop(c, in) ? Flow::End : Flow::Continue;
-    case ZYDIS_MNEMONIC_PUSHAD: emit_pusha(c); return Flow::Continue;
-    case ZYDIS_MNEMONIC_POPAD: emit_popa(c); return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHAD: emit_pusha(c, 4); return Flow::Continue;
+    case ZYDIS_MNEMONIC_POPAD: emit_popa(c, 4); return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHA: emit_pusha(c, 2); return Flow::Continue;
+    case ZYDIS_MNEMONIC_POPA: emit_popa(c, 2); return Flow::Continue;
     case ZYDIS_MNEMONIC_PUSHFD: emit_pushf(c, 4); return Flow::Continue;
     case ZYDIS_MNEMONIC_PUSHF: emit_pushf(c, 2); return Flow::Continue;
     case ZYDIS_MNEMONIC_POPFD:

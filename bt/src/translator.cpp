@@ -127,9 +127,12 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     if (!flat) {
       emit_unsupported(c, in, "segment with a non-zero base in CS/DS/ES/SS");
       flow = Flow::End;
-    } else if (in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) {
-      emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
-      flow = Flow::End;
+    } else if ((in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) &&
+               in.d.meta.category != ZYDIS_CATEGORY_COND_BR) {  // cx-based loop/jcxz are
+      if (!emit_lea16(c, in)) {                                  // control flow's
+        emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
+        flow = Flow::End;
+      }
     } else if (is_ident(in)) {
       emit_ident(c, in);
     } else {

@@ -59,6 +59,7 @@ struct Ctx {
 // --- emitters: each returns Flow::End if the instruction ends the unit ---
 bool is_ident(const Insn& in);
 void emit_ident(Ctx& c, const Insn& in);
+bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea
 Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);
 Flow emit_system_op(Ctx& c, const Insn& in, bool& handled);

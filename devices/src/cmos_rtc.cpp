@@ -24,10 +24,16 @@ bool is_time_register(uint8_t index) {
   }
 }
 
-uint8_t to_bcd(unsigned v) { return uint8_t((v / 10) << 4 | v % 10); }
-unsigned from_bcd(uint8_t v) { return (v >> 4) * 10 + (v & 0xf); }
+uint8_t to_bcd(unsigned v) {
+  return uint8_t((v / 10) << 4 | v % 10);
+}
+unsigned from_bcd(uint8_t v) {
+  return (v >> 4) * 10 + (v & 0xf);
+}
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 void put_le16(std::array<uint8_t, 128>& ram, uint8_t index, uint64_t value) {
   value = std::min<uint64_t>(value, 0xffff);

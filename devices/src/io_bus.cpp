@@ -7,7 +7,9 @@
 namespace devices {
 namespace {
 
-uint32_t size_mask(unsigned size) { return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1; }
+uint32_t size_mask(unsigned size) {
+  return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
 
 void check_size(unsigned size) {
   if (size != 1 && size != 2 && size != 4)

@@ -9,7 +9,9 @@ namespace {
 
 constexpr unsigned kCascadeInput = 2;
 
-uint8_t trigger_level_mask(const PicChipState& c) { return c.level_mode ? 0xff : c.elcr; }
+uint8_t trigger_level_mask(const PicChipState& c) {
+  return c.level_mode ? 0xff : c.elcr;
+}
 
 // Priority rank (0 highest) of the best bit in mask, or 8 if none.
 int best_priority(const PicChipState& c, uint8_t mask) {

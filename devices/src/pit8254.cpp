@@ -26,8 +26,12 @@ uint32_t period(const PitChannelState& c) {
   return c.count == 0 ? 0x10000 : c.count;
 }
 
-bool periodic(const PitChannelState& c) { return c.mode == 2 || c.mode == 3; }
-bool gate_triggered_mode(const PitChannelState& c) { return c.mode == 1 || c.mode == 5; }
+bool periodic(const PitChannelState& c) {
+  return c.mode == 2 || c.mode == 3;
+}
+bool gate_triggered_mode(const PitChannelState& c) {
+  return c.mode == 1 || c.mode == 5;
+}
 
 bool counting(const PitChannelState& c) {
   return c.running && (!gate_triggered_mode(c) || c.triggered);
@@ -147,8 +151,8 @@ void Pit8254::write_control(uint8_t value, uint64_t now) {
       PitChannelState& c = s_.channels[i];
       if (!(value & 0x20)) latch_count(c, now);
       if (!(value & 0x10) && !c.status_latched) {
-        c.status = uint8_t((output_at(c, now) ? 0x80 : 0) | (c.running ? 0 : 0x40) |
-                           c.access << 4 | c.mode << 1 | (c.bcd ? 1 : 0));
+        c.status = uint8_t((output_at(c, now) ? 0x80 : 0) | (c.running ? 0 : 0x40) | c.access << 4 |
+                           c.mode << 1 | (c.bcd ? 1 : 0));
         c.status_latched = true;
       }
     }

@@ -3,8 +3,16 @@
 namespace devices {
 namespace {
 
-enum Reg : unsigned { kData = 0, kIer = 1, kIirFcr = 2, kLcr = 3, kMcr = 4, kLsr = 5, kMsr = 6,
-                      kScr = 7 };
+enum Reg : unsigned {
+  kData = 0,
+  kIer = 1,
+  kIirFcr = 2,
+  kLcr = 3,
+  kMcr = 4,
+  kLsr = 5,
+  kMsr = 6,
+  kScr = 7
+};
 
 constexpr uint8_t kLcrDlab = 0x80;
 
@@ -12,8 +20,8 @@ constexpr uint8_t kIerRx = 0x01, kIerThre = 0x02, kIerLineStatus = 0x04, kIerMod
 
 constexpr uint8_t kLsrDataReady = 0x01, kLsrOverrun = 0x02, kLsrThre = 0x20, kLsrTemt = 0x40;
 
-constexpr uint8_t kIirNone = 0x01, kIirLineStatus = 0x06, kIirRxData = 0x04,
-                  kIirRxTimeout = 0x0c, kIirThre = 0x02, kIirModem = 0x00, kIirFifos = 0xc0;
+constexpr uint8_t kIirNone = 0x01, kIirLineStatus = 0x06, kIirRxData = 0x04, kIirRxTimeout = 0x0c,
+                  kIirThre = 0x02, kIirModem = 0x00, kIirFifos = 0xc0;
 
 constexpr uint8_t kMcrDtr = 0x01, kMcrRts = 0x02, kMcrOut1 = 0x04, kMcrOut2 = 0x08;
 

@@ -7,85 +7,85 @@
 enum { ITERATIONS = 3000 };
 
 /* dst op= src with dst/src both in registers, dst in memory, src in memory. */
-#define BINOP_RM(op, T, rc, mask)                                                             \
-  do {                                                                                       \
-    T d = (T)a, s = (T)b;                                                                    \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+" rc(d), [fo] "=&r"(f)                                                   \
-            : [s] rc(s), [fi] "r"(fin)                                                       \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & (mask));                                                          \
-    d = (T)b;                                                                                \
-    s = (T)a;                                                                                \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+m"(d), [fo] "=&r"(f)                                                     \
-            : [s] rc(s), [fi] "r"(fin)                                                       \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & (mask));                                                          \
-    d = (T)(a ^ b);                                                                          \
-    s = (T)(a + b);                                                                          \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+" rc(d), [fo] "=&r"(f)                                                   \
-            : [s] "m"(s), [fi] "r"(fin)                                                      \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & (mask));                                                          \
+#define BINOP_RM(op, T, rc, mask)               \
+  do {                                          \
+    T d = (T)a, s = (T)b;                       \
+    uint32_t f;                                 \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+" rc(d), [fo] "=&r"(f)      \
+            : [s] rc(s), [fi] "r"(fin)          \
+            : "cc");                            \
+    h = mix(mix(h, d), f & (mask));             \
+    d = (T)b;                                   \
+    s = (T)a;                                   \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+m"(d), [fo] "=&r"(f)        \
+            : [s] rc(s), [fi] "r"(fin)          \
+            : "cc");                            \
+    h = mix(mix(h, d), f & (mask));             \
+    d = (T)(a ^ b);                             \
+    s = (T)(a + b);                             \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+" rc(d), [fo] "=&r"(f)      \
+            : [s] "m"(s), [fi] "r"(fin)         \
+            : "cc");                            \
+    h = mix(mix(h, d), f & (mask));             \
   } while (0)
 
 /* dst op= immediate: register, memory, and the accumulator short form. */
-#define BINOP_IMM(op, T, rc, imm, mask)                                                       \
-  do {                                                                                       \
-    T d = (T)a;                                                                              \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+" rc(d), [fo] "=&r"(f)                                                   \
-            : [s] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & (mask));                                                          \
-    d = (T)b;                                                                                \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+m"(d), [fo] "=&r"(f)                                                     \
-            : [s] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & (mask));                                                          \
-    d = (T)(a - b);                                                                          \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+a"(d), [fo] "=&r"(f)                                                     \
-            : [s] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & (mask));                                                          \
+#define BINOP_IMM(op, T, rc, imm, mask)         \
+  do {                                          \
+    T d = (T)a;                                 \
+    uint32_t f;                                 \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+" rc(d), [fo] "=&r"(f)      \
+            : [s] "i"(imm), [fi] "r"(fin)       \
+            : "cc");                            \
+    h = mix(mix(h, d), f & (mask));             \
+    d = (T)b;                                   \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+m"(d), [fo] "=&r"(f)        \
+            : [s] "i"(imm), [fi] "r"(fin)       \
+            : "cc");                            \
+    h = mix(mix(h, d), f & (mask));             \
+    d = (T)(a - b);                             \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+a"(d), [fo] "=&r"(f)        \
+            : [s] "i"(imm), [fi] "r"(fin)       \
+            : "cc");                            \
+    h = mix(mix(h, d), f & (mask));             \
   } while (0)
 
 /* Every size, with a small (sign-extended imm8 encoding) and a large immediate. */
-#define BINOP_ALL(op, mask)                                      \
-  do {                                                           \
-    BINOP_RM(op "b", uint8_t, "q", mask);                        \
-    BINOP_RM(op "w", uint16_t, "r", mask);                       \
-    BINOP_RM(op "l", uint32_t, "r", mask);                       \
-    BINOP_IMM(op "b", uint8_t, "q", 0x7f, mask);                 \
-    BINOP_IMM(op "b", uint8_t, "q", 0xc3, mask);                 \
-    BINOP_IMM(op "w", uint16_t, "r", -3, mask);                  \
-    BINOP_IMM(op "w", uint16_t, "r", 0x8421, mask);              \
-    BINOP_IMM(op "l", uint32_t, "r", 0x45, mask);                \
-    BINOP_IMM(op "l", uint32_t, "r", -0x7edcba99, mask);         \
+#define BINOP_ALL(op, mask)                              \
+  do {                                                   \
+    BINOP_RM(op "b", uint8_t, "q", mask);                \
+    BINOP_RM(op "w", uint16_t, "r", mask);               \
+    BINOP_RM(op "l", uint32_t, "r", mask);               \
+    BINOP_IMM(op "b", uint8_t, "q", 0x7f, mask);         \
+    BINOP_IMM(op "b", uint8_t, "q", 0xc3, mask);         \
+    BINOP_IMM(op "w", uint16_t, "r", -3, mask);          \
+    BINOP_IMM(op "w", uint16_t, "r", 0x8421, mask);      \
+    BINOP_IMM(op "l", uint32_t, "r", 0x45, mask);        \
+    BINOP_IMM(op "l", uint32_t, "r", -0x7edcba99, mask); \
   } while (0)
 
-#define UNOP(op, T, rc, mask)                                                                 \
-  do {                                                                                       \
-    T d = (T)a;                                                                              \
-    uint32_t f;                                                                              \
+#define UNOP(op, T, rc, mask)                                                                     \
+  do {                                                                                            \
+    T d = (T)a;                                                                                   \
+    uint32_t f;                                                                                   \
     __asm__(FLAGS_IN op " %[d]" FLAGS_OUT : [d] "+" rc(d), [fo] "=&r"(f) : [fi] "r"(fin) : "cc"); \
-    h = mix(mix(h, d), f & (mask));                                                          \
-    d = (T)b;                                                                                \
-    __asm__(FLAGS_IN op " %[d]" FLAGS_OUT : [d] "+m"(d), [fo] "=&r"(f) : [fi] "r"(fin) : "cc"); \
-    h = mix(mix(h, d), f & (mask));                                                          \
+    h = mix(mix(h, d), f & (mask));                                                               \
+    d = (T)b;                                                                                     \
+    __asm__(FLAGS_IN op " %[d]" FLAGS_OUT : [d] "+m"(d), [fo] "=&r"(f) : [fi] "r"(fin) : "cc");   \
+    h = mix(mix(h, d), f & (mask));                                                               \
   } while (0)
 
-#define UNOP_ALL(op, mask)                  \
-  do {                                      \
-    UNOP(op "b", uint8_t, "q", mask);       \
-    UNOP(op "w", uint16_t, "r", mask);      \
-    UNOP(op "l", uint32_t, "r", mask);      \
+#define UNOP_ALL(op, mask)             \
+  do {                                 \
+    UNOP(op "b", uint8_t, "q", mask);  \
+    UNOP(op "w", uint16_t, "r", mask); \
+    UNOP(op "l", uint32_t, "r", mask); \
   } while (0)
 
 /* gcc never allocates AH/BH/CH/DH; the translator must still get their encodings right. */

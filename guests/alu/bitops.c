@@ -8,67 +8,67 @@
 enum { ITERATIONS = 3000, BITS_WORDS = 16 };
 
 /* Only CF is defined after bt*; SF, OF, AF and PF are undefined and ZF varies by CPU. */
-#define BT_REG(op, T, rc, imm)                                                                \
-  do {                                                                                       \
-    T d = (T)a, n = (T)b;                                                                    \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                              \
-            : [d] "+r"(d), [fo] "=&r"(f)                                                     \
-            : [n] "r"(n), [fi] "r"(fin)                                                      \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & F_CF);                                                            \
-    d = (T)b;                                                                                \
-    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                              \
-            : [d] "+r"(d), [fo] "=&r"(f)                                                     \
-            : [n] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & F_CF);                                                            \
-    d = (T)a;                                                                                \
-    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                              \
-            : [d] "+m"(d), [fo] "=&r"(f)                                                     \
-            : [n] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & F_CF);                                                            \
+#define BT_REG(op, T, rc, imm)                  \
+  do {                                          \
+    T d = (T)a, n = (T)b;                       \
+    uint32_t f;                                 \
+    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT \
+            : [d] "+r"(d), [fo] "=&r"(f)        \
+            : [n] "r"(n), [fi] "r"(fin)         \
+            : "cc");                            \
+    h = mix(mix(h, d), f & F_CF);               \
+    d = (T)b;                                   \
+    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT \
+            : [d] "+r"(d), [fo] "=&r"(f)        \
+            : [n] "i"(imm), [fi] "r"(fin)       \
+            : "cc");                            \
+    h = mix(mix(h, d), f & F_CF);               \
+    d = (T)a;                                   \
+    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT \
+            : [d] "+m"(d), [fo] "=&r"(f)        \
+            : [n] "i"(imm), [fi] "r"(fin)       \
+            : "cc");                            \
+    h = mix(mix(h, d), f & F_CF);               \
   } while (0)
 
 /* Bit-string form: `base` points into the middle of `bits`, the bit number is signed. */
-#define BT_STRING(op, T, sfx)                                                                 \
-  do {                                                                                       \
-    T n = (T)offset;                                                                         \
-    uint32_t f;                                                                              \
-    __asm__ volatile(FLAGS_IN op sfx " %[n], (%[p])" FLAGS_OUT                               \
-                     : [fo] "=&r"(f)                                                         \
-                     : [n] "r"(n), [p] "r"(base), [fi] "r"(fin)                              \
-                     : "cc", "memory");                                                      \
-    h = mix(h, f & F_CF);                                                                    \
+#define BT_STRING(op, T, sfx)                                   \
+  do {                                                          \
+    T n = (T)offset;                                            \
+    uint32_t f;                                                 \
+    __asm__ volatile(FLAGS_IN op sfx " %[n], (%[p])" FLAGS_OUT  \
+                     : [fo] "=&r"(f)                            \
+                     : [n] "r"(n), [p] "r"(base), [fi] "r"(fin) \
+                     : "cc", "memory");                         \
+    h = mix(h, f & F_CF);                                       \
   } while (0)
 
-#define BT_ALL(op)                                            \
-  do {                                                        \
-    BT_REG(op "w", uint16_t, "r", 13);                        \
-    BT_REG(op "l", uint32_t, "r", 27);                        \
-    BT_REG(op "l", uint32_t, "r", 37); /* masked to 5 */      \
-    BT_STRING(op, uint16_t, "w");                             \
-    BT_STRING(op, uint32_t, "l");                             \
+#define BT_ALL(op)                                       \
+  do {                                                   \
+    BT_REG(op "w", uint16_t, "r", 13);                   \
+    BT_REG(op "l", uint32_t, "r", 27);                   \
+    BT_REG(op "l", uint32_t, "r", 37); /* masked to 5 */ \
+    BT_STRING(op, uint16_t, "w");                        \
+    BT_STRING(op, uint32_t, "l");                        \
   } while (0)
 
 /* bsf/bsr leave the destination undefined for a zero source; only ZF is defined. */
-#define BITSCAN(op, T)                                                                        \
-  do {                                                                                       \
-    T s = (T)(a & b), d = 0;                                                                 \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+r"(d), [fo] "=&r"(f)                                                     \
-            : [s] "r"(s), [fi] "r"(fin)                                                      \
-            : "cc");                                                                         \
-    h = mix(mix(h, s ? d : 0xdead), f & F_ZF);                                               \
-    s = (T)(a >> (b & 31));                                                                  \
-    d = 0;                                                                                   \
-    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT                                              \
-            : [d] "+r"(d), [fo] "=&r"(f)                                                     \
-            : [s] "m"(s), [fi] "r"(fin)                                                      \
-            : "cc");                                                                         \
-    h = mix(mix(h, s ? d : 0xdead), f & F_ZF);                                               \
+#define BITSCAN(op, T)                          \
+  do {                                          \
+    T s = (T)(a & b), d = 0;                    \
+    uint32_t f;                                 \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+r"(d), [fo] "=&r"(f)        \
+            : [s] "r"(s), [fi] "r"(fin)         \
+            : "cc");                            \
+    h = mix(mix(h, s ? d : 0xdead), f & F_ZF);  \
+    s = (T)(a >> (b & 31));                     \
+    d = 0;                                      \
+    __asm__(FLAGS_IN op " %[s], %[d]" FLAGS_OUT \
+            : [d] "+r"(d), [fo] "=&r"(f)        \
+            : [s] "m"(s), [fi] "r"(fin)         \
+            : "cc");                            \
+    h = mix(mix(h, s ? d : 0xdead), f & F_ZF);  \
   } while (0)
 
 uint32_t alu_bitops(void) {

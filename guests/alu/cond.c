@@ -9,29 +9,37 @@ enum { ITERATIONS = 2500 };
 /* A near jcc needs a target more than 127 bytes away. */
 #define NEAR_GAP ".fill 130, 1, 0x90\n\t"
 
-#define COND(cc)                                                                              \
-  do {                                                                                       \
-    uint8_t r8 = 0x55, m8 = 0xaa;                                                            \
-    uint32_t d32 = a, t = 0;                                                                 \
-    uint16_t d16 = (uint16_t)b;                                                              \
-    __asm__(FLAGS_IN "set" cc " %[r8]\n\t"                                                   \
-            "set" cc " %[m8]\n\t"                                                            \
-            "cmov" cc "l %[s32], %[d32]\n\t"                                                 \
-            "cmov" cc "w %[m16], %[d16]\n\t"                                                 \
-            "j" cc " 1f\n\t"                                                                 \
-            "orl $1, %[t]\n"                                                                 \
-            "1:\n\t"                                                                         \
-            "j" cc " 2f\n\t"                                                                 \
-            "orl $2, %[t]\n\t" NEAR_GAP                                                      \
-            "2:"                                                                             \
-            : [r8] "=q"(r8), [m8] "=m"(m8), [d32] "+r"(d32), [d16] "+r"(d16), [t] "+r"(t)    \
-            : [s32] "r"(b), [m16] "m"(m16), [fi] "r"(fin)                                    \
-            : "cc");                                                                         \
-    h = mix(mix(mix(h, r8), m8), d32);                                                       \
-    h = mix(mix(h, d16), t);                                                                 \
-    d32 = b;                                                                                 \
-    __asm__(FLAGS_IN "cmov" cc "l %[m32], %[d32]" : [d32] "+r"(d32) : [m32] "m"(a), [fi] "r"(fin) : "cc"); \
-    h = mix(h, d32);                                                                         \
+#define COND(cc)                                                                          \
+  do {                                                                                    \
+    uint8_t r8 = 0x55, m8 = 0xaa;                                                         \
+    uint32_t d32 = a, t = 0;                                                              \
+    uint16_t d16 = (uint16_t)b;                                                           \
+    __asm__(FLAGS_IN "set" cc                                                             \
+                     " %[r8]\n\t"                                                         \
+                     "set" cc                                                             \
+                     " %[m8]\n\t"                                                         \
+                     "cmov" cc                                                            \
+                     "l %[s32], %[d32]\n\t"                                               \
+                     "cmov" cc                                                            \
+                     "w %[m16], %[d16]\n\t"                                               \
+                     "j" cc                                                               \
+                     " 1f\n\t"                                                            \
+                     "orl $1, %[t]\n"                                                     \
+                     "1:\n\t"                                                             \
+                     "j" cc                                                               \
+                     " 2f\n\t"                                                            \
+                     "orl $2, %[t]\n\t" NEAR_GAP "2:"                                     \
+            : [r8] "=q"(r8), [m8] "=m"(m8), [d32] "+r"(d32), [d16] "+r"(d16), [t] "+r"(t) \
+            : [s32] "r"(b), [m16] "m"(m16), [fi] "r"(fin)                                 \
+            : "cc");                                                                      \
+    h = mix(mix(mix(h, r8), m8), d32);                                                    \
+    h = mix(mix(h, d16), t);                                                              \
+    d32 = b;                                                                              \
+    __asm__(FLAGS_IN "cmov" cc "l %[m32], %[d32]"                                         \
+            : [d32] "+r"(d32)                                                             \
+            : [m32] "m"(a), [fi] "r"(fin)                                                 \
+            : "cc");                                                                      \
+    h = mix(h, d32);                                                                      \
   } while (0)
 
 uint32_t alu_cond(void) {

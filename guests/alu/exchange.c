@@ -6,47 +6,47 @@
 
 enum { ITERATIONS = 3000 };
 
-#define XCHG(sfx, T, rc)                                                                      \
-  do {                                                                                       \
-    T x = (T)a, y = (T)b, m = (T)c;                                                          \
-    __asm__("xchg" sfx " %[x], %[y]" : [x] "+" rc(x), [y] "+" rc(y));                        \
-    __asm__("xchg" sfx " %[x], %[m]" : [x] "+" rc(x), [m] "+m"(m));                          \
-    h = mix(mix(mix(h, x), y), m);                                                           \
+#define XCHG(sfx, T, rc)                                              \
+  do {                                                                \
+    T x = (T)a, y = (T)b, m = (T)c;                                   \
+    __asm__("xchg" sfx " %[x], %[y]" : [x] "+" rc(x), [y] "+" rc(y)); \
+    __asm__("xchg" sfx " %[x], %[m]" : [x] "+" rc(x), [m] "+m"(m));   \
+    h = mix(mix(mix(h, x), y), m);                                    \
   } while (0)
 
 /* cmpxchg: when the accumulator equals the destination the source is stored, otherwise the
    destination is loaded into the accumulator; flags as for cmp. */
-#define CMPXCHG(sfx, T, rc, equal)                                                            \
-  do {                                                                                       \
-    T acc = (T)a, dr = (T)((equal) ? a : b), dm = (T)((equal) ? a : c), s = (T)c;            \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN "cmpxchg" sfx " %[s], %[d]" FLAGS_OUT                                   \
-            : "+a"(acc), [d] "+" rc(dr), [fo] "=&r"(f)                                       \
-            : [s] rc(s), [fi] "r"(fin)                                                       \
-            : "cc");                                                                         \
-    h = mix(mix(mix(h, acc), dr), f & F_ARITH);                                              \
-    acc = (T)a;                                                                              \
-    __asm__(FLAGS_IN "lock cmpxchg" sfx " %[s], %[d]" FLAGS_OUT                              \
-            : "+a"(acc), [d] "+m"(dm), [fo] "=&r"(f)                                         \
-            : [s] rc(s), [fi] "r"(fin)                                                       \
-            : "cc", "memory");                                                               \
-    h = mix(mix(mix(h, acc), dm), f & F_ARITH);                                              \
+#define CMPXCHG(sfx, T, rc, equal)                                                \
+  do {                                                                            \
+    T acc = (T)a, dr = (T)((equal) ? a : b), dm = (T)((equal) ? a : c), s = (T)c; \
+    uint32_t f;                                                                   \
+    __asm__(FLAGS_IN "cmpxchg" sfx " %[s], %[d]" FLAGS_OUT                        \
+            : "+a"(acc), [d] "+" rc(dr), [fo] "=&r"(f)                            \
+            : [s] rc(s), [fi] "r"(fin)                                            \
+            : "cc");                                                              \
+    h = mix(mix(mix(h, acc), dr), f & F_ARITH);                                   \
+    acc = (T)a;                                                                   \
+    __asm__(FLAGS_IN "lock cmpxchg" sfx " %[s], %[d]" FLAGS_OUT                   \
+            : "+a"(acc), [d] "+m"(dm), [fo] "=&r"(f)                              \
+            : [s] rc(s), [fi] "r"(fin)                                            \
+            : "cc", "memory");                                                    \
+    h = mix(mix(mix(h, acc), dm), f & F_ARITH);                                   \
   } while (0)
 
-#define XADD(sfx, T, rc)                                                                      \
-  do {                                                                                       \
-    T d = (T)a, s = (T)b, m = (T)c;                                                          \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN "xadd" sfx " %[s], %[d]" FLAGS_OUT                                      \
-            : [d] "+" rc(d), [s] "+" rc(s), [fo] "=&r"(f)                                    \
-            : [fi] "r"(fin)                                                                  \
-            : "cc");                                                                         \
-    h = mix(mix(mix(h, d), s), f & F_ARITH);                                                 \
-    __asm__(FLAGS_IN "lock xadd" sfx " %[s], %[m]" FLAGS_OUT                                 \
-            : [m] "+m"(m), [s] "+" rc(s), [fo] "=&r"(f)                                      \
-            : [fi] "r"(fin)                                                                  \
-            : "cc", "memory");                                                               \
-    h = mix(mix(mix(h, m), s), f & F_ARITH);                                                 \
+#define XADD(sfx, T, rc)                                     \
+  do {                                                       \
+    T d = (T)a, s = (T)b, m = (T)c;                          \
+    uint32_t f;                                              \
+    __asm__(FLAGS_IN "xadd" sfx " %[s], %[d]" FLAGS_OUT      \
+            : [d] "+" rc(d), [s] "+" rc(s), [fo] "=&r"(f)    \
+            : [fi] "r"(fin)                                  \
+            : "cc");                                         \
+    h = mix(mix(mix(h, d), s), f & F_ARITH);                 \
+    __asm__(FLAGS_IN "lock xadd" sfx " %[s], %[m]" FLAGS_OUT \
+            : [m] "+m"(m), [s] "+" rc(s), [fo] "=&r"(f)      \
+            : [fi] "r"(fin)                                  \
+            : "cc", "memory");                               \
+    h = mix(mix(mix(h, m), s), f & F_ARITH);                 \
   } while (0)
 
 static uint32_t cmpxchg8b(uint32_t a, uint32_t b, uint32_t c, uint32_t fin) {

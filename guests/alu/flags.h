@@ -16,10 +16,10 @@
 /* Replaces the arithmetic flags with operand %[fi] and keeps the rest (IF, DF, AC) as they
    are, so the code behaves the same at any privilege level. %[fi] must be a register: an
    esp-relative memory operand would be read at the wrong offset while the copy is pushed. */
-#define FLAGS_IN                   \
-  "pushfl\n\t"                     \
-  "andl $~0x8d5, (%%esp)\n\t"      \
-  "orl %[fi], (%%esp)\n\t"         \
+#define FLAGS_IN              \
+  "pushfl\n\t"                \
+  "andl $~0x8d5, (%%esp)\n\t" \
+  "orl %[fi], (%%esp)\n\t"    \
   "popfl\n\t"
 
 /* Stores the flags in output %[fo] (use "=&r" so it cannot share a register with inputs). */

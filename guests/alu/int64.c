@@ -5,7 +5,9 @@
 
 enum { ITERATIONS = 4000 };
 
-static uint32_t fold(uint64_t v) { return (uint32_t)v ^ (uint32_t)(v >> 32) * 0x9e3779b9u; }
+static uint32_t fold(uint64_t v) {
+  return (uint32_t)v ^ (uint32_t)(v >> 32) * 0x9e3779b9u;
+}
 
 uint32_t alu_int64(void) {
   uint32_t h = 0x69363400u, seed = 0x13579bdu;

@@ -8,10 +8,10 @@ struct section {
 
 /* The order is part of the output format: guest and native lines are compared in order. */
 static const struct section sections[] = {
-    {"arith", alu_arith},   {"shift", alu_shift},         {"bitops", alu_bitops},
-    {"muldiv", alu_muldiv}, {"string", alu_string},       {"cond", alu_cond},
-    {"exchange", alu_exchange}, {"movx", alu_movx},       {"stack", alu_stack},
-    {"control", alu_control}, {"bcd", alu_bcd},           {"misc", alu_misc},
+    {"arith", alu_arith},         {"shift", alu_shift},   {"bitops", alu_bitops},
+    {"muldiv", alu_muldiv},       {"string", alu_string}, {"cond", alu_cond},
+    {"exchange", alu_exchange},   {"movx", alu_movx},     {"stack", alu_stack},
+    {"control", alu_control},     {"bcd", alu_bcd},       {"misc", alu_misc},
     {"recursion", alu_recursion}, {"int64", alu_int64},
 };
 

@@ -31,9 +31,10 @@ static uint32_t flag_transfers(uint32_t a, uint32_t fin) {
   __asm__(FLAGS_IN "lahf" : "+a"(y) : [fi] "r"(fin) : "cc");
   h = mix(h, y & 0xffffd7ffu); /* bits 3 and 5 of AH are reserved */
   /* clc/stc/cmc change CF only. */
-  __asm__(FLAGS_IN "cmc\n\tpushfl\n\tstc\n\tcmc\n\tcmc\n\tpushfl\n\tclc\n\tcmc" FLAGS_OUT "\n\t"
-          "popl %[x]\n\t"
-          "popl %[y]"
+  __asm__(FLAGS_IN "cmc\n\tpushfl\n\tstc\n\tcmc\n\tcmc\n\tpushfl\n\tclc\n\tcmc" FLAGS_OUT
+                   "\n\t"
+                   "popl %[x]\n\t"
+                   "popl %[y]"
           : [x] "=&r"(x), [y] "=&r"(y), [fo] "=&r"(f)
           : [fi] "r"(fin)
           : "cc");

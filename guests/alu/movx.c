@@ -12,20 +12,23 @@ static uint32_t extensions(uint32_t a, uint32_t b) {
   uint16_t b16 = (uint16_t)(b >> 8);
   uint32_t r1, r2, r3, r4, r5, r6;
   uint16_t w1 = (uint16_t)a, w2 = (uint16_t)(a >> 16);
-  __asm__("movzbl %[s8], %[r1]\n\t"
-          "movsbl %[s8], %[r2]\n\t"
-          "movzwl %[s16], %[r3]"
-          : [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)
-          : [s8] "q"(b8), [s16] "r"(b16));
-  __asm__("movswl %[s16], %[r4]\n\t"
-          "movzbl %[m8], %[r5]\n\t"
-          "movswl %[m16], %[r6]"
-          : [r4] "=&r"(r4), [r5] "=&r"(r5), [r6] "=&r"(r6)
-          : [s16] "r"(b16), [m8] "m"(b8), [m16] "m"(b16));
-  __asm__("movzbw %[s8], %[w1]\n\t"
-          "movsbw %[m8], %[w2]"
-          : [w1] "+r"(w1), [w2] "+r"(w2)
-          : [s8] "q"(b8), [m8] "m"(b8));
+  __asm__(
+      "movzbl %[s8], %[r1]\n\t"
+      "movsbl %[s8], %[r2]\n\t"
+      "movzwl %[s16], %[r3]"
+      : [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)
+      : [s8] "q"(b8), [s16] "r"(b16));
+  __asm__(
+      "movswl %[s16], %[r4]\n\t"
+      "movzbl %[m8], %[r5]\n\t"
+      "movswl %[m16], %[r6]"
+      : [r4] "=&r"(r4), [r5] "=&r"(r5), [r6] "=&r"(r6)
+      : [s16] "r"(b16), [m8] "m"(b8), [m16] "m"(b16));
+  __asm__(
+      "movzbw %[s8], %[w1]\n\t"
+      "movsbw %[m8], %[w2]"
+      : [w1] "+r"(w1), [w2] "+r"(w2)
+      : [s8] "q"(b8), [m8] "m"(b8));
   uint32_t h = mix(mix(mix(r1, r2), r3), r4);
   return mix(mix(mix(mix(h, r5), r6), w1), w2);
 }
@@ -55,25 +58,27 @@ static uint32_t addressing(uint32_t a, uint32_t b) {
   h = mix(h, r);
   /* EBP as base always carries a displacement; ESP as base always needs a SIB byte. */
   /* Fixed registers keep the operands out of EBP, which is borrowed here. */
-  __asm__("pushl %%ebp\n\t"
-          "movl %[a], %%ebp\n\t"
-          "leal (%%ebp), %[r]\n\t"
-          "leal 8(%%ebp,%[b],4), %[b]\n\t"
-          "addl %[b], %[r]\n\t"
-          "popl %%ebp"
-          : [r] "=&a"(r), [b] "+d"(b)
-          : [a] "c"(a));
+  __asm__(
+      "pushl %%ebp\n\t"
+      "movl %[a], %%ebp\n\t"
+      "leal (%%ebp), %[r]\n\t"
+      "leal 8(%%ebp,%[b],4), %[b]\n\t"
+      "addl %[b], %[r]\n\t"
+      "popl %%ebp"
+      : [r] "=&a"(r), [b] "+d"(b)
+      : [a] "c"(a));
   h = mix(h, r);
   uint32_t esp_plain, esp_disp, esp_index;
-  __asm__("movl %%esp, %[p]\n\t"
-          "leal 0x24(%%esp), %[d]\n\t"
-          "leal -0x14(%%esp,%[a],2), %[i]\n\t"
-          "subl %[p], %[d]\n\t"
-          "subl %[p], %[i]\n\t"
-          "leal (%%esp), %[p]\n\t"
-          "subl %%esp, %[p]"
-          : [p] "=&r"(esp_plain), [d] "=&r"(esp_disp), [i] "=&r"(esp_index)
-          : [a] "r"(a));
+  __asm__(
+      "movl %%esp, %[p]\n\t"
+      "leal 0x24(%%esp), %[d]\n\t"
+      "leal -0x14(%%esp,%[a],2), %[i]\n\t"
+      "subl %[p], %[d]\n\t"
+      "subl %[p], %[i]\n\t"
+      "leal (%%esp), %[p]\n\t"
+      "subl %%esp, %[p]"
+      : [p] "=&r"(esp_plain), [d] "=&r"(esp_disp), [i] "=&r"(esp_index)
+      : [a] "r"(a));
   h = mix(mix(mix(h, esp_plain), esp_disp), esp_index);
   /* Absolute disp32 with no base or index. */
   __asm__("leal 12+%c[sym], %[r]" : [r] "=r"(r) : [sym] "i"(lea_anchor));
@@ -85,13 +90,14 @@ static uint32_t addressing(uint32_t a, uint32_t b) {
   __asm__("leaw 0x1234(%[a],%[b],2), %w[w]" : [w] "+r"(w) : [a] "r"(a), [b] "r"(b));
   h = mix(h, w);
   uint32_t bx = a, si = b, di = a ^ b, r16 = 0;
-  __asm__("addr16 leal 0x4321(%%bx,%%si), %[r]\n\t"
-          "addr16 leal -2(%%bx,%%di), %[t]\n\t"
-          "addl %[t], %[r]\n\t"
-          "addr16 leal 0x7000(%%si), %[t]\n\t"
-          "xorl %[t], %[r]"
-          : [r] "+r"(r16), [t] "=&r"(w)
-          : "b"(bx), "S"(si), "D"(di));
+  __asm__(
+      "addr16 leal 0x4321(%%bx,%%si), %[r]\n\t"
+      "addr16 leal -2(%%bx,%%di), %[t]\n\t"
+      "addl %[t], %[r]\n\t"
+      "addr16 leal 0x7000(%%si), %[t]\n\t"
+      "xorl %[t], %[r]"
+      : [r] "+r"(r16), [t] "=&r"(w)
+      : "b"(bx), "S"(si), "D"(di));
   h = mix(h, r16);
   return h;
 }

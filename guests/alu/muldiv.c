@@ -15,10 +15,16 @@ static uint32_t widening_multiplies(uint32_t a, uint32_t b, uint32_t fin) {
   uint16_t b16 = (uint16_t)b;
 
   lo = a;
-  __asm__(FLAGS_IN "mulb %[s]" FLAGS_OUT : "+a"(lo), [fo] "=&r"(f) : [s] "q"(b8), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "mulb %[s]" FLAGS_OUT
+          : "+a"(lo), [fo] "=&r"(f)
+          : [s] "q"(b8), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, lo), f & F_MUL);
   lo = a;
-  __asm__(FLAGS_IN "imulb %[s]" FLAGS_OUT : "+a"(lo), [fo] "=&r"(f) : [s] "m"(b8), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imulb %[s]" FLAGS_OUT
+          : "+a"(lo), [fo] "=&r"(f)
+          : [s] "m"(b8), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, lo), f & F_MUL);
 
   lo = a;
@@ -53,24 +59,48 @@ static uint32_t truncating_multiplies(uint32_t a, uint32_t b, uint32_t fin) {
   uint32_t h = 0, f, d32 = a;
   uint16_t d16 = (uint16_t)a, s16 = (uint16_t)b;
 
-  __asm__(FLAGS_IN "imulw %[s], %[d]" FLAGS_OUT : [d] "+r"(d16), [fo] "=&r"(f) : [s] "r"(s16), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imulw %[s], %[d]" FLAGS_OUT
+          : [d] "+r"(d16), [fo] "=&r"(f)
+          : [s] "r"(s16), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d16), f & F_MUL);
-  __asm__(FLAGS_IN "imulw %[s], %[d]" FLAGS_OUT : [d] "+r"(d16), [fo] "=&r"(f) : [s] "m"(s16), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imulw %[s], %[d]" FLAGS_OUT
+          : [d] "+r"(d16), [fo] "=&r"(f)
+          : [s] "m"(s16), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d16), f & F_MUL);
-  __asm__(FLAGS_IN "imull %[s], %[d]" FLAGS_OUT : [d] "+r"(d32), [fo] "=&r"(f) : [s] "r"(b), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imull %[s], %[d]" FLAGS_OUT
+          : [d] "+r"(d32), [fo] "=&r"(f)
+          : [s] "r"(b), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d32), f & F_MUL);
   d32 = b;
-  __asm__(FLAGS_IN "imull %[s], %[d]" FLAGS_OUT : [d] "+r"(d32), [fo] "=&r"(f) : [s] "m"(a), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imull %[s], %[d]" FLAGS_OUT
+          : [d] "+r"(d32), [fo] "=&r"(f)
+          : [s] "m"(a), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d32), f & F_MUL);
 
   /* Three-operand forms with imm8 (sign-extended) and full-size immediates. */
-  __asm__(FLAGS_IN "imulw $-7, %[s], %[d]" FLAGS_OUT : [d] "=&r"(d16), [fo] "=&r"(f) : [s] "r"(s16), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imulw $-7, %[s], %[d]" FLAGS_OUT
+          : [d] "=&r"(d16), [fo] "=&r"(f)
+          : [s] "r"(s16), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d16), f & F_MUL);
-  __asm__(FLAGS_IN "imulw $0x1234, %[s], %[d]" FLAGS_OUT : [d] "=&r"(d16), [fo] "=&r"(f) : [s] "m"(s16), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imulw $0x1234, %[s], %[d]" FLAGS_OUT
+          : [d] "=&r"(d16), [fo] "=&r"(f)
+          : [s] "m"(s16), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d16), f & F_MUL);
-  __asm__(FLAGS_IN "imull $100, %[s], %[d]" FLAGS_OUT : [d] "=&r"(d32), [fo] "=&r"(f) : [s] "m"(a), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imull $100, %[s], %[d]" FLAGS_OUT
+          : [d] "=&r"(d32), [fo] "=&r"(f)
+          : [s] "m"(a), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d32), f & F_MUL);
-  __asm__(FLAGS_IN "imull $-0x12345679, %[s], %[d]" FLAGS_OUT : [d] "=&r"(d32), [fo] "=&r"(f) : [s] "r"(b), [fi] "r"(fin) : "cc");
+  __asm__(FLAGS_IN "imull $-0x12345679, %[s], %[d]" FLAGS_OUT
+          : [d] "=&r"(d32), [fo] "=&r"(f)
+          : [s] "r"(b), [fi] "r"(fin)
+          : "cc");
   h = mix(mix(h, d32), f & F_MUL);
   return h;
 }

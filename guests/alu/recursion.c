@@ -14,10 +14,16 @@ uint32_t alu_ackermann(uint32_t m, uint32_t n) {
   return alu_ackermann(m - 1, alu_ackermann(m, n - 1));
 }
 
-uint32_t alu_fib(uint32_t n) { return n < 2 ? n : alu_fib(n - 1) + alu_fib(n - 2); }
+uint32_t alu_fib(uint32_t n) {
+  return n < 2 ? n : alu_fib(n - 1) + alu_fib(n - 2);
+}
 
-uint32_t alu_is_even(uint32_t n) { return n == 0 ? 1 : alu_is_odd(n - 1); }
-uint32_t alu_is_odd(uint32_t n) { return n == 0 ? 0 : alu_is_even(n - 1); }
+uint32_t alu_is_even(uint32_t n) {
+  return n == 0 ? 1 : alu_is_odd(n - 1);
+}
+uint32_t alu_is_odd(uint32_t n) {
+  return n == 0 ? 0 : alu_is_even(n - 1);
+}
 
 static void quicksort(int32_t* v, int lo, int hi) {
   if (lo >= hi) return;

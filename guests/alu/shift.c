@@ -29,102 +29,102 @@ static uint32_t defined_flags(enum kind kind, unsigned width, unsigned count) {
 }
 
 /* One operation in every count form; `imm` is the immediate count. */
-#define SHIFT_FORMS(op, T, rc, kind, imm)                                                     \
-  do {                                                                                       \
-    const unsigned width = sizeof(T) * 8;                                                    \
-    T d = (T)a;                                                                              \
-    uint32_t f;                                                                              \
+#define SHIFT_FORMS(op, T, rc, kind, imm)                                                         \
+  do {                                                                                            \
+    const unsigned width = sizeof(T) * 8;                                                         \
+    T d = (T)a;                                                                                   \
+    uint32_t f;                                                                                   \
     __asm__(FLAGS_IN op " %[d]" FLAGS_OUT : [d] "+" rc(d), [fo] "=&r"(f) : [fi] "r"(fin) : "cc"); \
-    h = mix(mix(h, d), f & defined_flags(kind, width, 1));                                   \
-    d = (T)b;                                                                                \
-    __asm__(FLAGS_IN op " %[d]" FLAGS_OUT : [d] "+m"(d), [fo] "=&r"(f) : [fi] "r"(fin) : "cc"); \
-    h = mix(mix(h, d), f & defined_flags(kind, width, 1));                                   \
-    d = (T)a;                                                                                \
-    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                              \
-            : [d] "+" rc(d), [fo] "=&r"(f)                                                   \
-            : [n] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & defined_flags(kind, width, imm));                                 \
-    d = (T)b;                                                                                \
-    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                              \
-            : [d] "+m"(d), [fo] "=&r"(f)                                                     \
-            : [n] "i"(imm), [fi] "r"(fin)                                                    \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & defined_flags(kind, width, imm));                                 \
-    d = (T)a;                                                                                \
-    __asm__(FLAGS_IN op " %%cl, %[d]" FLAGS_OUT                                              \
-            : [d] "+" rc(d), [fo] "=&r"(f)                                                   \
-            : "c"(cl), [fi] "r"(fin)                                                         \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & defined_flags(kind, width, cl));                                  \
-    d = (T)b;                                                                                \
-    __asm__(FLAGS_IN op " %%cl, %[d]" FLAGS_OUT                                              \
-            : [d] "+m"(d), [fo] "=&r"(f)                                                     \
-            : "c"(cl), [fi] "r"(fin)                                                         \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & defined_flags(kind, width, cl));                                  \
+    h = mix(mix(h, d), f & defined_flags(kind, width, 1));                                        \
+    d = (T)b;                                                                                     \
+    __asm__(FLAGS_IN op " %[d]" FLAGS_OUT : [d] "+m"(d), [fo] "=&r"(f) : [fi] "r"(fin) : "cc");   \
+    h = mix(mix(h, d), f & defined_flags(kind, width, 1));                                        \
+    d = (T)a;                                                                                     \
+    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                                   \
+            : [d] "+" rc(d), [fo] "=&r"(f)                                                        \
+            : [n] "i"(imm), [fi] "r"(fin)                                                         \
+            : "cc");                                                                              \
+    h = mix(mix(h, d), f & defined_flags(kind, width, imm));                                      \
+    d = (T)b;                                                                                     \
+    __asm__(FLAGS_IN op " %[n], %[d]" FLAGS_OUT                                                   \
+            : [d] "+m"(d), [fo] "=&r"(f)                                                          \
+            : [n] "i"(imm), [fi] "r"(fin)                                                         \
+            : "cc");                                                                              \
+    h = mix(mix(h, d), f & defined_flags(kind, width, imm));                                      \
+    d = (T)a;                                                                                     \
+    __asm__(FLAGS_IN op " %%cl, %[d]" FLAGS_OUT                                                   \
+            : [d] "+" rc(d), [fo] "=&r"(f)                                                        \
+            : "c"(cl), [fi] "r"(fin)                                                              \
+            : "cc");                                                                              \
+    h = mix(mix(h, d), f & defined_flags(kind, width, cl));                                       \
+    d = (T)b;                                                                                     \
+    __asm__(FLAGS_IN op " %%cl, %[d]" FLAGS_OUT                                                   \
+            : [d] "+m"(d), [fo] "=&r"(f)                                                          \
+            : "c"(cl), [fi] "r"(fin)                                                              \
+            : "cc");                                                                              \
+    h = mix(mix(h, d), f & defined_flags(kind, width, cl));                                       \
   } while (0)
 
-#define SHIFT_SIZES(op, kind, imm8, imm16, imm32)                 \
-  do {                                                           \
-    SHIFT_FORMS(op "b", uint8_t, "q", kind, imm8);               \
-    SHIFT_FORMS(op "w", uint16_t, "r", kind, imm16);             \
-    SHIFT_FORMS(op "l", uint32_t, "r", kind, imm32);             \
+#define SHIFT_SIZES(op, kind, imm8, imm16, imm32)    \
+  do {                                               \
+    SHIFT_FORMS(op "b", uint8_t, "q", kind, imm8);   \
+    SHIFT_FORMS(op "w", uint16_t, "r", kind, imm16); \
+    SHIFT_FORMS(op "l", uint32_t, "r", kind, imm32); \
   } while (0)
 
 /* All seven operations with one set of immediate counts. */
-#define SHIFT_ALL(imm8, imm16, imm32)                             \
-  do {                                                           \
-    SHIFT_SIZES("shl", SHIFT, imm8, imm16, imm32);               \
-    SHIFT_SIZES("shr", SHIFT, imm8, imm16, imm32);               \
-    SHIFT_SIZES("sar", SHIFT, imm8, imm16, imm32);               \
-    SHIFT_SIZES("rol", ROTATE, imm8, imm16, imm32);              \
-    SHIFT_SIZES("ror", ROTATE, imm8, imm16, imm32);              \
-    SHIFT_SIZES("rcl", ROTATE_CARRY, imm8, imm16, imm32);        \
-    SHIFT_SIZES("rcr", ROTATE_CARRY, imm8, imm16, imm32);        \
+#define SHIFT_ALL(imm8, imm16, imm32)                     \
+  do {                                                    \
+    SHIFT_SIZES("shl", SHIFT, imm8, imm16, imm32);        \
+    SHIFT_SIZES("shr", SHIFT, imm8, imm16, imm32);        \
+    SHIFT_SIZES("sar", SHIFT, imm8, imm16, imm32);        \
+    SHIFT_SIZES("rol", ROTATE, imm8, imm16, imm32);       \
+    SHIFT_SIZES("ror", ROTATE, imm8, imm16, imm32);       \
+    SHIFT_SIZES("rcl", ROTATE_CARRY, imm8, imm16, imm32); \
+    SHIFT_SIZES("rcr", ROTATE_CARRY, imm8, imm16, imm32); \
   } while (0)
 
 /* shld/shrd: 16-bit results for counts above 16 are undefined, so those are skipped. */
-#define DOUBLE_FORMS(op, T, imm)                                                              \
-  do {                                                                                       \
-    const unsigned width = sizeof(T) * 8;                                                    \
-    T d = (T)a, s = (T)b;                                                                    \
-    uint32_t f;                                                                              \
-    __asm__(FLAGS_IN op " %[n], %[s], %[d]" FLAGS_OUT                                        \
-            : [d] "+r"(d), [fo] "=&r"(f)                                                     \
-            : [s] "r"(s), [n] "i"(imm), [fi] "r"(fin)                                        \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & defined_flags(DOUBLE, width, imm));                               \
-    d = (T)b;                                                                                \
-    s = (T)a;                                                                                \
-    __asm__(FLAGS_IN op " %[n], %[s], %[d]" FLAGS_OUT                                        \
-            : [d] "+m"(d), [fo] "=&r"(f)                                                     \
-            : [s] "r"(s), [n] "i"(imm), [fi] "r"(fin)                                        \
-            : "cc");                                                                         \
-    h = mix(mix(h, d), f & defined_flags(DOUBLE, width, imm));                               \
-    if ((cl & 31) <= width) {                                                                \
-      d = (T)a;                                                                              \
-      s = (T)~b;                                                                             \
-      __asm__(FLAGS_IN op " %%cl, %[s], %[d]" FLAGS_OUT                                      \
-              : [d] "+r"(d), [fo] "=&r"(f)                                                   \
-              : [s] "r"(s), "c"(cl), [fi] "r"(fin)                                           \
-              : "cc");                                                                       \
-      h = mix(mix(h, d), f & defined_flags(DOUBLE, width, cl));                              \
-      d = (T)~a;                                                                             \
-      __asm__(FLAGS_IN op " %%cl, %[s], %[d]" FLAGS_OUT                                      \
-              : [d] "+m"(d), [fo] "=&r"(f)                                                   \
-              : [s] "r"(s), "c"(cl), [fi] "r"(fin)                                           \
-              : "cc");                                                                       \
-      h = mix(mix(h, d), f & defined_flags(DOUBLE, width, cl));                              \
-    }                                                                                        \
+#define DOUBLE_FORMS(op, T, imm)                                \
+  do {                                                          \
+    const unsigned width = sizeof(T) * 8;                       \
+    T d = (T)a, s = (T)b;                                       \
+    uint32_t f;                                                 \
+    __asm__(FLAGS_IN op " %[n], %[s], %[d]" FLAGS_OUT           \
+            : [d] "+r"(d), [fo] "=&r"(f)                        \
+            : [s] "r"(s), [n] "i"(imm), [fi] "r"(fin)           \
+            : "cc");                                            \
+    h = mix(mix(h, d), f & defined_flags(DOUBLE, width, imm));  \
+    d = (T)b;                                                   \
+    s = (T)a;                                                   \
+    __asm__(FLAGS_IN op " %[n], %[s], %[d]" FLAGS_OUT           \
+            : [d] "+m"(d), [fo] "=&r"(f)                        \
+            : [s] "r"(s), [n] "i"(imm), [fi] "r"(fin)           \
+            : "cc");                                            \
+    h = mix(mix(h, d), f & defined_flags(DOUBLE, width, imm));  \
+    if ((cl & 31) <= width) {                                   \
+      d = (T)a;                                                 \
+      s = (T)~b;                                                \
+      __asm__(FLAGS_IN op " %%cl, %[s], %[d]" FLAGS_OUT         \
+              : [d] "+r"(d), [fo] "=&r"(f)                      \
+              : [s] "r"(s), "c"(cl), [fi] "r"(fin)              \
+              : "cc");                                          \
+      h = mix(mix(h, d), f & defined_flags(DOUBLE, width, cl)); \
+      d = (T)~a;                                                \
+      __asm__(FLAGS_IN op " %%cl, %[s], %[d]" FLAGS_OUT         \
+              : [d] "+m"(d), [fo] "=&r"(f)                      \
+              : [s] "r"(s), "c"(cl), [fi] "r"(fin)              \
+              : "cc");                                          \
+      h = mix(mix(h, d), f & defined_flags(DOUBLE, width, cl)); \
+    }                                                           \
   } while (0)
 
-#define DOUBLE_ALL(imm16, imm32)                 \
-  do {                                          \
-    DOUBLE_FORMS("shldw", uint16_t, imm16);     \
-    DOUBLE_FORMS("shrdw", uint16_t, imm16);     \
-    DOUBLE_FORMS("shldl", uint32_t, imm32);     \
-    DOUBLE_FORMS("shrdl", uint32_t, imm32);     \
+#define DOUBLE_ALL(imm16, imm32)            \
+  do {                                      \
+    DOUBLE_FORMS("shldw", uint16_t, imm16); \
+    DOUBLE_FORMS("shrdw", uint16_t, imm16); \
+    DOUBLE_FORMS("shldl", uint32_t, imm32); \
+    DOUBLE_FORMS("shrdl", uint32_t, imm32); \
   } while (0)
 
 uint32_t alu_shift(void) {

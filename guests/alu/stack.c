@@ -10,24 +10,24 @@ enum { ITERATIONS = 4000 };
 static uint32_t push_pop(uint32_t a, uint32_t b) {
   uint32_t m = b, x, y, z, depth;
   uint16_t w;
-  __asm__("movl %%esp, %[d]\n\t"
-          "pushl %[a]\n\t"
-          "pushl $0x7b\n\t"
-          "pushl $-0x12345678\n\t"
-          "pushl %[m]\n\t"
-          "pushw %w[a]\n\t"
-          "pushw $0x1234\n\t"
-          "subl %%esp, %[d]\n\t"
-          "popl %[x]\n\t" /* the two pushed words as one dword */
-          "popl %[m]\n\t"
-          "popl %[y]\n\t"
-          "addl %[y], %[x]\n\t"
-          "popl %[y]\n\t"
-          "popw %[w]\n\t"  /* the low half of the first push */
-          "popw %w[z]"     /* and its high half */
-          : [d] "=&r"(depth), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z), [w] "=&r"(w),
-            [m] "+m"(m)
-          : [a] "r"(a));
+  __asm__(
+      "movl %%esp, %[d]\n\t"
+      "pushl %[a]\n\t"
+      "pushl $0x7b\n\t"
+      "pushl $-0x12345678\n\t"
+      "pushl %[m]\n\t"
+      "pushw %w[a]\n\t"
+      "pushw $0x1234\n\t"
+      "subl %%esp, %[d]\n\t"
+      "popl %[x]\n\t" /* the two pushed words as one dword */
+      "popl %[m]\n\t"
+      "popl %[y]\n\t"
+      "addl %[y], %[x]\n\t"
+      "popl %[y]\n\t"
+      "popw %[w]\n\t" /* the low half of the first push */
+      "popw %w[z]"    /* and its high half */
+      : [d] "=&r"(depth), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z), [w] "=&r"(w), [m] "+m"(m)
+      : [a] "r"(a));
   return mix(mix(mix(mix(mix(depth, x), y), z & 0xffff), w), m);
 }
 
@@ -86,20 +86,21 @@ static uint32_t push_all(uint32_t seed_value) {
 /* popf of every arithmetic-flag pattern, and DF, read back with pushf. */
 static uint32_t flags_roundtrip(uint32_t fin) {
   uint32_t f1, f2;
-  __asm__("pushfl\n\t"
-          "pushfl\n\t"
-          "andl $~0x8d5, (%%esp)\n\t"
-          "orl %[fi], (%%esp)\n\t"
-          "popfl\n\t"
-          "pushfl\n\t"
-          "popl %[f1]\n\t"
-          "std\n\t"
-          "pushfl\n\t"
-          "popl %[f2]\n\t"
-          "popfl"
-          : [f1] "=&r"(f1), [f2] "=&r"(f2)
-          : [fi] "r"(fin)
-          : "cc");
+  __asm__(
+      "pushfl\n\t"
+      "pushfl\n\t"
+      "andl $~0x8d5, (%%esp)\n\t"
+      "orl %[fi], (%%esp)\n\t"
+      "popfl\n\t"
+      "pushfl\n\t"
+      "popl %[f1]\n\t"
+      "std\n\t"
+      "pushfl\n\t"
+      "popl %[f2]\n\t"
+      "popfl"
+      : [f1] "=&r"(f1), [f2] "=&r"(f2)
+      : [fi] "r"(fin)
+      : "cc");
   return mix(f1 & F_ARITH, f2 & (F_ARITH | 0x400u));
 }
 
@@ -107,33 +108,34 @@ static uint32_t flags_roundtrip(uint32_t fin) {
    ([old EBP - 4], [old EBP - 8], ...), then pushes the new frame pointer if L > 0. The old
    frame here holds A at [EBP - 4] and B at [EBP - 8]. */
 #define ENTER(size, level)                                                                   \
-  do {                                                                                      \
-    uint32_t x = a, y = b, allocated, saved, frame;                                         \
-    __asm__("pushl %%ebp\n\t"                                                               \
-            "pushl %[x]\n\t"                                                                \
-            "pushl %[y]\n\t"                                                                \
-            "pushl $0x5ca1ab1e\n\t"                                                         \
-            "leal 12(%%esp), %%ebp\n\t"                                                     \
-            "movl %%esp, %[n]\n\t"                                                          \
-            "enter $" #size ", $" #level "\n\t"                                             \
-            "subl %%esp, %[n]\n\t"                                                          \
-            "movl -4(%%ebp), %[x]\n\t"                                                      \
-            "movl -8(%%ebp), %[y]\n\t"                                                      \
-            "movl (%%ebp), %[s]\n\t"                                                        \
-            "subl %%ebp, %[s]\n\t"                                                          \
-            "movl %%ebp, %[f]\n\t"                                                          \
-            "leave\n\t"                                                                     \
-            "addl $12, %%esp\n\t"                                                           \
-            "popl %%ebp"                                                                    \
-            : [x] "+a"(x), [y] "+d"(y), [n] "=&c"(allocated), [s] "=&S"(saved),            \
-              [f] "=&D"(frame)                                                              \
-            :                                                                               \
-            : "memory");                                                                    \
-    /* Slots that hold the new frame pointer are compared relative to it; slots that are  \
-       fresh locals (never written) are left out. */                                        \
-    uint32_t r0 = (level) == 0 ? 0 : (level) == 1 ? x - frame : x;                          \
-    uint32_t r1 = (level) < 2 ? 0 : (level) == 2 ? y - frame : y;                           \
-    h = mix(mix(mix(mix(h, r0), r1), allocated), saved);                                    \
+  do {                                                                                       \
+    uint32_t x = a, y = b, allocated, saved, frame;                                          \
+    __asm__(                                                                                 \
+        "pushl %%ebp\n\t"                                                                    \
+        "pushl %[x]\n\t"                                                                     \
+        "pushl %[y]\n\t"                                                                     \
+        "pushl $0x5ca1ab1e\n\t"                                                              \
+        "leal 12(%%esp), %%ebp\n\t"                                                          \
+        "movl %%esp, %[n]\n\t"                                                               \
+        "enter $" #size ", $" #level                                                         \
+        "\n\t"                                                                               \
+        "subl %%esp, %[n]\n\t"                                                               \
+        "movl -4(%%ebp), %[x]\n\t"                                                           \
+        "movl -8(%%ebp), %[y]\n\t"                                                           \
+        "movl (%%ebp), %[s]\n\t"                                                             \
+        "subl %%ebp, %[s]\n\t"                                                               \
+        "movl %%ebp, %[f]\n\t"                                                               \
+        "leave\n\t"                                                                          \
+        "addl $12, %%esp\n\t"                                                                \
+        "popl %%ebp"                                                                         \
+        : [x] "+a"(x), [y] "+d"(y), [n] "=&c"(allocated), [s] "=&S"(saved), [f] "=&D"(frame) \
+        :                                                                                    \
+        : "memory");                                                                         \
+    /* Slots that hold the new frame pointer are compared relative to it; slots that are     \
+       fresh locals (never written) are left out. */                                         \
+    uint32_t r0 = (level) == 0 ? 0 : (level) == 1 ? x - frame : x;                           \
+    uint32_t r1 = (level) < 2 ? 0 : (level) == 2 ? y - frame : y;                            \
+    h = mix(mix(mix(mix(h, r0), r1), allocated), saved);                                     \
   } while (0)
 
 uint32_t alu_stack(void) {

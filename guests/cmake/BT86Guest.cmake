@@ -2,7 +2,8 @@
 # Guests are compiled by custom commands with an explicit flag list so that the project's
 # global flags (PIE, sanitizers, C++ options) never leak into them.
 
-set(BT86_GUEST_CC "${CMAKE_C_COMPILER}" CACHE FILEPATH "C compiler used (with -m32) for guests")
+# gcc even when the project is configured with another compiler: the flags below are gcc's.
+find_program(BT86_GUEST_CC NAMES gcc REQUIRED DOC "gcc used (with -m32) to build guests")
 set(BT86_GUEST_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guests")
 set(BT86_GUEST_RUNTIME_DIR "${CMAKE_CURRENT_LIST_DIR}/../runtime")
 get_filename_component(BT86_GUEST_RUNTIME_DIR "${BT86_GUEST_RUNTIME_DIR}" ABSOLUTE)

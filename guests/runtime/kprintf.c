@@ -4,7 +4,9 @@
 
 #include "serial.h"
 
-void kputc(char c) { serial_putc(c); }
+void kputc(char c) {
+  serial_putc(c);
+}
 
 void kputs(const char* s) {
   while (*s) kputc(*s++);

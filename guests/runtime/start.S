@@ -3,7 +3,7 @@
 #include "multiboot.h"
 
 #define HEADER_FLAGS (MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO)
-#define STACK_SIZE 0x4000
+#define STACK_SIZE 0x10000 /* deep recursion in alu; later guests share it */
 
 /* The linker script puts .multiboot first so the header lands in the first 8 KiB of the file. */
         .section .multiboot, "a"

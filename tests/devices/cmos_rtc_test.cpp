@@ -14,9 +14,7 @@ constexpr uint64_t MiB = 1024 * 1024;
 
 class CmosTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    bus.attach(CmosRtc::kBase, CmosRtc::kPortCount, cmos);
-  }
+  void SetUp() override { bus.attach(CmosRtc::kBase, CmosRtc::kPortCount, cmos); }
   uint8_t rd(uint8_t index) {
     bus.out(0x70, 1, index);
     return uint8_t(bus.in(0x71, 1));
@@ -54,9 +52,9 @@ TEST_F(CmosTest, TimeInBinary) {
 }
 
 TEST_F(CmosTest, TwelveHourModeMarksPm) {
-  wr(0x0b, 0x00);  // 12-hour, BCD
+  wr(0x0b, 0x00);             // 12-hour, BCD
   EXPECT_EQ(rd(0x04), 0x81);  // 1 PM
-  wr(0x0b, 0x04);  // 12-hour, binary
+  wr(0x0b, 0x04);             // 12-hour, binary
   EXPECT_EQ(rd(0x04), 0x81);
   clock.seconds = 1709253000;  // 2024-03-01 00:30:00: midnight hour is 12 AM
   EXPECT_EQ(rd(0x04), 12);

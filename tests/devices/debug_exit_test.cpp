@@ -1,9 +1,10 @@
 #include "devices/debug_exit.h"
-#include "devices/post_port.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "devices/post_port.h"
 
 namespace devices {
 namespace {

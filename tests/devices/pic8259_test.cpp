@@ -213,9 +213,9 @@ TEST_F(PicTest, LinuxMaskAndAckOfASlaveInterrupt) {
   edge(9);
   EXPECT_EQ(pic.acknowledge(), 0x39);
   rd(0xa1);
-  wr(0xa1, 0x02);         // mask 9
-  wr(0xa0, 0x60 + 1);     // specific EOI on the slave
-  wr(0x20, 0x60 + 2);     // and for the cascade on the master
+  wr(0xa1, 0x02);      // mask 9
+  wr(0xa0, 0x60 + 1);  // specific EOI on the slave
+  wr(0x20, 0x60 + 2);  // and for the cascade on the master
   EXPECT_EQ(isr_slave(), 0x00);
   EXPECT_EQ(isr_master(), 0x00);
 }

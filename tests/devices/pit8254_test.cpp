@@ -179,7 +179,7 @@ TEST_F(PitTest, ReadBackLatchesStatusThenCount) {
 
 TEST_F(PitTest, ReadBackStatusShowsNullCountBeforeTheCountIsWritten) {
   wr(0x43, 0x30);
-  wr(0x43, 0xe2);  // status only
+  wr(0x43, 0xe2);             // status only
   EXPECT_EQ(rd(0x40), 0x70);  // OUT low (mode 0), null count, low/high, mode 0
 }
 

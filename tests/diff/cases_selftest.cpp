@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "case_classes.h"
@@ -56,12 +57,14 @@ TEST(GeneratedCases, RunNativelyAsTheirClassExpects) {
   auto native = make_native_runner();
   for (const CaseClass& cls : case_classes()) {
     int bad = 0;
+    std::map<int, int> outcomes;
     for (const TestCase& tc : cls.generate()) {
       reset_arena(tc);
       const RunRecord first = capture(native->run(tc));
       reset_arena(tc);
       const RunRecord second = capture(native->run(tc));
       const int v = first.outcome.vector;
+      ++outcomes[v];
       const bool expected = v == -1 || std::count(cls.expected_vectors.begin(),
                                                   cls.expected_vectors.end(), v) > 0;
       const auto diffs = differences(tc, first, second);
@@ -72,6 +75,9 @@ TEST(GeneratedCases, RunNativelyAsTheirClassExpects) {
       }
     }
     EXPECT_EQ(bad, 0) << cls.name;
+    std::string summary;
+    for (const auto& [v, n] : outcomes) summary += fmt::format("  {}: {}", vector_name(v), n);
+    std::cout << fmt::format("{:>14}:{}\n", cls.name, summary);
   }
 }
 

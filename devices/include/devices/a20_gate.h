@@ -9,6 +9,10 @@ namespace devices {
 
 class A20Gate {
  public:
+  struct State {
+    bool enabled;
+  };
+
   // Starts enabled, as a BIOS leaves it and as a kernel loaded above 1 MiB expects.
   bool enabled() const { return enabled_; }
   void set(bool enabled) {
@@ -18,6 +22,8 @@ class A20Gate {
   }
   // Called with the new state whenever it changes (the monitor remaps the wrapped megabyte).
   void set_callback(std::function<void(bool)> callback) { on_change_ = std::move(callback); }
+
+  State state() const { return {enabled_}; }
 
  private:
   bool enabled_ = true;

@@ -21,7 +21,7 @@ namespace devices {
 struct PitChannelState {
   uint16_t count = 0;  // as written: 0 means 65536 (10000 in BCD)
   uint8_t mode = 0;
-  uint8_t access = 3;       // 1: low byte, 2: high byte, 3: low then high
+  uint8_t access = 3;  // 1: low byte, 2: high byte, 3: low then high
   bool bcd = false;
   bool read_high = false;   // next read of a low/high pair returns the high byte
   bool write_high = false;  // next write of a low/high pair is the high byte
@@ -31,9 +31,9 @@ struct PitChannelState {
   bool status_latched = false;
   uint8_t status = 0;
   bool gate = true;
-  bool running = false;    // a count is loaded and counting
-  bool triggered = false;  // modes 1 and 5: the gate has risen since the count was loaded
-  uint64_t load_ns = 0;    // when counting (re)started
+  bool running = false;          // a count is loaded and counting
+  bool triggered = false;        // modes 1 and 5: the gate has risen since the count was loaded
+  uint64_t load_ns = 0;          // when counting (re)started
   uint64_t edges_signalled = 0;  // channel 0: output edges already sent to IRQ 0
 };
 

@@ -25,8 +25,8 @@ class Uart16550 final : public PortDevice {
     uint8_t lsr_errors = 0;  // overrun (the only error we can produce), cleared by reading LSR
     uint8_t msr_deltas = 0;  // MSR bits 0-3, cleared by reading MSR
     uint8_t scr = 0;
-    uint8_t fcr = 0;  // last FCR write; bit 0 = FIFOs enabled
-    uint16_t divisor = 12;  // 9600 baud
+    uint8_t fcr = 0;             // last FCR write; bit 0 = FIFOs enabled
+    uint16_t divisor = 12;       // 9600 baud
     bool thr_interrupt = false;  // THRE interrupt pending (cleared by IIR read or THR write)
     bool irq_level = false;
     std::deque<uint8_t> rx;  // receive FIFO (capacity 1 with FIFOs off, 16 with them on)

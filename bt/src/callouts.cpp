@@ -352,11 +352,19 @@ uint32_t bcd(void* vp, uint64_t, uint64_t a1) {
 uint32_t bound(void* vp, uint64_t a0, uint64_t a1) {
   return guarded(vp, CalloutKind::Bound, [&](EngineCore& e, cpu::Cpu& c) {
     uint32_t at = linear(e, a0, (a1 >> 8) & 7);
-    int32_t bounds[2];
+    const unsigned size = (a1 >> 16) & 0xff;
     auto mode = e.v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
-    if (auto f = c.memory().read(at, bounds, 8, mode)) return finish(e, f, false);
-    int32_t index = int32_t(e.v.gpr[a1 & 7]);
-    if (index < bounds[0] || index > bounds[1]) return finish(e, cpu::Fault{cpu::kBR}, false);
+    int32_t lo, hi, index;
+    if (size == 2) {
+      int16_t b[2];
+      if (auto f = c.memory().read(at, b, 4, mode)) return finish(e, f, false);
+      lo = b[0], hi = b[1], index = int16_t(e.v.gpr[a1 & 7]);
+    } else {
+      int32_t b[2];
+      if (auto f = c.memory().read(at, b, 8, mode)) return finish(e, f, false);
+      lo = b[0], hi = b[1], index = int32_t(e.v.gpr[a1 & 7]);
+    }
+    if (index < lo || index > hi) return finish(e, cpu::Fault{cpu::kBR}, false);
     return finish(e, {}, false);
   });
 }

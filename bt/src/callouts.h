@@ -40,7 +40,7 @@ BT86_CALLOUT(far_call_mem);
 BT86_CALLOUT(far_ret);          // a1 = bytes to pop
 BT86_CALLOUT(iret);
 BT86_CALLOUT(bcd);              // a1 = op | imm << 8 (0 daa 1 das 2 aaa 3 aas 4 aam 5 aad 6 salc)
-BT86_CALLOUT(bound);            // a0 = offset, a1 = reg | mem seg << 8
+BT86_CALLOUT(bound);            // a0 = offset, a1 = reg | mem seg << 8 | size << 16
 #undef BT86_CALLOUT
 
 }  // namespace bt::callouts

@@ -17,6 +17,7 @@ Gp host_gpd(ZydisRegister r) {
   return Gpd(uint32_t(r - ZYDIS_REGISTER_EAX));
 }
 Gp host_gpw(ZydisRegister r) { return Gpw(uint32_t(r - ZYDIS_REGISTER_AX)); }
+Gpw bp_reg() { return Gpw(uint32_t(cpu::EBP)); }
 
 int guest_seg(ZydisRegister r) {
   switch (r) {
@@ -30,11 +31,9 @@ int guest_seg(ZydisRegister r) {
   }
 }
 
+// The explicit operand only: pop's hidden stack operand is [esp] too.
 bool mem_base_is_esp(const Insn& in) {
-  for (unsigned i = 0; i < in.d.operand_count; ++i)
-    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in.ops[i].mem.base == ZYDIS_REGISTER_ESP)
-      return true;
-  return false;
+  return in.ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && in.ops[0].mem.base == ZYDIS_REGISTER_ESP;
 }
 }  // namespace
 
@@ -146,26 +145,37 @@ static void emit_pushf(Ctx& c, unsigned size) {
   a.lea(esp, stack(-int32_t(size)));
 }
 
-static void emit_enter(Ctx& c, const Insn& in) {
+// size: 4, or 2 with a 0x66 prefix (then only BP changes; the stack is still 32-bit).
+static void emit_enter(Ctx& c, const Insn& in, int size) {
   auto& a = c.a;
-  const uint32_t frame = uint32_t(in.ops[0].imm.value.u) & 0xffff;
-  const uint32_t level = uint32_t(in.ops[1].imm.value.u) & 31;
-  a.mov(stack(-4), ebp);
-  a.lea(r8d, stack(-4));  // frame_temp
-  for (uint32_t i = 1; i < level; ++i) {
-    a.mov(r9d, Mem(ebp, -int32_t(4 * i), 4));
-    a.mov(stack(-4 - int32_t(4 * i)), r9d);
+  const int32_t frame = int32_t(in.ops[0].imm.value.u & 0xffff);
+  const int32_t level = int32_t(in.ops[1].imm.value.u & 31);
+  const uint32_t us = uint32_t(size);
+  Gp bp = size == 4 ? Gp(ebp) : Gp(bp_reg());
+  Gp t = size == 4 ? Gp(r8d) : Gp(r8w);
+  Gp u = size == 4 ? Gp(r9d) : Gp(r9w);
+  a.mov(stack(-size, us), bp);
+  a.lea(r8d, stack(-size));  // frame_temp
+  for (int32_t i = 1; i < level; ++i) {
+    a.mov(u, Mem(ebp, -size * i, us));
+    a.mov(stack(-size - size * i, us), u);
   }
-  if (level > 0) a.mov(stack(-4 - int32_t(4 * level)), r8d);
-  a.mov(ebp, r8d);
-  a.lea(esp, stack(-4 - int32_t(4 * level) - int32_t(frame)));
+  if (level > 0) a.mov(stack(-size - size * level, us), t);
+  a.mov(bp, t);
+  a.lea(esp, stack(-size - size * level - frame));
 }
 
-static void emit_leave(Ctx& c) {
+static void emit_leave(Ctx& c, int size) {
   auto& a = c.a;
-  a.mov(r8d, Mem(ebp, 0, 4));
-  a.lea(esp, Mem(ebp, 4, 4));
-  a.mov(ebp, r8d);
+  if (size == 4) {
+    a.mov(r8d, Mem(ebp, 0, 4));
+    a.lea(esp, Mem(ebp, 4, 4));
+    a.mov(ebp, r8d);
+  } else {
+    a.mov(r8w, Mem(ebp, 0, 2));
+    a.lea(esp, Mem(ebp, 2, 4));
+    a.mov(bp_reg(), r8w);
+  }
 }
 
 uint32_t popf_callout(void* vp, uint64_t a0, uint64_t a1);
@@ -191,12 +201,10 @@ Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled) {
       emit_callout(c, in, CalloutKind::Popf, popf_callout, true, size);
       return Flow::Continue;
     case ZYDIS_MNEMONIC_ENTER:
-      if (size != 4) break;
-      emit_enter(c, in);
+      emit_enter(c, in, int(size));
       return Flow::Continue;
     case ZYDIS_MNEMONIC_LEAVE:
-      if (size != 4) break;
-      emit_leave(c);
+      emit_leave(c, int(size));
       return Flow::Continue;
     default:
       break;

@@ -263,10 +263,9 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       static_exception(c, in, cpu::kUD, false);
       return Flow::End;
     case ZYDIS_MNEMONIC_BOUND:
-      if (osize != 4) break;
       ea_to_r12(c, in);
       emit_callout(c, in, CalloutKind::Bound, co::bound, true,
-                   gpr_index(in.ops[0].reg.value) | uint32_t(mem_seg(in)) << 8);
+                   gpr_index(in.ops[0].reg.value) | uint32_t(mem_seg(in)) << 8 | osize << 16);
       return Flow::Continue;
     case ZYDIS_MNEMONIC_DAA: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 0); return Flow::Continue;
     case ZYDIS_MNEMONIC_DAS: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 1); return Flow::Continue;

@@ -79,6 +79,8 @@ function(bt86_add_guest)
     COMMENT "Linking guest ${ARG_NAME}.elf"
     VERBATIM)
   add_custom_target(guest_${ARG_NAME} ALL DEPENDS "${elf}")
+  # The runtime may have been set up by another directory: order on its target as well.
+  add_dependencies(guest_${ARG_NAME} guest_runtime)
   set_target_properties(guest_${ARG_NAME} PROPERTIES BT86_GUEST_FILE "${elf}")
   _bt86_guests_target()
   add_dependencies(guests guest_${ARG_NAME})
@@ -126,13 +128,15 @@ function(bt86_add_native)
   add_dependencies(guests guest_${ARG_NAME})
 endfunction()
 
-# The runtime is compiled once per build tree; every guest links the same objects.
+# The runtime is compiled once per build tree, by target guest_runtime in the directory of the
+# first guest; every guest, in any directory, links the same objects.
 function(_bt86_guest_runtime_objects out)
   get_property(objects GLOBAL PROPERTY BT86_GUEST_RUNTIME_OBJECTS)
   if(NOT objects)
     set(sources start.S serial.c kprintf.c tap.c exit.c string.c)
     list(TRANSFORM sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     bt86_guest_objects(runtime OUT objects SOURCES ${sources})
+    add_custom_target(guest_runtime DEPENDS ${objects})
     set_property(GLOBAL PROPERTY BT86_GUEST_RUNTIME_OBJECTS "${objects}")
   endif()
   set(${out} "${objects}" PARENT_SCOPE)

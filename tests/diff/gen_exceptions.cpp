@@ -53,7 +53,9 @@ constexpr const char* kTrapNames[] = {"div0",  "idiv_overflow", "aam0",     "int
                                       "into",  "ud2",           "ud0",      "ud1",      "lock_reg",
                                       "lock_mov", "fe7",        "bound",    "bound16"};
 
-// Registers the trap needs as set up; `in_range` picks the non-faulting variant of bound.
+// Emits the trap instruction. Register inputs are loaded with mov right before it (work before
+// may have changed any register; mov leaves the flags alone). `in_range` picks the
+// non-faulting variant of bound.
 void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
   Rng& rng = b.rng;
   x86::Assembler& a = b.a;
@@ -66,20 +68,23 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
         b.write_data(at, &zero, bits / 8);
         a.emit(rng.coin() ? x86::Inst::kIdDiv : x86::Inst::kIdIdiv, b.mem(at, bits / 8, 1u << kEax | 1u << kEdx));
       } else {
-        b.set_operand(bits, kEbx, 0);
+        a.mov(gp(bits, kEbx), 0);
+        b.clobber(kEbx);
         a.emit(rng.coin() ? x86::Inst::kIdDiv : x86::Inst::kIdIdiv, gp(bits, kEbx));
       }
       break;
     }
     case Trap::kIdivOverflow: {
       const unsigned bits = rng.pick({8u, 16u, 32u});
+      // The most negative dividend divided by -1.
       if (bits == 8) {
-        b.set_operand(16, kEax, 0x8000);
+        a.mov(x86::ax, 0x8000);
       } else {
-        b.set_operand(bits, kEax, 0);
-        b.set_operand(bits, kEdx, sign_bit(bits));
+        a.mov(gp(bits, kEax), 0);
+        a.mov(gp(bits, kEdx), sign_bit(bits));
       }
-      b.set_operand(bits, kEcx, width_mask(bits));  // -1
+      a.mov(gp(bits, kEcx), width_mask(bits));
+      for (unsigned r : {kEax, kEcx, kEdx}) b.clobber(r);
       a.emit(x86::Inst::kIdIdiv, gp(bits, kEcx));
       break;
     }
@@ -92,7 +97,8 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
     case Trap::kUd1: b.raw({0x0f, 0xb9, 0xc8}); break;
     case Trap::kLockReg: b.raw({0xf0, 0x01, 0xd8}); break;  // lock add eax, ebx
     case Trap::kLockMov: {
-      b.set(kEbx, b.data_address(4));
+      a.mov(x86::ebx, b.data_address(4));
+      b.clobber(kEbx);
       b.raw({0xf0, 0x8b, 0x03});  // lock mov eax, [ebx]
       break;
     }
@@ -111,8 +117,9 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
       } else {
         index = rng.coin() ? lower - 1 - static_cast<int32_t>(rng.below(100)) : upper + 1 + static_cast<int32_t>(rng.below(100));
       }
-      b.set_operand(bits, kEsi, static_cast<uint32_t>(index));
       const x86::Mem m = b.mem(at, 2 * size, 1u << kEsi);
+      a.mov(gp(bits, kEsi), static_cast<uint32_t>(index) & width_mask(bits));
+      b.clobber(kEsi);
       a.bound(gp(bits, kEsi), m);
       break;
     }
@@ -130,8 +137,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
       if (v >= 4) work(b);  // work before: visible at the fault
       if (trap == Trap::kInto && v >= 4) {
         // into right after an add that overflows (or not)
-        b.set(kEdx, 0x7fffffff);
-        b.set(kEdi, v % 2 ? 0 : 1);
+        b.a.mov(x86::edx, 0x7fffffff);
+        b.a.mov(x86::edi, v % 2 ? 0 : 1);
         b.a.add(x86::edx, x86::edi);
         b.flags(kArithFlags);
       }

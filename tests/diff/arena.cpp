@@ -49,18 +49,20 @@ class Arena {
 
 }  // namespace
 
-void map_arena() { static Arena arena; }
+void map_arena() {
+  static Arena arena;
+}
 
 void reset_arena(const TestCase& tc) {
   // The native runner appends a 5-byte jump after the code.
   if (tc.code.size() > kCodeSize - 16) {
-    throw std::invalid_argument("difftest: case '" + tc.name + "': " +
-                                std::to_string(tc.code.size()) +
+    throw std::invalid_argument("difftest: case '" + tc.name +
+                                "': " + std::to_string(tc.code.size()) +
                                 " code bytes do not fit the code area");
   }
   if (tc.data.size() > kDataSize) {
-    throw std::invalid_argument("difftest: case '" + tc.name + "': " +
-                                std::to_string(tc.data.size()) +
+    throw std::invalid_argument("difftest: case '" + tc.name +
+                                "': " + std::to_string(tc.data.size()) +
                                 " data bytes do not fit the data area");
   }
   map_arena();

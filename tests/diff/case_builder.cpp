@@ -13,25 +13,39 @@ uint32_t Rng::value(unsigned bits) {
   const uint32_t sign = sign_bit(bits);
   if (!chance(35)) return u32() & mask;
   switch (below(11)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return 2;
-    case 3: return sign - 1;
-    case 4: return sign;
-    case 5: return sign + 1;
-    case 6: return mask - 1;
-    case 7: return mask;
-    case 8: return 0x55555555u & mask;
-    case 9: return 0xaaaaaaaau & mask;
-    default: return below(17);
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    case 2:
+      return 2;
+    case 3:
+      return sign - 1;
+    case 4:
+      return sign;
+    case 5:
+      return sign + 1;
+    case 6:
+      return mask - 1;
+    case 7:
+      return mask;
+    case 8:
+      return 0x55555555u & mask;
+    case 9:
+      return 0xaaaaaaaau & mask;
+    default:
+      return below(17);
   }
 }
 
 x86::Gp gp(unsigned bits, unsigned id) {
   switch (bits) {
-    case 8: return id < 4 ? x86::Gp(x86::gpb_lo(id)) : x86::Gp(x86::gpb_hi(id - 4));
-    case 16: return x86::gpw(id);
-    default: return x86::gpd(id);
+    case 8:
+      return id < 4 ? x86::Gp(x86::gpb_lo(id)) : x86::Gp(x86::gpb_hi(id - 4));
+    case 16:
+      return x86::gpw(id);
+    default:
+      return x86::gpd(id);
   }
 }
 
@@ -41,8 +55,7 @@ CodeHolder* CaseBuilder::init_code() {
   return &code_;
 }
 
-CaseBuilder::CaseBuilder(std::string name, Rng& r, uint32_t data_bytes)
-    : a(init_code()), rng(r) {
+CaseBuilder::CaseBuilder(std::string name, Rng& r, uint32_t data_bytes) : a(init_code()), rng(r) {
   tc_.name = std::move(name);
   for (uint32_t& g : tc_.in.gpr) g = rng.value(32);
   // Room both ways: pops and pushes of a few KiB stay inside the stack area.
@@ -102,7 +115,8 @@ uint32_t CaseBuilder::data_address(uint32_t size, uint32_t align) {
 }
 
 uint32_t CaseBuilder::stack_address(uint32_t size) {
-  return tc_.in.gpr[kEsp] + static_cast<uint32_t>(rng.srange(-512, 512 - static_cast<int32_t>(size)));
+  return tc_.in.gpr[kEsp] +
+         static_cast<uint32_t>(rng.srange(-512, 512 - static_cast<int32_t>(size)));
 }
 
 x86::Mem CaseBuilder::mem(uint32_t target, uint32_t size, uint32_t avoid) {

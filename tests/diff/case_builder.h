@@ -46,9 +46,15 @@ class Rng {
 // Operand registers by encoding: 8-bit ids are al cl dl bl ah ch dh bh.
 asmjit::x86::Gp gp(unsigned bits, unsigned id);
 // The 32-bit register (Gpr) that holds operand register `id` of width `bits`.
-inline unsigned holder(unsigned bits, unsigned id) { return bits == 8 ? id & 3 : id; }
-inline uint32_t width_mask(unsigned bits) { return bits == 32 ? ~0u : (1u << bits) - 1; }
-inline uint32_t sign_bit(unsigned bits) { return 1u << (bits - 1); }
+inline unsigned holder(unsigned bits, unsigned id) {
+  return bits == 8 ? id & 3 : id;
+}
+inline uint32_t width_mask(unsigned bits) {
+  return bits == 32 ? ~0u : (1u << bits) - 1;
+}
+inline uint32_t sign_bit(unsigned bits) {
+  return 1u << (bits - 1);
+}
 
 class CaseBuilder {
   // Declared first: the assembler below attaches to them.
@@ -108,7 +114,8 @@ class CaseBuilder {
 
   // A memory operand of `size` bytes whose effective address is `target`, in a random
   // addressing form; its base/index registers come from the unreserved ones outside `avoid`
-  // (a bit mask of Gpr) and are set and reserved. ESP serves as base only for stack targets.
+  // (a bit mask of Gpr) and are set and reserved. ESP serves as base only for stack targets,
+  // and only while the code has not changed ESP.
   asmjit::x86::Mem mem(uint32_t target, uint32_t size, uint32_t avoid = 0);
 
   // Records the flag effect of the instruction just emitted: `written` bits get defined values,

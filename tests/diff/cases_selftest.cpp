@@ -65,8 +65,8 @@ TEST(GeneratedCases, RunNativelyAsTheirClassExpects) {
       const RunRecord second = capture(native->run(tc));
       const int v = first.outcome.vector;
       ++outcomes[v];
-      const bool expected = v == -1 || std::count(cls.expected_vectors.begin(),
-                                                  cls.expected_vectors.end(), v) > 0;
+      const bool expected =
+          v == -1 || std::count(cls.expected_vectors.begin(), cls.expected_vectors.end(), v) > 0;
       const auto diffs = differences(tc, first, second);
       if ((!expected || !diffs.empty()) && bad++ < 5) {
         ADD_FAILURE() << describe(tc) << "ended with " << vector_name(v) << " at "

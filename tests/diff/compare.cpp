@@ -72,12 +72,12 @@ std::vector<std::string> differences(const TestCase& tc, const RunRecord& native
                               vector_name(t.vector)));
   } else if (n.vector >= 0) {
     if (n.fault_eip != t.fault_eip) {
-      out.push_back(fmt::format("fault eip: native {:#010x} translated {:#010x}", n.fault_eip,
-                                t.fault_eip));
+      out.push_back(
+          fmt::format("fault eip: native {:#010x} translated {:#010x}", n.fault_eip, t.fault_eip));
     }
     if (has_error_code(n.vector) && n.error_code != t.error_code) {
-      out.push_back(fmt::format("error code: native {:#x} translated {:#x}", n.error_code,
-                                t.error_code));
+      out.push_back(
+          fmt::format("error code: native {:#x} translated {:#x}", n.error_code, t.error_code));
     }
   }
   for (int i = 0; i < 8; ++i) {
@@ -102,24 +102,36 @@ std::vector<std::string> differences(const TestCase& tc, const RunRecord& native
 
 std::string format_state(const CpuState& s) {
   std::string out;
-  for (int i = 0; i < 8; ++i) out += fmt::format("{}={:08x}{}", kGprNames[i], s.gpr[i], i == 3 ? "\n  " : " ");
+  for (int i = 0; i < 8; ++i)
+    out += fmt::format("{}={:08x}{}", kGprNames[i], s.gpr[i], i == 3 ? "\n  " : " ");
   out += fmt::format("eflags={:08x} [{}]", s.eflags, flag_list(s.eflags & kComparedFlags));
   return out;
 }
 
 std::string vector_name(int vector) {
   switch (vector) {
-    case -1: return "none (reached the end)";
-    case 0: return "0 #DE";
-    case 1: return "1 #DB";
-    case 3: return "3 #BP";
-    case 4: return "4 #OF";
-    case 5: return "5 #BR";
-    case 6: return "6 #UD";
-    case 13: return "13 #GP";
-    case 14: return "14 #PF";
-    case 17: return "17 #AC";
-    default: return std::to_string(vector);
+    case -1:
+      return "none (reached the end)";
+    case 0:
+      return "0 #DE";
+    case 1:
+      return "1 #DB";
+    case 3:
+      return "3 #BP";
+    case 4:
+      return "4 #OF";
+    case 5:
+      return "5 #BR";
+    case 6:
+      return "6 #UD";
+    case 13:
+      return "13 #GP";
+    case 14:
+      return "14 #PF";
+    case 17:
+      return "17 #AC";
+    default:
+      return std::to_string(vector);
   }
 }
 

@@ -2,6 +2,7 @@
 // must agree on registers, compared flags, exception outcome and the data and stack areas.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "case_classes.h"
@@ -9,6 +10,12 @@
 #include "harness.h"
 
 namespace difftest {
+
+// GoogleTest prints the parameter into the test's listing (and so into ctest's test name).
+void PrintTo(const CaseClass& cls, std::ostream* os) {
+  *os << cls.name;
+}
+
 namespace {
 
 constexpr int kMaxReportsPerClass = 10;

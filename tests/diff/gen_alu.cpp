@@ -40,9 +40,12 @@ enum class Form { kRegReg, kRegMem, kMemReg, kRegImm, kMemImm, kReg, kMem };
 
 Imm imm_of(unsigned bits, uint32_t v) {
   switch (bits) {
-    case 8: return Imm(static_cast<int8_t>(v));
-    case 16: return Imm(static_cast<int16_t>(v));
-    default: return Imm(static_cast<int32_t>(v));
+    case 8:
+      return Imm(static_cast<int8_t>(v));
+    case 16:
+      return Imm(static_cast<int16_t>(v));
+    default:
+      return Imm(static_cast<int32_t>(v));
   }
 }
 
@@ -62,11 +65,16 @@ x86::Mem pick_mem(CaseBuilder& b, unsigned bits) {
 Form pick_form(Rng& rng, const AluOp& op) {
   if (op.unary) return rng.chance(60) ? Form::kReg : Form::kMem;
   switch (rng.below(5)) {
-    case 0: return Form::kRegReg;
-    case 1: return op.id == x86::Inst::kIdTest ? Form::kMemReg : Form::kRegMem;
-    case 2: return Form::kMemReg;
-    case 3: return Form::kRegImm;
-    default: return Form::kMemImm;
+    case 0:
+      return Form::kRegReg;
+    case 1:
+      return op.id == x86::Inst::kIdTest ? Form::kMemReg : Form::kRegMem;
+    case 2:
+      return Form::kMemReg;
+    case 3:
+      return Form::kRegImm;
+    default:
+      return Form::kMemImm;
   }
 }
 
@@ -89,13 +97,27 @@ void emit_alu(CaseBuilder& b, const AluOp& op, unsigned bits, Form form) {
   b.suggest(bits, src, rng.value(bits));
   if (mem_dst && op.writes_dst && rng.chance(15)) b.a.lock();
   switch (form) {
-    case Form::kRegReg: b.a.emit(op.id, gp(bits, dst), gp(bits, src)); break;
-    case Form::kRegMem: b.a.emit(op.id, gp(bits, dst), m); break;
-    case Form::kMemReg: b.a.emit(op.id, m, gp(bits, src)); break;
-    case Form::kRegImm: b.a.emit(op.id, gp(bits, dst), imm_of(bits, pick_imm(rng, op, bits))); break;
-    case Form::kMemImm: b.a.emit(op.id, m, imm_of(bits, pick_imm(rng, op, bits))); break;
-    case Form::kReg: b.a.emit(op.id, gp(bits, dst)); break;
-    case Form::kMem: b.a.emit(op.id, m); break;
+    case Form::kRegReg:
+      b.a.emit(op.id, gp(bits, dst), gp(bits, src));
+      break;
+    case Form::kRegMem:
+      b.a.emit(op.id, gp(bits, dst), m);
+      break;
+    case Form::kMemReg:
+      b.a.emit(op.id, m, gp(bits, src));
+      break;
+    case Form::kRegImm:
+      b.a.emit(op.id, gp(bits, dst), imm_of(bits, pick_imm(rng, op, bits)));
+      break;
+    case Form::kMemImm:
+      b.a.emit(op.id, m, imm_of(bits, pick_imm(rng, op, bits)));
+      break;
+    case Form::kReg:
+      b.a.emit(op.id, gp(bits, dst));
+      break;
+    case Form::kMem:
+      b.a.emit(op.id, m);
+      break;
   }
   b.flags(op.written, op.undefined);
   if (op.writes_dst && !mem_dst) b.clobber(holder(bits, dst));
@@ -104,9 +126,19 @@ void emit_alu(CaseBuilder& b, const AluOp& op, unsigned bits, Form form) {
 // Operand pairs that sit on carry, overflow, sign, zero and half-carry boundaries.
 std::vector<std::pair<uint32_t, uint32_t>> edge_pairs(unsigned bits) {
   const uint32_t max = width_mask(bits), sign = sign_bit(bits);
-  return {{0, 0},        {1, 1},       {max, 1},    {max, max},    {sign - 1, 1},
-          {sign, max},   {sign, 1},    {0, 1},      {sign - 1, max}, {0x0f, 0x01},
-          {0x10, 0x01},  {sign, sign}, {sign - 1, sign - 1}};
+  return {{0, 0},
+          {1, 1},
+          {max, 1},
+          {max, max},
+          {sign - 1, 1},
+          {sign, max},
+          {sign, 1},
+          {0, 1},
+          {sign - 1, max},
+          {0x0f, 0x01},
+          {0x10, 0x01},
+          {sign, sign},
+          {sign - 1, sign - 1}};
 }
 
 void edge_cases(Rng& rng, std::vector<TestCase>& out) {

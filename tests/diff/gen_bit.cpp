@@ -147,10 +147,18 @@ void random_cases(Rng& rng, std::vector<TestCase>& out, int count) {
     const BitOp& op = kBitOps[rng.below(4)];
     const unsigned bits = rng.coin() ? 16 : 32;
     switch (kind) {
-      case 0: emit_bt_reg(b, op, bits, rng.value(32)); break;
-      case 1: emit_bt_reg_imm(b, op, bits, rng.below(256)); break;
-      case 2: emit_bt_mem_imm(b, op, bits, rng.below(256)); break;
-      case 3: emit_bt_mem_reg(b, op, bits, random_mem_offset(rng, bits)); break;
+      case 0:
+        emit_bt_reg(b, op, bits, rng.value(32));
+        break;
+      case 1:
+        emit_bt_reg_imm(b, op, bits, rng.below(256));
+        break;
+      case 2:
+        emit_bt_mem_imm(b, op, bits, rng.below(256));
+        break;
+      case 3:
+        emit_bt_mem_reg(b, op, bits, random_mem_offset(rng, bits));
+        break;
       default: {
         uint32_t src = rng.value(bits);
         if (rng.chance(50)) src &= rng.u32() & rng.u32();  // sparse bits

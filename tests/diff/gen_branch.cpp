@@ -12,10 +12,12 @@ namespace {
 
 using namespace asmjit;
 
-constexpr const char* kCondNames[16] = {"o", "no", "b",  "ae", "e", "ne", "be", "a",
+constexpr const char* kCondNames[16] = {"o", "no", "b", "ae", "e", "ne", "be", "a",
                                         "s", "ns", "p", "np", "l", "ge", "le", "g"};
 
-InstId jcc(unsigned cc) { return x86::Inst::jccFromCond(static_cast<x86::CondCode>(cc)); }
+InstId jcc(unsigned cc) {
+  return x86::Inst::jccFromCond(static_cast<x86::CondCode>(cc));
+}
 
 // jcc with the requested encoding: rel8 or rel32.
 void emit_jcc(CaseBuilder& b, unsigned cc, Label target, bool near) {
@@ -146,9 +148,9 @@ void call_ret_edges(Rng& rng, std::vector<TestCase>& out) {
   }
   for (bool near : {false, true}) {
     for (bool backward : {false, true}) {
-      CaseBuilder b(fmt::format("branch.edge.jmp.{}.{}", near ? "near" : "short",
-                                backward ? "back" : "fwd"),
-                    rng);
+      CaseBuilder b(
+          fmt::format("branch.edge.jmp.{}.{}", near ? "near" : "short", backward ? "back" : "fwd"),
+          rng);
       x86::Assembler& a = b.a;
       Label target = a.newLabel(), end = a.newLabel();
       if (backward) {
@@ -254,9 +256,15 @@ void loop_case(CaseBuilder& b, int kind, uint32_t ecx, uint32_t guard, bool cx_f
   }
   if (cx_form) b.raw({0x67});
   switch (kind) {
-    case 0: a.loop(top); break;
-    case 1: a.loopne(top); break;
-    default: a.loope(top); break;
+    case 0:
+      a.loop(top);
+      break;
+    case 1:
+      a.loopne(top);
+      break;
+    default:
+      a.loope(top);
+      break;
   }
   a.bind(out);
   b.flags(kArithFlags, kind == 2 ? kAF : 0);
@@ -316,7 +324,8 @@ void random_program(CaseBuilder& b) {
     if (rng.coin()) {
       a.emit(id, x86::gpd(x), x86::gpd(y));
     } else {
-      a.emit(id, x86::gpd(x), Imm(rng.chance(50) ? rng.srange(-3, 3) : static_cast<int32_t>(rng.value(32))));
+      a.emit(id, x86::gpd(x),
+             Imm(rng.chance(50) ? rng.srange(-3, 3) : static_cast<int32_t>(rng.value(32))));
     }
     b.flags(kArithFlags, id == x86::Inst::kIdXor || id == x86::Inst::kIdAnd ? kAF : 0);
   };
@@ -335,7 +344,8 @@ void random_program(CaseBuilder& b) {
   }
   // Calls always push an argument; functions with a plain ret leave it on the stack.
   const int loop_from = rng.chance(40) ? static_cast<int>(rng.below(nblocks)) : -1;
-  const int loop_at = loop_from >= 0 ? loop_from + static_cast<int>(rng.below(nblocks - loop_from)) : -1;
+  const int loop_at =
+      loop_from >= 0 ? loop_from + static_cast<int>(rng.below(nblocks - loop_from)) : -1;
   b.set(kEcx, 1 + rng.below(6));
   bool indirect_used = false;
   for (int i = 0; i < nblocks; ++i) {
@@ -363,7 +373,9 @@ void random_program(CaseBuilder& b) {
         emit_jcc(b, cc, blocks[target], rng.chance(30));
         break;
       }
-      case 2: a.jmp(blocks[target]); break;
+      case 2:
+        a.jmp(blocks[target]);
+        break;
       case 3:
         if (!indirect_used && loop_at < 0) {
           indirect_used = true;
@@ -371,7 +383,8 @@ void random_program(CaseBuilder& b) {
           a.jmp(x86::ebp);
         }
         break;
-      default: break;  // fall through
+      default:
+        break;  // fall through
     }
   }
   a.bind(blocks[nblocks]);

@@ -57,8 +57,9 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
           CaseBuilder b(fmt::format("movx.edge.{}{}_{}.r{}.top{}", sign ? "movsx" : "movzx",
                                     dst_bits, src_bits, s, top),
                         rng);
-          b.set_operand(src_bits, s, top ? sign_bit(src_bits) | rng.value(src_bits)
-                                         : (sign_bit(src_bits) - 1) & rng.value(src_bits));
+          b.set_operand(src_bits, s,
+                        top ? sign_bit(src_bits) | rng.value(src_bits)
+                            : (sign_bit(src_bits) - 1) & rng.value(src_bits));
           emit_movx(b, sign, dst_bits, src_bits, false, static_cast<int>(s));
           out.push_back(b.finish());
         }

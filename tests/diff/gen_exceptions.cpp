@@ -49,9 +49,9 @@ enum class Trap {
   kBound16,
   kCount
 };
-constexpr const char* kTrapNames[] = {"div0",  "idiv_overflow", "aam0",     "int3",     "int_3",
-                                      "into",  "ud2",           "ud0",      "ud1",      "lock_reg",
-                                      "lock_mov", "fe7",        "bound",    "bound16"};
+constexpr const char* kTrapNames[] = {"div0",     "idiv_overflow", "aam0",  "int3",   "int_3",
+                                      "into",     "ud2",           "ud0",   "ud1",    "lock_reg",
+                                      "lock_mov", "fe7",           "bound", "bound16"};
 
 // Emits the trap instruction. Register inputs are loaded with mov right before it (work before
 // may have changed any register; mov leaves the flags alone). `in_range` picks the
@@ -66,7 +66,8 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
         const uint32_t at = b.data_address(bits / 8);
         const uint32_t zero = 0;
         b.write_data(at, &zero, bits / 8);
-        a.emit(rng.coin() ? x86::Inst::kIdDiv : x86::Inst::kIdIdiv, b.mem(at, bits / 8, 1u << kEax | 1u << kEdx));
+        a.emit(rng.coin() ? x86::Inst::kIdDiv : x86::Inst::kIdIdiv,
+               b.mem(at, bits / 8, 1u << kEax | 1u << kEdx));
       } else {
         a.mov(gp(bits, kEbx), 0);
         b.clobber(kEbx);
@@ -88,21 +89,39 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
       a.emit(x86::Inst::kIdIdiv, gp(bits, kEcx));
       break;
     }
-    case Trap::kAam0: b.raw({0xd4, 0x00}); break;
-    case Trap::kInt3: a.int3(); break;
-    case Trap::kInt3Long: b.raw({0xcd, 0x03}); break;
-    case Trap::kInto: a.into(); break;
-    case Trap::kUd2: a.ud2(); break;
-    case Trap::kUd0: b.raw({0x0f, 0xff, 0xc0}); break;
-    case Trap::kUd1: b.raw({0x0f, 0xb9, 0xc8}); break;
-    case Trap::kLockReg: b.raw({0xf0, 0x01, 0xd8}); break;  // lock add eax, ebx
+    case Trap::kAam0:
+      b.raw({0xd4, 0x00});
+      break;
+    case Trap::kInt3:
+      a.int3();
+      break;
+    case Trap::kInt3Long:
+      b.raw({0xcd, 0x03});
+      break;
+    case Trap::kInto:
+      a.into();
+      break;
+    case Trap::kUd2:
+      a.ud2();
+      break;
+    case Trap::kUd0:
+      b.raw({0x0f, 0xff, 0xc0});
+      break;
+    case Trap::kUd1:
+      b.raw({0x0f, 0xb9, 0xc8});
+      break;
+    case Trap::kLockReg:
+      b.raw({0xf0, 0x01, 0xd8});
+      break;  // lock add eax, ebx
     case Trap::kLockMov: {
       a.mov(x86::ebx, b.data_address(4));
       b.clobber(kEbx);
       b.raw({0xf0, 0x8b, 0x03});  // lock mov eax, [ebx]
       break;
     }
-    case Trap::kFe7: b.raw({0xfe, 0xf8}); break;
+    case Trap::kFe7:
+      b.raw({0xfe, 0xf8});
+      break;
     case Trap::kBound:
     case Trap::kBound16: {
       const unsigned bits = t == Trap::kBound ? 32 : 16;
@@ -115,7 +134,8 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
       if (in_range) {
         index = rng.pick({lower, upper, lower + (upper - lower) / 2});
       } else {
-        index = rng.coin() ? lower - 1 - static_cast<int32_t>(rng.below(100)) : upper + 1 + static_cast<int32_t>(rng.below(100));
+        index = rng.coin() ? lower - 1 - static_cast<int32_t>(rng.below(100))
+                           : upper + 1 + static_cast<int32_t>(rng.below(100));
       }
       const x86::Mem m = b.mem(at, 2 * size, 1u << kEsi);
       a.mov(gp(bits, kEsi), static_cast<uint32_t>(index) & width_mask(bits));
@@ -123,7 +143,8 @@ void emit_trap(CaseBuilder& b, Trap t, bool in_range) {
       a.bound(gp(bits, kEsi), m);
       break;
     }
-    case Trap::kCount: break;
+    case Trap::kCount:
+      break;
   }
 }
 

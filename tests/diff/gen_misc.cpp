@@ -37,19 +37,54 @@ void aam_aad(CaseBuilder& b, bool aam, uint8_t base) {
 
 const std::vector<MiscOp>& ops() {
   static const std::vector<MiscOp> list = {
-      {"clc", 0, [](CaseBuilder& b) { b.a.clc(); b.flags(kCF); }},
-      {"stc", 0, [](CaseBuilder& b) { b.a.stc(); b.flags(kCF); }},
-      {"cmc", kCF, [](CaseBuilder& b) { b.a.cmc(); b.flags(kCF); }},
+      {"clc", 0,
+       [](CaseBuilder& b) {
+         b.a.clc();
+         b.flags(kCF);
+       }},
+      {"stc", 0,
+       [](CaseBuilder& b) {
+         b.a.stc();
+         b.flags(kCF);
+       }},
+      {"cmc", kCF,
+       [](CaseBuilder& b) {
+         b.a.cmc();
+         b.flags(kCF);
+       }},
       {"cld", 0, [](CaseBuilder& b) { b.a.cld(); }},
       {"std", 0, [](CaseBuilder& b) { b.a.std(); }},
-      {"lahf", kLahfFlags, [](CaseBuilder& b) { b.a.lahf(); b.clobber(kEax); }},
-      {"sahf", 0, [](CaseBuilder& b) { b.a.sahf(); b.flags(kLahfFlags); }},
-      {"cbw", 0, [](CaseBuilder& b) { b.a.cbw(); b.clobber(kEax); }},
-      {"cwde", 0, [](CaseBuilder& b) { b.a.cwde(); b.clobber(kEax); }},
-      {"cwd", 0, [](CaseBuilder& b) { b.a.cwd(); b.clobber(kEdx); }},
-      {"cdq", 0, [](CaseBuilder& b) { b.a.cdq(); b.clobber(kEdx); }},
-      {"xlat",
-       0,
+      {"lahf", kLahfFlags,
+       [](CaseBuilder& b) {
+         b.a.lahf();
+         b.clobber(kEax);
+       }},
+      {"sahf", 0,
+       [](CaseBuilder& b) {
+         b.a.sahf();
+         b.flags(kLahfFlags);
+       }},
+      {"cbw", 0,
+       [](CaseBuilder& b) {
+         b.a.cbw();
+         b.clobber(kEax);
+       }},
+      {"cwde", 0,
+       [](CaseBuilder& b) {
+         b.a.cwde();
+         b.clobber(kEax);
+       }},
+      {"cwd", 0,
+       [](CaseBuilder& b) {
+         b.a.cwd();
+         b.clobber(kEdx);
+       }},
+      {"cdq", 0,
+       [](CaseBuilder& b) {
+         b.a.cdq();
+         b.clobber(kEdx);
+       }},
+      {"xlat", 0,
        [](CaseBuilder& b) {
          if (!b.reserved(kEbx)) b.set(kEbx, kDataBase + b.rng.below(256));
          b.a.xlatb();
@@ -59,8 +94,14 @@ const std::vector<MiscOp>& ops() {
       {"das", kAF | kCF, [](CaseBuilder& b) { bcd(b, 0x2f, kOF); }},
       {"aaa", kAF, [](CaseBuilder& b) { bcd(b, 0x37, kOF | kSF | kZF | kPF); }},
       {"aas", kAF, [](CaseBuilder& b) { bcd(b, 0x3f, kOF | kSF | kZF | kPF); }},
-      {"aam", 0, [](CaseBuilder& b) { aam_aad(b, true, b.rng.pick<uint8_t>({10, 16, 7, 1, 255})); }},
-      {"aad", 0, [](CaseBuilder& b) { aam_aad(b, false, b.rng.pick<uint8_t>({10, 16, 0, 1, 255})); }},
+      {"aam", 0,
+       [](CaseBuilder& b) {
+         aam_aad(b, true, b.rng.pick<uint8_t>({10, 16, 7, 1, 255}));
+       }},
+      {"aad", 0,
+       [](CaseBuilder& b) {
+         aam_aad(b, false, b.rng.pick<uint8_t>({10, 16, 0, 1, 255}));
+       }},
   };
   return list;
 }
@@ -78,11 +119,11 @@ const std::vector<std::vector<uint8_t>>& nop_forms() {
       {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
       {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
       {0x66, 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
-      {0x66, 0x0f, 0x1f, 0xc0},  // nop ax (register form)
-      {0x0f, 0x1f, 0xc7},        // nop edi
-      {0x8d, 0x76, 0x00},        // lea esi, [esi+0]: a classic padding idiom
+      {0x66, 0x0f, 0x1f, 0xc0},                    // nop ax (register form)
+      {0x0f, 0x1f, 0xc7},                          // nop edi
+      {0x8d, 0x76, 0x00},                          // lea esi, [esi+0]: a classic padding idiom
       {0x8d, 0xb4, 0x26, 0x00, 0x00, 0x00, 0x00},  // lea esi, [esi+0] (disp32, SIB)
-      {0x87, 0xdb},              // xchg ebx, ebx
+      {0x87, 0xdb},                                // xchg ebx, ebx
   };
   return forms;
 }
@@ -102,7 +143,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
     b.a.embed(nop_forms()[i].data(), nop_forms()[i].size());
     out.push_back(b.finish());
   }
-  for (uint32_t v : {0u, 0x7fu, 0x80u, 0xffu, 0x7fffu, 0x8000u, 0xffffu, 0x7fffffffu, 0x80000000u}) {
+  for (uint32_t v :
+       {0u, 0x7fu, 0x80u, 0xffu, 0x7fffu, 0x8000u, 0xffffu, 0x7fffffffu, 0x80000000u}) {
     for (const char* name : {"cbw", "cwde", "cwd", "cdq"}) {
       CaseBuilder b(fmt::format("misc.edge.ext.{}.{:x}", name, v), rng);
       b.set(kEax, v);
@@ -112,7 +154,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
       out.push_back(b.finish());
     }
   }
-  for (uint32_t al : {0x00u, 0x09u, 0x0au, 0x0fu, 0x10u, 0x99u, 0x9au, 0x9fu, 0xa0u, 0xf9u, 0xfau, 0xffu}) {
+  for (uint32_t al :
+       {0x00u, 0x09u, 0x0au, 0x0fu, 0x10u, 0x99u, 0x9au, 0x9fu, 0xa0u, 0xf9u, 0xfau, 0xffu}) {
     for (uint32_t fl : {0u, kAF, kCF, kAF | kCF}) {
       for (bool add : {true, false}) {
         CaseBuilder b(fmt::format("misc.edge.{}.{:02x}.f{:x}", add ? "daa" : "das", al, fl), rng);
@@ -127,8 +170,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
     for (uint32_t ah : {0x00u, 0xffu}) {
       for (uint32_t af : {0u, kAF}) {
         for (bool add : {true, false}) {
-          CaseBuilder b(fmt::format("misc.edge.{}.{:02x}{:02x}.f{:x}", add ? "aaa" : "aas", ah, al, af),
-                        rng);
+          CaseBuilder b(
+              fmt::format("misc.edge.{}.{:02x}{:02x}.f{:x}", add ? "aaa" : "aas", ah, al, af), rng);
           b.set_operand(16, kEax, ah << 8 | al);
           b.set_flags(af, kAF);
           bcd(b, add ? 0x37 : 0x3f, kOF | kSF | kZF | kPF);
@@ -168,7 +211,8 @@ void random_cases(Rng& rng, std::vector<TestCase>& out, int count) {
         b.clobber(kEax);
       }
       const MiscOp* op = &list[rng.below(static_cast<uint32_t>(list.size()))];
-      while (op->reads & b.undefined_flags()) op = &list[rng.below(static_cast<uint32_t>(list.size()))];
+      while (op->reads & b.undefined_flags())
+        op = &list[rng.below(static_cast<uint32_t>(list.size()))];
       op->emit(b);
     }
     out.push_back(b.finish());

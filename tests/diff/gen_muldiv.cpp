@@ -14,7 +14,9 @@ using namespace asmjit;
 constexpr uint32_t kMulUndefined = kSF | kZF | kAF | kPF;
 
 // All ones in the double-width dividend of a `bits`-wide division.
-uint64_t wide_mask(unsigned bits) { return bits == 32 ? ~0ull : (uint64_t{1} << (2 * bits)) - 1; }
+uint64_t wide_mask(unsigned bits) {
+  return bits == 32 ? ~0ull : (uint64_t{1} << (2 * bits)) - 1;
+}
 
 int64_t sign_extend(uint64_t v, unsigned bits) {
   const unsigned shift = 64 - bits;
@@ -26,8 +28,8 @@ bool divide_faults(bool is_signed, unsigned bits, uint64_t dividend, uint32_t di
   divisor &= width_mask(bits);
   if (divisor == 0) return true;
   if (!is_signed) return dividend / divisor > width_mask(bits);
-  const __int128 q = static_cast<__int128>(sign_extend(dividend, 2 * bits)) /
-                     sign_extend(divisor, bits);
+  const __int128 q =
+      static_cast<__int128>(sign_extend(dividend, 2 * bits)) / sign_extend(divisor, bits);
   const __int128 limit = __int128{1} << (bits - 1);
   return q < -limit || q >= limit;
 }
@@ -168,8 +170,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
   for (unsigned bits : {8u, 16u, 32u}) {
     const uint32_t max = width_mask(bits), sign = sign_bit(bits);
     const std::pair<uint32_t, uint32_t> mul_pairs[] = {
-        {0, 0}, {1, 1}, {max, max}, {max, 1}, {sign, 2}, {sign, max}, {sign - 1, 2},
-        {0x10, 0x10}, {sign, sign}, {3, sign / 2}};
+        {0, 0},      {1, 1},        {max, max},   {max, 1},     {sign, 2},
+        {sign, max}, {sign - 1, 2}, {0x10, 0x10}, {sign, sign}, {3, sign / 2}};
     for (bool is_signed : {false, true}) {
       int i = 0;
       for (auto [x, y] : mul_pairs) {
@@ -202,8 +204,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
                  {"all_ones", wide, max}};
     for (const auto& d : udivs) {
       for (bool from_mem : {false, true}) {
-        CaseBuilder b(fmt::format("muldiv.edge.div{}.{}.{}", bits, d.name, from_mem ? "mem" : "reg"),
-                      rng);
+        CaseBuilder b(
+            fmt::format("muldiv.edge.div{}.{}.{}", bits, d.name, from_mem ? "mem" : "reg"), rng);
         div_case(b, false, bits, d.dividend & wide, d.divisor, from_mem, false);
         out.push_back(b.finish());
       }
@@ -232,9 +234,11 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
     }
     for (bool is_signed : {false, true}) {
       for (int k = 0; k < 3; ++k) {
-        CaseBuilder b(fmt::format("muldiv.edge.{}div{}.self{}", is_signed ? "i" : "", bits, k), rng);
-        div_case(b, is_signed, bits, (static_cast<uint64_t>(rng.u32()) << 32 | rng.u32()) & wide_mask(bits), 0,
-                 false, true);
+        CaseBuilder b(fmt::format("muldiv.edge.{}div{}.self{}", is_signed ? "i" : "", bits, k),
+                      rng);
+        div_case(b, is_signed, bits,
+                 (static_cast<uint64_t>(rng.u32()) << 32 | rng.u32()) & wide_mask(bits), 0, false,
+                 true);
         out.push_back(b.finish());
       }
     }
@@ -242,8 +246,12 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
   for (unsigned bits : {16u, 32u}) {
     const uint32_t max = width_mask(bits), sign = sign_bit(bits);
     int i = 0;
-    for (auto [x, y] : {std::pair<uint32_t, uint32_t>{sign, max}, {max, max}, {sign - 1, 2},
-                        {0x1234, 0x5678}, {0, max}, {sign, 1}}) {
+    for (auto [x, y] : {std::pair<uint32_t, uint32_t>{sign, max},
+                        {max, max},
+                        {sign - 1, 2},
+                        {0x1234, 0x5678},
+                        {0, max},
+                        {sign, 1}}) {
       for (bool from_mem : {false, true}) {
         CaseBuilder b(fmt::format("muldiv.edge.imul2_{}.{}.{}", bits, i, from_mem ? "mem" : "reg"),
                       rng);
@@ -253,8 +261,12 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
       ++i;
     }
     i = 0;
-    for (auto [y, imm] : {std::pair<uint32_t, int32_t>{sign, -1}, {max, -128}, {sign - 1, 127},
-                          {0x1234, 0x7fff}, {3, -0x8000}, {sign / 2, 2}}) {
+    for (auto [y, imm] : {std::pair<uint32_t, int32_t>{sign, -1},
+                          {max, -128},
+                          {sign - 1, 127},
+                          {0x1234, 0x7fff},
+                          {3, -0x8000},
+                          {sign / 2, 2}}) {
       for (bool from_mem : {false, true}) {
         CaseBuilder b(fmt::format("muldiv.edge.imul3_{}.{}.{}", bits, i, from_mem ? "mem" : "reg"),
                       rng);

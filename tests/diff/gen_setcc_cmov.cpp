@@ -10,7 +10,7 @@ namespace {
 
 using namespace asmjit;
 
-constexpr const char* kCondNames[16] = {"o", "no", "b",  "ae", "e", "ne", "be", "a",
+constexpr const char* kCondNames[16] = {"o", "no", "b", "ae", "e", "ne", "be", "a",
                                         "s", "ns", "p", "np", "l", "ge", "le", "g"};
 // The flags conditions read, enumerated bit by bit for the edge cases.
 constexpr uint32_t kCondFlags[5] = {kCF, kPF, kZF, kSF, kOF};
@@ -19,14 +19,30 @@ bool condition_holds(unsigned cc, uint32_t f) {
   const bool cf = f & kCF, pf = f & kPF, zf = f & kZF, sf = f & kSF, of = f & kOF;
   bool r = false;
   switch (cc >> 1) {
-    case 0: r = of; break;
-    case 1: r = cf; break;
-    case 2: r = zf; break;
-    case 3: r = cf || zf; break;
-    case 4: r = sf; break;
-    case 5: r = pf; break;
-    case 6: r = sf != of; break;
-    case 7: r = zf || sf != of; break;
+    case 0:
+      r = of;
+      break;
+    case 1:
+      r = cf;
+      break;
+    case 2:
+      r = zf;
+      break;
+    case 3:
+      r = cf || zf;
+      break;
+    case 4:
+      r = sf;
+      break;
+    case 5:
+      r = pf;
+      break;
+    case 6:
+      r = sf != of;
+      break;
+    case 7:
+      r = zf || sf != of;
+      break;
   }
   return (cc & 1) ? !r : r;
 }
@@ -76,7 +92,8 @@ void emit_flag_source(CaseBuilder& b) {
   do {
     x = rng.below(8);
     y = rng.below(8);
-  } while (holder(bits, x) == kEsp || holder(bits, y) == kEsp || holder(bits, x) == holder(bits, y));
+  } while (holder(bits, x) == kEsp || holder(bits, y) == kEsp ||
+           holder(bits, x) == holder(bits, y));
   const uint32_t vx = rng.value(bits);
   uint32_t vy = rng.value(bits);
   if (rng.chance(30)) vy = vx;

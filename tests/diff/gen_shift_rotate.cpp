@@ -22,9 +22,12 @@ struct ShiftOp {
 };
 
 const ShiftOp kOps[] = {
-    {"rol", x86::Inst::kIdRol, Kind::kRotate, 0},      {"ror", x86::Inst::kIdRor, Kind::kRotate, 1},
-    {"rcl", x86::Inst::kIdRcl, Kind::kRotateCarry, 2}, {"rcr", x86::Inst::kIdRcr, Kind::kRotateCarry, 3},
-    {"shl", x86::Inst::kIdShl, Kind::kShlShr, 4},      {"shr", x86::Inst::kIdShr, Kind::kShlShr, 5},
+    {"rol", x86::Inst::kIdRol, Kind::kRotate, 0},
+    {"ror", x86::Inst::kIdRor, Kind::kRotate, 1},
+    {"rcl", x86::Inst::kIdRcl, Kind::kRotateCarry, 2},
+    {"rcr", x86::Inst::kIdRcr, Kind::kRotateCarry, 3},
+    {"shl", x86::Inst::kIdShl, Kind::kShlShr, 4},
+    {"shr", x86::Inst::kIdShr, Kind::kShlShr, 5},
     {"sar", x86::Inst::kIdSar, Kind::kSar, 7},
 };
 
@@ -37,10 +40,16 @@ void record_flags(CaseBuilder& b, Kind kind, unsigned bits, uint32_t count) {
   if (c == 0) return;
   const uint32_t of = c == 1 ? 0 : kOF;
   switch (kind) {
-    case Kind::kShlShr: b.flags(kShiftFlags, kAF | of | (c >= bits ? kCF : 0)); break;
-    case Kind::kSar: b.flags(kShiftFlags, kAF | of); break;
+    case Kind::kShlShr:
+      b.flags(kShiftFlags, kAF | of | (c >= bits ? kCF : 0));
+      break;
+    case Kind::kSar:
+      b.flags(kShiftFlags, kAF | of);
+      break;
     case Kind::kRotate:
-    case Kind::kRotateCarry: b.flags(kCF | kOF, of); break;
+    case Kind::kRotateCarry:
+      b.flags(kCF | kOF, of);
+      break;
   }
 }
 
@@ -90,9 +99,15 @@ void emit_shift(CaseBuilder& b, const ShiftOp& op, unsigned bits, CountForm form
     dst = gp(bits, dst_id);
   }
   switch (form) {
-    case CountForm::kOne: b.a.emit(op.id, dst, Imm(1)); break;
-    case CountForm::kImm: b.a.emit(op.id, dst, Imm(count & 0xff)); break;
-    case CountForm::kCl: b.a.emit(op.id, dst, x86::cl); break;
+    case CountForm::kOne:
+      b.a.emit(op.id, dst, Imm(1));
+      break;
+    case CountForm::kImm:
+      b.a.emit(op.id, dst, Imm(count & 0xff));
+      break;
+    case CountForm::kCl:
+      b.a.emit(op.id, dst, x86::cl);
+      break;
   }
   record_flags(b, op.kind, bits, form == CountForm::kOne ? 1 : count);
   if (!dst_mem) b.clobber(holder(bits, dst_id));

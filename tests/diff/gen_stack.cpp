@@ -12,7 +12,9 @@ namespace {
 using namespace asmjit;
 
 // A popf value: only arithmetic flags and DF (TF would single-step, AC would check alignment).
-uint32_t flags_value(Rng& rng) { return (rng.u32() & kComparedFlags) | kFixedFlags; }
+uint32_t flags_value(Rng& rng) {
+  return (rng.u32() & kComparedFlags) | kFixedFlags;
+}
 
 // Tracks what the code emitted so far did to the stack registers.
 struct StackState {
@@ -24,13 +26,15 @@ x86::Mem esp_relative(Rng& rng, uint32_t size) {
   return x86::ptr(x86::esp, 4 * rng.srange(-8, 8), size);
 }
 
-x86::Mem data_mem(CaseBuilder& b, uint32_t size) { return b.mem(b.data_address(size), size); }
+x86::Mem data_mem(CaseBuilder& b, uint32_t size) {
+  return b.mem(b.data_address(size), size);
+}
 
 void controlled_popf(CaseBuilder& b, bool word) {
   const uint32_t v = flags_value(b.rng);
   if (word) {
     b.raw({0x66, 0x68, static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)});  // push imm16
-    b.raw({0x66, 0x9d});                                                          // popfw
+    b.raw({0x66, 0x9d});                                                         // popfw
   } else {
     b.a.push(Imm(static_cast<int32_t>(v)));
     b.a.popfd();
@@ -67,12 +71,24 @@ void random_op(CaseBuilder& b, StackState& st) {
       if (r == kEbp) st.ebp_in_stack = false;
       break;
     }
-    case 2: b.a.push(Imm(rng.chance(50) ? rng.srange(-128, 127) : static_cast<int32_t>(rng.u32()))); break;
-    case 3: b.a.push(rng.chance(50) ? data_mem(b, 4) : esp_relative(rng, 4)); break;
-    case 4: b.a.pop(rng.chance(50) ? data_mem(b, 4) : esp_relative(rng, 4)); break;
-    case 5: b.a.push(rng.chance(50) ? data_mem(b, 2) : esp_relative(rng, 2)); break;
-    case 6: b.a.pop(rng.chance(50) ? data_mem(b, 2) : esp_relative(rng, 2)); break;
-    case 7: b.a.pushad(); break;
+    case 2:
+      b.a.push(Imm(rng.chance(50) ? rng.srange(-128, 127) : static_cast<int32_t>(rng.u32())));
+      break;
+    case 3:
+      b.a.push(rng.chance(50) ? data_mem(b, 4) : esp_relative(rng, 4));
+      break;
+    case 4:
+      b.a.pop(rng.chance(50) ? data_mem(b, 4) : esp_relative(rng, 4));
+      break;
+    case 5:
+      b.a.push(rng.chance(50) ? data_mem(b, 2) : esp_relative(rng, 2));
+      break;
+    case 6:
+      b.a.pop(rng.chance(50) ? data_mem(b, 2) : esp_relative(rng, 2));
+      break;
+    case 7:
+      b.a.pushad();
+      break;
     case 8:
       b.a.popad();
       for (unsigned r = 0; r < 8; ++r) {
@@ -87,10 +103,13 @@ void random_op(CaseBuilder& b, StackState& st) {
         b.raw({0x66, 0x9c});  // pushfw
       }
       break;
-    case 10: controlled_popf(b, rng.chance(20)); break;
+    case 10:
+      controlled_popf(b, rng.chance(20));
+      break;
     case 11:
       if (st.ebp_in_stack) {
-        emit_enter(b, 4 * rng.below(64), rng.chance(70) ? rng.pick({0u, 1u, 2u, 3u}) : rng.below(9), false);
+        emit_enter(b, 4 * rng.below(64), rng.chance(70) ? rng.pick({0u, 1u, 2u, 3u}) : rng.below(9),
+                   false);
       } else {
         emit_enter(b, 4 * rng.below(64), rng.pick({0u, 1u}), false);
         st.ebp_in_stack = true;
@@ -143,7 +162,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
     w->a.push(x86::gpw(r));
     out.push_back(w->finish());
     auto q = start(fmt::format("pop_r{}", r));
-    q->a.push(Imm(static_cast<int32_t>(kStackBase + 0x7000 + 4 * r)));  // a stack address for pop esp
+    q->a.push(
+        Imm(static_cast<int32_t>(kStackBase + 0x7000 + 4 * r)));  // a stack address for pop esp
     q->a.pop(x86::gpd(r));
     q->a.push(Imm(0x5a5a5a5a));
     out.push_back(q->finish());

@@ -18,11 +18,19 @@ enum class Rep { kNone, kRep, kRepne };  // kRep is F3: rep, or repe for cmps/sc
 constexpr const char* kStrNames[] = {"movs", "stos", "lods", "cmps", "scas"};
 constexpr uint32_t kArea = 1024;  // initialised data bytes; all strings live inside
 
-bool compares(Str op) { return op == Str::kCmps || op == Str::kScas; }
-bool uses_esi(Str op) { return op == Str::kMovs || op == Str::kLods || op == Str::kCmps; }
-bool uses_edi(Str op) { return op != Str::kLods; }
+bool compares(Str op) {
+  return op == Str::kCmps || op == Str::kScas;
+}
+bool uses_esi(Str op) {
+  return op == Str::kMovs || op == Str::kLods || op == Str::kCmps;
+}
+bool uses_edi(Str op) {
+  return op != Str::kLods;
+}
 
-char size_suffix(unsigned size) { return size == 1 ? 'b' : size == 2 ? 'w' : 'd'; }
+char size_suffix(unsigned size) {
+  return size == 1 ? 'b' : size == 2 ? 'w' : 'd';
+}
 
 void emit(CaseBuilder& b, Str op, unsigned size, Rep rep, uint8_t segment_prefix) {
   if (segment_prefix) b.raw({segment_prefix});
@@ -30,11 +38,21 @@ void emit(CaseBuilder& b, Str op, unsigned size, Rep rep, uint8_t segment_prefix
   if (rep == Rep::kRepne) b.a.repne();
   x86::Assembler& a = b.a;
   switch (op) {
-    case Str::kMovs: size == 1 ? a.movsb() : size == 2 ? a.movsw() : a.movsd(); break;
-    case Str::kStos: size == 1 ? a.stosb() : size == 2 ? a.stosw() : a.stosd(); break;
-    case Str::kLods: size == 1 ? a.lodsb() : size == 2 ? a.lodsw() : a.lodsd(); break;
-    case Str::kCmps: size == 1 ? a.cmpsb() : size == 2 ? a.cmpsw() : a.cmpsd(); break;
-    case Str::kScas: size == 1 ? a.scasb() : size == 2 ? a.scasw() : a.scasd(); break;
+    case Str::kMovs:
+      size == 1 ? a.movsb() : size == 2 ? a.movsw() : a.movsd();
+      break;
+    case Str::kStos:
+      size == 1 ? a.stosb() : size == 2 ? a.stosw() : a.stosd();
+      break;
+    case Str::kLods:
+      size == 1 ? a.lodsb() : size == 2 ? a.lodsw() : a.lodsd();
+      break;
+    case Str::kCmps:
+      size == 1 ? a.cmpsb() : size == 2 ? a.cmpsw() : a.cmpsd();
+      break;
+    case Str::kScas:
+      size == 1 ? a.scasb() : size == 2 ? a.scasw() : a.scasd();
+      break;
   }
 }
 
@@ -43,9 +61,9 @@ struct StringSpec {
   unsigned size;
   Rep rep;
   bool df;
-  uint32_t count;          // ECX when prefixed
-  int32_t stop_at = -1;    // cmps/scas with a prefix: the element where the condition ends it
-  int32_t overlap = 0;     // movs: EDI = ESI + overlap elements (0: unrelated)
+  uint32_t count;        // ECX when prefixed
+  int32_t stop_at = -1;  // cmps/scas with a prefix: the element where the condition ends it
+  int32_t overlap = 0;   // movs: EDI = ESI + overlap elements (0: unrelated)
   uint8_t segment_prefix = 0;
 };
 
@@ -79,7 +97,8 @@ TestCase build(Rng& rng, const std::string& name, const StringSpec& s) {
                              ? rng.coin()
                              : (static_cast<int32_t>(i) == s.stop_at) != repeat_while_equal;
       const uint32_t d = element(dst, i, s.size, s.df);
-      uint32_t want = s.op == Str::kScas ? accumulator : b.read_data(element(src, i, s.size, s.df), s.size);
+      uint32_t want =
+          s.op == Str::kScas ? accumulator : b.read_data(element(src, i, s.size, s.df), s.size);
       if (!equal) want ^= 1u << rng.below(8 * s.size);
       want &= mask;
       b.write_data(d, &want, s.size);
@@ -110,7 +129,8 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
           for (uint32_t count : {0u, 1u, 2u, 7u}) {
             if (rep == Rep::kNone && count > 0) continue;
             StringSpec s{op, size, rep, df, count};
-            if (compares(op) && rep != Rep::kNone && count > 1) s.stop_at = static_cast<int32_t>(count / 2);
+            if (compares(op) && rep != Rep::kNone && count > 1)
+              s.stop_at = static_cast<int32_t>(count / 2);
             out.push_back(build(rng, spec_name("edge", i++, s), s));
           }
         }

@@ -130,7 +130,14 @@ void edge_cases(Rng& rng, std::vector<TestCase>& out) {
   }
   // Short and same-register encodings: 90+r (xchg eax, r32), 66 90+r, 87 /r with one register.
   const std::vector<std::vector<uint8_t>> raws = {
-      {0x91}, {0x97}, {0x94}, {0x66, 0x93}, {0x87, 0xc9}, {0x86, 0xe0}, {0x86, 0xc4}, {0x66, 0x87, 0xd2},
+      {0x91},
+      {0x97},
+      {0x94},
+      {0x66, 0x93},
+      {0x87, 0xc9},
+      {0x86, 0xe0},
+      {0x86, 0xc4},
+      {0x66, 0x87, 0xd2},
       {0x0f, 0xb1, 0xc0},  // cmpxchg eax, eax
       {0x0f, 0xc1, 0xc0},  // xadd eax, eax
       {0x0f, 0xc0, 0xe0},  // xadd al, ah
@@ -164,11 +171,19 @@ void random_cases(Rng& rng, std::vector<TestCase>& out, int count) {
     const bool lock = with_mem && rng.chance(30);
     switch (rng.below(7)) {
       case 0:
-      case 1: emit_xchg(b, bits, with_mem, lock); break;
+      case 1:
+        emit_xchg(b, bits, with_mem, lock);
+        break;
       case 2:
-      case 3: emit_cmpxchg(b, bits, with_mem, rng.coin(), lock); break;
-      case 4: emit_cmpxchg8b(b, rng.coin(), rng.coin()); break;
-      default: emit_xadd(b, bits, with_mem, lock); break;
+      case 3:
+        emit_cmpxchg(b, bits, with_mem, rng.coin(), lock);
+        break;
+      case 4:
+        emit_cmpxchg8b(b, rng.coin(), rng.coin());
+        break;
+      default:
+        emit_xadd(b, bits, with_mem, lock);
+        break;
     }
     out.push_back(b.finish());
   }

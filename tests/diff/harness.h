@@ -26,8 +26,8 @@ struct CpuState {
 };
 
 struct Outcome {
-  CpuState state;          // registers at the end, or at the fault (as the exception frame shows)
-  int vector = -1;         // -1: reached the end; else the x86 exception vector
+  CpuState state;   // registers at the end, or at the fault (as the exception frame shows)
+  int vector = -1;  // -1: reached the end; else the x86 exception vector
   uint32_t error_code = 0;
   uint32_t fault_eip = 0;  // the EIP the exception frame holds (faults: the instruction;
                            // int3/into: the next one)

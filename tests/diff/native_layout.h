@@ -34,7 +34,9 @@ struct Block {
   uint16_t host_es;
 };
 
-inline Block* block() { return reinterpret_cast<Block*>(arena_ptr(kBlockAddr)); }
+inline Block* block() {
+  return reinterpret_cast<Block*>(arena_ptr(kBlockAddr));
+}
 
 // Writes the four stubs into the runner area (the arena must be mapped).
 void write_stubs();

@@ -40,8 +40,7 @@ void on_fault(int sig, siginfo_t* info, void* context) {
     raise(sig);
     return;
   }
-  constexpr int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX,
-                            REG_RSP, REG_RBP, REG_RSI, REG_RDI};
+  constexpr int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
   for (int i = 0; i < 8; ++i) g_fault.state.gpr[i] = static_cast<uint32_t>(g[kRegs[i]]);
   g_fault.state.eflags = static_cast<uint32_t>(g[REG_EFL]);
   const bool int3 = sig == SIGTRAP && info->si_code == SI_KERNEL;
@@ -105,6 +104,8 @@ class NativeRunner final : public Runner {
 
 }  // namespace
 
-std::unique_ptr<Runner> make_native_runner() { return std::make_unique<NativeRunner>(); }
+std::unique_ptr<Runner> make_native_runner() {
+  return std::make_unique<NativeRunner>();
+}
 
 }  // namespace difftest

@@ -16,8 +16,9 @@ class NativeRunnerTest : public ::testing::Test {
     TestCase tc;
     tc.name = "selftest";
     tc.code = std::move(code);
-    const uint32_t regs[8] = {0x11111111, 0x22222222, 0x33333333, 0x44444444,
-                              kStackBase + kStackSize / 2, 0x66666666, 0x77777777, 0x88888888};
+    const uint32_t regs[8] = {
+        0x11111111, 0x22222222, 0x33333333, 0x44444444, kStackBase + kStackSize / 2,
+        0x66666666, 0x77777777, 0x88888888};
     std::memcpy(tc.in.gpr, regs, sizeof regs);
     tc.in.eflags = eflags;
     return tc;
@@ -29,7 +30,9 @@ class NativeRunnerTest : public ::testing::Test {
   std::unique_ptr<Runner> runner_ = make_native_runner();
 };
 
-uint32_t arith(const Outcome& o) { return o.state.eflags & kArithFlags; }
+uint32_t arith(const Outcome& o) {
+  return o.state.eflags & kArithFlags;
+}
 
 TEST_F(NativeRunnerTest, AddGivesTheSumAndItsFlags) {
   TestCase tc = make({0x01, 0xd8});  // add eax, ebx
@@ -144,7 +147,8 @@ void dummy_handler(int, siginfo_t*, void*) {}
 
 TEST_F(NativeRunnerTest, PreviousSignalHandlersAndStackAreRestored) {
   constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
-  struct sigaction mine {}, saved[5];
+  struct sigaction mine {
+  }, saved[5];
   mine.sa_sigaction = dummy_handler;
   mine.sa_flags = SA_SIGINFO;
   sigemptyset(&mine.sa_mask);

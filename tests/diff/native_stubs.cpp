@@ -36,13 +36,15 @@ void assemble_at(Arch arch, uint32_t address, Emit emit) {
   code.relocateToBase(address);
   if (!errors.first.empty() || code.codeSize() > kStubSlot) {
     throw std::logic_error("difftest: assembling the native runner stub at " +
-                           std::to_string(address) + " failed: " +
-                           (errors.first.empty() ? "too long" : errors.first));
+                           std::to_string(address) +
+                           " failed: " + (errors.first.empty() ? "too long" : errors.first));
   }
   code.copyFlattenedData(arena_ptr(address), code.codeSize(), CopySectionFlags::kNone);
 }
 
-x86::Mem block_field32(size_t offset) { return x86::dword_ptr(kBlockAddr + offset); }
+x86::Mem block_field32(size_t offset) {
+  return x86::dword_ptr(kBlockAddr + offset);
+}
 
 void enter_stub(x86::Assembler& a) {
   using namespace x86;

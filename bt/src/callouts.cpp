@@ -43,9 +43,24 @@ uint32_t guarded(void* vp, CalloutKind kind, F&& body) {
   }
 }
 
+// The privilege at which accesses made for the current instruction are checked.
+cpu::Memory::Mode access_mode(const cpu::Vcpu& v) {
+  return v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
+}
+
 uint32_t linear(EngineCore& e, uint64_t offset, uint64_t seg) {
   return uint32_t(e.v.seg[seg & 7].base + uint32_t(offset));
 }
+// Reads an m16:32 far pointer; on a fault records it (leaving) and returns false.
+bool read_far_ptr(EngineCore& e, uint64_t a0, uint64_t seg, uint32_t& offset, uint16_t& sel) {
+  uint32_t at = linear(e, a0, seg);
+  auto mode = access_mode(e.v);
+  cpu::MaybeFault f = e.cpu.memory().read(at, &offset, 4, mode);
+  if (!f) f = e.cpu.memory().read(at + 4, &sel, 2, mode);
+  if (f) finish(e, f, true);
+  return !f;
+}
+
 void set_reg16_or_32(cpu::Vcpu& v, unsigned reg, unsigned size, uint32_t value) {
   if (size == 4) v.gpr[reg] = value;
   else v.gpr[reg] = (v.gpr[reg] & ~0xffffu) | (value & 0xffff);
@@ -202,12 +217,10 @@ uint32_t store_sys(void* vp, uint64_t a0, uint64_t a1) {
     unsigned size = (a1 >> 24) & 0xff;
     uint16_t value = which == 0 ? e.v.ldtr.sel : which == 1 ? e.v.tr.sel : c.smsw();
     if (is_mem) {
-      return finish(e, c.memory().write(linear(e, a0, (a1 >> 16) & 7), &value, 2,
-                                        e.v.cpl == 3 ? cpu::Memory::Mode::User
-                                                     : cpu::Memory::Mode::Supervisor),
+      return finish(e, c.memory().write(linear(e, a0, (a1 >> 16) & 7), &value, 2, access_mode(e.v)),
                     false);
     }
-    // Register forms zero-extend to 32 bits; smsw r32 stores all of CR0's low half... and more.
+    // Register forms zero-extend to 32 bits; smsw r32 stores the whole of CR0 (P6 and later).
     uint32_t full = which == 2 ? e.v.cr0 : value;
     set_reg16_or_32(e.v, reg, size, full);
     return finish(e, {}, false);
@@ -263,12 +276,9 @@ uint32_t pop_segment(void* vp, uint64_t a0, uint64_t a1) {
 
 uint32_t load_far_pointer(void* vp, uint64_t a0, uint64_t a1) {
   return guarded(vp, CalloutKind::SegmentLoad, [&](EngineCore& e, cpu::Cpu& c) {
-    uint32_t at = linear(e, a0, (a1 >> 16) & 7);
     uint32_t offset = 0;
     uint16_t sel = 0;
-    auto mode = e.v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
-    if (auto f = c.memory().read(at, &offset, 4, mode)) return finish(e, f, true);
-    if (auto f = c.memory().read(at + 4, &sel, 2, mode)) return finish(e, f, true);
+    if (!read_far_ptr(e, a0, (a1 >> 16) & 7, offset, sel)) return 1u;
     auto f = c.load_segment(cpu::Seg(a1 & 7), sel);
     if (!f) e.v.gpr[(a1 >> 8) & 7] = offset;
     return finish(e, f, true);
@@ -285,14 +295,6 @@ uint32_t far_transfer(void* vp, uint32_t offset, uint16_t sel, bool call) {
     return 1u;
   });
 }
-bool read_far_ptr(EngineCore& e, uint64_t a0, uint64_t a1, uint32_t& offset, uint16_t& sel) {
-  uint32_t at = linear(e, a0, a1 & 7);
-  auto mode = e.v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
-  cpu::MaybeFault f = e.cpu.memory().read(at, &offset, 4, mode);
-  if (!f) f = e.cpu.memory().read(at + 4, &sel, 2, mode);
-  if (f) finish(e, f, true);
-  return !f;
-}
 }  // namespace
 
 uint32_t far_jmp(void* vp, uint64_t a0, uint64_t a1) {
@@ -304,13 +306,13 @@ uint32_t far_call(void* vp, uint64_t a0, uint64_t a1) {
 uint32_t far_jmp_mem(void* vp, uint64_t a0, uint64_t a1) {
   uint32_t offset;
   uint16_t sel;
-  if (!read_far_ptr(core_of(vp), a0, a1, offset, sel)) return 1;
+  if (!read_far_ptr(core_of(vp), a0, a1 & 7, offset, sel)) return 1;
   return far_transfer(vp, offset, sel, false);
 }
 uint32_t far_call_mem(void* vp, uint64_t a0, uint64_t a1) {
   uint32_t offset;
   uint16_t sel;
-  if (!read_far_ptr(core_of(vp), a0, a1, offset, sel)) return 1;
+  if (!read_far_ptr(core_of(vp), a0, a1 & 7, offset, sel)) return 1;
   return far_transfer(vp, offset, sel, true);
 }
 
@@ -353,7 +355,7 @@ uint32_t bound(void* vp, uint64_t a0, uint64_t a1) {
   return guarded(vp, CalloutKind::Bound, [&](EngineCore& e, cpu::Cpu& c) {
     uint32_t at = linear(e, a0, (a1 >> 8) & 7);
     const unsigned size = (a1 >> 16) & 0xff;
-    auto mode = e.v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
+    auto mode = access_mode(e.v);
     int32_t lo, hi, index;
     if (size == 2) {
       int16_t b[2];

@@ -31,7 +31,7 @@ uint32_t branch_target(const Insn& in) {
 void load_indirect_target(Ctx& c, const Insn& in) {
   const auto& op = in.ops[0];
   if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
-    c.a.mov(r8d, Gpd(uint32_t(op.reg.value - ZYDIS_REGISTER_EAX)));
+    c.a.mov(r8d, Gpd(guest_gpr(op.reg.value)));
   } else {
     load_mem_operand(c, in, 8, 4);
   }

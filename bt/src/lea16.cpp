@@ -9,15 +9,10 @@ namespace bt {
 using namespace asmjit;
 using namespace asmjit::x86;
 
-namespace {
-Gpd reg32_of(ZydisRegister r) {  // BX, BP, SI, DI -> their 32-bit host registers
-  return Gpd(uint32_t(r - ZYDIS_REGISTER_AX));
-}
-}  // namespace
-
 bool emit_lea16(Ctx& c, const Insn& in) {
   if (in.d.mnemonic != ZYDIS_MNEMONIC_LEA) return false;
   const auto& dst = in.ops[0];
+  auto reg32_of = [](ZydisRegister r) { return Gpd(guest_gpr(r)); };  // bx -> ebx ...
   const auto& m = in.ops[1].mem;
   Mem addr;
   const int32_t disp = int32_t(m.disp.value);
@@ -31,9 +26,7 @@ bool emit_lea16(Ctx& c, const Insn& in) {
     addr = ptr(uint64_t(uint32_t(disp) & 0xffff));
   c.a.lea(r8d, addr);
   c.a.movzx(r8d, r8w);
-  uint32_t id = dst.reg.value >= ZYDIS_REGISTER_EAX && dst.reg.value <= ZYDIS_REGISTER_EDI
-                    ? uint32_t(dst.reg.value - ZYDIS_REGISTER_EAX)
-                    : uint32_t(dst.reg.value - ZYDIS_REGISTER_AX);
+  const uint32_t id = guest_gpr(dst.reg.value);
   if (dst.size == 32) c.a.mov(Gpd(id), r8d);
   else c.a.mov(Gpw(id), r8w);
   return true;

@@ -37,12 +37,37 @@ void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32
   for (int i = 0; i < disp_bytes; ++i) out.push_back(uint8_t(uint32_t(disp) >> (8 * i)));
 }
 
+unsigned guest_gpr(ZydisRegister r) {
+  if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return r - ZYDIS_REGISTER_EAX;
+  if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return r - ZYDIS_REGISTER_AX;
+  return 0;
+}
+
+int guest_segment(ZydisRegister r) {
+  switch (r) {
+    case ZYDIS_REGISTER_ES:
+      return cpu::ES;
+    case ZYDIS_REGISTER_CS:
+      return cpu::CS;
+    case ZYDIS_REGISTER_SS:
+      return cpu::SS;
+    case ZYDIS_REGISTER_DS:
+      return cpu::DS;
+    case ZYDIS_REGISTER_FS:
+      return cpu::FS;
+    case ZYDIS_REGISTER_GS:
+      return cpu::GS;
+    default:
+      return -1;
+  }
+}
+
 int segment_override(const Insn& in) {
   for (unsigned i = 0; i < in.d.operand_count; ++i) {
     const auto& op = in.ops[i];
     if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
-    if (op.mem.segment == ZYDIS_REGISTER_FS) return cpu::FS;
-    if (op.mem.segment == ZYDIS_REGISTER_GS) return cpu::GS;
+    int s = guest_segment(op.mem.segment);
+    if (s == cpu::FS || s == cpu::GS) return s;
   }
   return -1;
 }

@@ -14,22 +14,12 @@ namespace {
 Mem stack(int32_t disp, uint32_t size = 4) { return Mem(esp, disp, size); }
 
 Gp host_gpd(ZydisRegister r) {
-  return Gpd(uint32_t(r - ZYDIS_REGISTER_EAX));
+  return Gpd(guest_gpr(r));
 }
-Gp host_gpw(ZydisRegister r) { return Gpw(uint32_t(r - ZYDIS_REGISTER_AX)); }
+Gp host_gpw(ZydisRegister r) {
+  return Gpw(guest_gpr(r));
+}
 Gpw bp_reg() { return Gpw(uint32_t(cpu::EBP)); }
-
-int guest_seg(ZydisRegister r) {
-  switch (r) {
-    case ZYDIS_REGISTER_ES: return cpu::ES;
-    case ZYDIS_REGISTER_CS: return cpu::CS;
-    case ZYDIS_REGISTER_SS: return cpu::SS;
-    case ZYDIS_REGISTER_DS: return cpu::DS;
-    case ZYDIS_REGISTER_FS: return cpu::FS;
-    case ZYDIS_REGISTER_GS: return cpu::GS;
-    default: return -1;
-  }
-}
 
 // The explicit operand only: pop's hidden stack operand is [esp] too.
 bool mem_base_is_esp(const Insn& in) {
@@ -44,7 +34,7 @@ static void emit_push(Ctx& c, const Insn& in) {
   const auto& op = in.ops[0];
   const unsigned size = in.d.operand_width / 8;
   if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
-    int s = guest_seg(op.reg.value);
+    int s = guest_segment(op.reg.value);
     if (s >= 0) {
       a.movzx(r8d, vcpu_field(cpu::off::seg_sel + int32_t(s * sizeof(cpu::Segment)), 2));
       // Recent CPUs store only the selector's 16 bits of a 32-bit segment push.
@@ -71,7 +61,7 @@ static bool emit_pop(Ctx& c, const Insn& in) {
   const auto& op = in.ops[0];
   const unsigned size = in.d.operand_width / 8;
   if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
-    int s = guest_seg(op.reg.value);
+    int s = guest_segment(op.reg.value);
     if (s >= 0) {
       a.movzx(r12d, stack(0, 2));
       emit_callout(c, in, CalloutKind::SegmentLoad, pop_segment_callout, true,

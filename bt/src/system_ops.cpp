@@ -12,15 +12,10 @@ using namespace asmjit;
 using namespace asmjit::x86;
 
 namespace {
+// The segment a memory operand goes through (DS unless Zydis names another).
 int seg_index(ZydisRegister r) {
-  switch (r) {
-    case ZYDIS_REGISTER_ES: return cpu::ES;
-    case ZYDIS_REGISTER_CS: return cpu::CS;
-    case ZYDIS_REGISTER_SS: return cpu::SS;
-    case ZYDIS_REGISTER_FS: return cpu::FS;
-    case ZYDIS_REGISTER_GS: return cpu::GS;
-    default: return cpu::DS;
-  }
+  int s = guest_segment(r);
+  return s >= 0 ? s : cpu::DS;
 }
 
 const ZydisDecodedOperand* mem_operand(const Insn& in) {
@@ -34,17 +29,11 @@ int mem_seg(const Insn& in) {
   return m ? seg_index(m->mem.segment) : cpu::DS;
 }
 
-unsigned gpr_index(ZydisRegister r) {
-  if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return r - ZYDIS_REGISTER_EAX;
-  if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return r - ZYDIS_REGISTER_AX;
-  return 0;
-}
-
 // r12d = the 16- or 32-bit value of operand `i` (register or memory).
 void value_to_r12(Ctx& c, const Insn& in, int i, unsigned bytes) {
   const auto& op = in.ops[i];
   if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
-    c.a.mov(r12d, Gpd(gpr_index(op.reg.value)));
+    c.a.mov(r12d, Gpd(guest_gpr(op.reg.value)));
   } else {
     load_mem_operand(c, in, 12, bytes);
   }
@@ -136,7 +125,7 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
         ea_to_r12(c, in);
         a1 |= 1u << 4 | uint32_t(mem_seg(in)) << 16;
       } else {
-        a1 |= gpr_index(op.reg.value) << 8;
+        a1 |= guest_gpr(op.reg.value) << 8;
       }
       emit_callout(c, in, CalloutKind::DescriptorTable, co::store_sys, true, a1);
       return Flow::Continue;
@@ -188,8 +177,10 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
         auto sel = vcpu_field(cpu::off::seg_sel + int32_t(s * sizeof(cpu::Segment)), 2);
         const auto& dst = in.ops[0];
         if (dst.type == ZYDIS_OPERAND_TYPE_REGISTER) {
-          if (dst.size == 32) a.movzx(Gpd(gpr_index(dst.reg.value)), sel);
-          else a.mov(Gpw(gpr_index(dst.reg.value)), sel);
+          if (dst.size == 32)
+            a.movzx(Gpd(guest_gpr(dst.reg.value)), sel);
+          else
+            a.mov(Gpw(guest_gpr(dst.reg.value)), sel);
         } else {
           a.movzx(r8d, sel);
           std::vector<uint8_t> b = mem_prefixes(c, in);
@@ -213,9 +204,9 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
                  : d.mnemonic == ZYDIS_MNEMONIC_LGS ? cpu::GS
                                                     : cpu::SS;
       ea_to_r12(c, in);
-      emit_callout(c, in, CalloutKind::SegmentLoad, co::load_far_pointer, true,
-                   uint32_t(dest) | gpr_index(in.ops[0].reg.value) << 8 |
-                       uint32_t(mem_seg(in)) << 16);
+      emit_callout(
+          c, in, CalloutKind::SegmentLoad, co::load_far_pointer, true,
+          uint32_t(dest) | guest_gpr(in.ops[0].reg.value) << 8 | uint32_t(mem_seg(in)) << 16);
       return Flow::End;
     }
     case ZYDIS_MNEMONIC_JMP:
@@ -265,7 +256,7 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
     case ZYDIS_MNEMONIC_BOUND:
       ea_to_r12(c, in);
       emit_callout(c, in, CalloutKind::Bound, co::bound, true,
-                   gpr_index(in.ops[0].reg.value) | uint32_t(mem_seg(in)) << 8 | osize << 16);
+                   guest_gpr(in.ops[0].reg.value) | uint32_t(mem_seg(in)) << 8 | osize << 16);
       return Flow::Continue;
     case ZYDIS_MNEMONIC_DAA: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 0); return Flow::Continue;
     case ZYDIS_MNEMONIC_DAS: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 1); return Flow::Continue;

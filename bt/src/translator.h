@@ -72,6 +72,10 @@ void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32
 // The guest segment (cpu::FS/GS) whose base must be applied through the host GS base for this
 // instruction's memory operand, or -1 when the segment is flat and needs nothing.
 int segment_override(const Insn& in);
+// Guest register numbering (cpu::Reg / cpu::Seg) of a Zydis register operand: the 8 general
+// registers in their 32- or 16-bit form, and the segment registers (-1 for anything else).
+unsigned guest_gpr(ZydisRegister r);
+int guest_segment(ZydisRegister r);
 // Emits wrgsbase for `seg` if needed and returns the prefix bytes (0x67 [0x65]) for an access.
 std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in);
 // Loads the 32-bit value of the guest memory operand into host register r8d + `r8_plus`

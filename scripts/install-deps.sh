@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config
   gcc-multilib g++-multilib          # guests and the native alu oracle are 32-bit
+  qemu-user                          # runs that oracle where the host kernel cannot
   libzydis-dev libasmjit-dev libfmt-dev libcli11-dev libseccomp-dev
   libgtest-dev libbenchmark-dev
 )

@@ -70,12 +70,13 @@ function(bt86_add_guest)
     list(APPEND objects ${own})
   endif()
   _bt86_guest_runtime_objects(runtime)
+  get_property(sys_archive GLOBAL PROPERTY BT86_GUEST_SYSTEM_ARCHIVE)
   set(elf "${BT86_GUEST_OUTPUT_DIR}/${ARG_NAME}.elf")
   add_custom_command(
     OUTPUT "${elf}"
     COMMAND "${BT86_GUEST_CC}" ${BT86_GUEST_LDFLAGS} -Wl,-T,${BT86_GUEST_LINKER_SCRIPT}
-            -o "${elf}" ${runtime} ${objects} -lgcc
-    DEPENDS ${runtime} ${objects} "${BT86_GUEST_LINKER_SCRIPT}"
+            -o "${elf}" ${runtime} ${objects} "${sys_archive}" -lgcc
+    DEPENDS ${runtime} ${objects} "${sys_archive}" "${BT86_GUEST_LINKER_SCRIPT}"
     COMMENT "Linking guest ${ARG_NAME}.elf"
     VERBATIM)
   add_custom_target(guest_${ARG_NAME} ALL DEPENDS "${elf}")
@@ -129,15 +130,31 @@ function(bt86_add_native)
 endfunction()
 
 # The runtime is compiled once per build tree, by target guest_runtime in the directory of the
-# first guest; every guest, in any directory, links the same objects.
+# first guest; every guest, in any directory, links the same objects. The protection and
+# interrupt pieces (GDT/TSS, IDT and stubs, ring 3, system calls, PIC, PIT) go into an archive
+# instead, so a guest only gets the members it uses (and keeps its own IDT or GDT symbols).
 function(_bt86_guest_runtime_objects out)
   get_property(objects GLOBAL PROPERTY BT86_GUEST_RUNTIME_OBJECTS)
   if(NOT objects)
     set(sources start.S serial.c kprintf.c tap.c exit.c string.c)
     list(TRANSFORM sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     bt86_guest_objects(runtime OUT objects SOURCES ${sources})
-    add_custom_target(guest_runtime DEPENDS ${objects})
+
+    set(sys_sources desc.c idt.c isr.S user.c syscall.c pic.c pit.c)
+    list(TRANSFORM sys_sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
+    bt86_guest_objects(runtime_sys OUT sys_objects SOURCES ${sys_sources})
+    set(sys_archive "${BT86_GUEST_OUTPUT_DIR}/obj/libguest_sys.a")
+    add_custom_command(
+      OUTPUT "${sys_archive}"
+      COMMAND "${CMAKE_COMMAND}" -E rm -f "${sys_archive}"
+      COMMAND "${CMAKE_AR}" rcs "${sys_archive}" ${sys_objects}
+      DEPENDS ${sys_objects}
+      COMMENT "Archiving guest system runtime"
+      VERBATIM)
+
+    add_custom_target(guest_runtime DEPENDS ${objects} "${sys_archive}")
     set_property(GLOBAL PROPERTY BT86_GUEST_RUNTIME_OBJECTS "${objects}")
+    set_property(GLOBAL PROPERTY BT86_GUEST_SYSTEM_ARCHIVE "${sys_archive}")
   endif()
   set(${out} "${objects}" PARENT_SCOPE)
 endfunction()

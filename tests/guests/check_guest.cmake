@@ -7,6 +7,7 @@
 # --tap          stdout must hold a complete, passing TAP run: "1..N" and "ok 1".."ok N" in order
 # --expect RE    some line of stdout must match RE (repeatable)
 # --reference X  run X natively; stdout of both must be equal line by line
+# --reference_runner R  run the reference as `R X` (qemu-i386 where the host cannot run i386)
 # --timeout S    kill the command after S seconds (default 50, below the ctest TIMEOUT so the
 #                child is killed by us and never left behind)
 cmake_minimum_required(VERSION 3.20)
@@ -15,6 +16,7 @@ set(status "")
 set(tap OFF)
 set(expects "")
 set(reference "")
+set(reference_runner "")
 set(timeout 50)
 set(command "")
 
@@ -34,7 +36,7 @@ foreach(i RANGE ${last})
       set(mode command)
     elseif(arg STREQUAL "--tap")
       set(tap ON)
-    elseif(arg MATCHES "^--(status|expect|reference|timeout)$")
+    elseif(arg MATCHES "^--(status|expect|reference|reference_runner|timeout)$")
       set(mode "${CMAKE_MATCH_1}")
     else()
       message(FATAL_ERROR "check_guest: unknown option '${arg}'")
@@ -157,7 +159,8 @@ foreach(re IN LISTS expects)
 endforeach()
 
 if(reference)
-  run_captured(ref "${reference}")
+  run_captured(ref ${reference_runner} "${reference}")
+
   if(NOT ref_rc EQUAL 0)
     fail("reference ${reference} exited with ${ref_rc}: ${ref_err}")
   endif()

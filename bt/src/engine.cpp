@@ -46,7 +46,7 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   e.host = reinterpret_cast<uint64_t>(u->host);
 }
 
-RunExit EngineCore::run() {
+RunExit EngineCore::run(bool progress) {
   auto sync_mode = [&] {
     uint64_t mode = mode_key();
     if (mode != last_mode_) {
@@ -56,9 +56,11 @@ RunExit EngineCore::run() {
     return mode << 32;
   };
   uint64_t mode = sync_mode();
-  for (;;) {
+  auto yields = [&](uint32_t eip) { return yield_check && yield_check(eip); };
+  for (bool first = true;; first = false) {
     if (v.pending.any) return RunExit{RunExit::Kind::Event};
     if (stop_eip && v.eip == *stop_eip) return RunExit{RunExit::Kind::Stop};
+    if (!(first && progress) && yields(v.eip)) return RunExit{RunExit::Kind::Yield};
     const uint32_t eip = v.eip;
     Unit* u = cache.find(mode | eip);
     if (!u) u = translate(eip, mode | eip);
@@ -69,7 +71,7 @@ RunExit EngineCore::run() {
     switch (reason) {
       case cpu::Exit::Chain: {
         const uint32_t target = v.eip;
-        if (!opt.chaining || (stop_eip && target == *stop_eip)) break;
+        if (!opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
         Unit* t = cache.find(mode | target);
         if (!t) t = translate(target, mode | target);
         if (stats.flushes != flushes) break;  // the site went away with the flush
@@ -83,7 +85,7 @@ RunExit EngineCore::run() {
       }
       case cpu::Exit::Lookup: {
         stats.lookup_misses++;
-        if (stop_eip && v.eip == *stop_eip) break;
+        if ((stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
         Unit* t = cache.find(mode | v.eip);
         if (!t) t = translate(v.eip, mode | v.eip);
         jc_insert(v.eip, t);
@@ -153,7 +155,10 @@ RunExit EngineCore::exit_for_fault() {
 Engine::Engine(cpu::Cpu& cpu, CodeSource& code, const Options& opt)
     : impl_(std::make_unique<EngineCore>(cpu, code, opt)) {}
 Engine::~Engine() = default;
-RunExit Engine::run() { return impl_->run(); }
+RunExit Engine::run(bool progress) { return impl_->run(progress); }
+void Engine::set_yield_check(std::function<bool(uint32_t)> check) {
+  impl_->yield_check = std::move(check);
+}
 void Engine::set_stop_eip(std::optional<uint32_t> eip) { impl_->stop_eip = eip; }
 void Engine::flush() { impl_->flush(); }
 const Stats& Engine::stats() const { return impl_->stats; }

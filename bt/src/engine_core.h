@@ -4,6 +4,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -20,7 +21,7 @@ class EngineCore {
   EngineCore(cpu::Cpu& cpu, CodeSource& src, const Options& opt);
   ~EngineCore();
 
-  RunExit run();
+  RunExit run(bool progress);
   Unit* translate(uint32_t eip, uint64_t key);
   void flush();
   uint64_t mode_key() const;
@@ -38,6 +39,7 @@ class EngineCore {
   Stats stats;
   std::vector<StaticExit> static_exits;
   std::optional<uint32_t> stop_eip;
+  std::function<bool(uint32_t)> yield_check;
   ZydisDecoder decoder;
 
  private:

@@ -1,15 +1,15 @@
 // Host signals raised by translated code (a guest access with nothing mapped behind it, a
 // divide error, an invalid opcode) become exits with the guest state at the faulting guest
 // instruction: guest registers are host registers, and every expansion is restartable, so the
-// signal context is the guest state. Handlers run on an alternate stack because rsp is the
-// guest's stack pointer, inside the guest window.
+// signal context is the guest state. The handler is a claimer of cpu::host_signals, which runs
+// it on the alternate stack (rsp is the guest's stack pointer, inside the guest window).
 #include <signal.h>
 #include <ucontext.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
+#include "cpu/host_signals.h"
 #include "engine_core.h"
 
 namespace bt {
@@ -17,33 +17,17 @@ namespace bt {
 namespace {
 EngineCore* g_core = nullptr;
 HostFault g_fault;
-constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-struct sigaction g_old[std::size(kSignals)];
-stack_t g_old_stack;
-void* g_stack = nullptr;
-constexpr size_t kAltStackSize = 64 * 1024;
 
 // ucontext register slots in guest register order (eax ecx edx ebx esp ebp esi edi).
 constexpr int kGregs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
 
-void restore_and_return(int sig) {
-  // Not ours: put the previous disposition back; returning re-executes the faulting
-  // instruction, which then takes the default action (a crash with a core), or the previous
-  // handler's.
-  for (size_t i = 0; i < std::size(kSignals); ++i)
-    if (kSignals[i] == sig) sigaction(sig, &g_old[i], nullptr);
-}
-
-void on_fault(int sig, siginfo_t* si, void* ctx) {
-  auto* uc = static_cast<ucontext_t*>(ctx);
+bool on_fault(int sig, siginfo_t* si, ucontext_t* uc) {
+  if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL) return false;
   greg_t* g = uc->uc_mcontext.gregs;
   auto* rip = reinterpret_cast<uint8_t*>(g[REG_RIP]);
   EngineCore* core = g_core;
   const Unit* u = core && core->cache.contains(rip) ? core->cache.unit_at(rip) : nullptr;
-  if (!u) {
-    restore_and_return(sig);
-    return;
-  }
+  if (!u) return false;
   const uint32_t off = uint32_t(rip - u->host);
   auto it = std::upper_bound(u->insn_map.begin(), u->insn_map.end(), off,
                              [](uint32_t o, const std::pair<uint32_t, uint32_t>& e) {
@@ -62,6 +46,7 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   g[REG_RIP] = reinterpret_cast<greg_t>(core->rt.leave);
   g[REG_R15] = reinterpret_cast<greg_t>(&v);
   g[REG_EFL] &= ~greg_t(0x40500);  // TF, DF, AC: C++ expects them clear
+  return true;
 }
 }  // namespace
 
@@ -69,30 +54,13 @@ HostFault& last_host_fault() { return g_fault; }
 
 void install_fault_handlers(EngineCore& core) {
   if (g_core) throw std::logic_error("only one translation engine per process");
+  cpu::host_signals::init();
   g_core = &core;
-  g_stack = std::malloc(kAltStackSize);
-  stack_t ss{};
-  ss.ss_sp = g_stack;
-  ss.ss_size = kAltStackSize;
-  sigaltstack(&ss, &g_old_stack);
-  struct sigaction sa{};
-  sa.sa_sigaction = on_fault;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &sa, &g_old[i]);
+  cpu::host_signals::add_claimer(on_fault);
 }
 
 void remove_fault_handlers() {
-  for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &g_old[i], nullptr);
-  if (g_old_stack.ss_flags & SS_DISABLE) {
-    stack_t off{};
-    off.ss_flags = SS_DISABLE;
-    sigaltstack(&off, nullptr);
-  } else {
-    sigaltstack(&g_old_stack, nullptr);
-  }
-  std::free(g_stack);
-  g_stack = nullptr;
+  cpu::host_signals::remove_claimer(on_fault);
   g_core = nullptr;
 }
 

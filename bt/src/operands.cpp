@@ -1,6 +1,7 @@
 // Re-encoding guest memory operands for the host: the guest's ModRM/SIB/displacement are kept,
 // under a 0x67 prefix so the address is computed in 32 bits and wraps at 4 GiB (DESIGN §4.1).
 #include "engine_core.h"
+#include "cpu/host_signals.h"
 #include "translator.h"
 
 namespace bt {
@@ -72,6 +73,23 @@ int segment_override(const Insn& in) {
   return -1;
 }
 
+// Host GS base = r8. Without FSGSBASE that is arch_prctl(ARCH_SET_GS), a system call that
+// clobbers rax, rcx and r11 (and takes rdi, rsi): those are guest registers here, so they are
+// parked in the vCPU. The syscall leaves RFLAGS as it was.
+void set_host_gs_base_from_r8(Ctx& c) {
+  if (cpu::host_signals::have_fsgsbase()) {
+    c.a.wrgsbase(x86::r8);
+    return;
+  }
+  const x86::Gp regs[] = {x86::rax, x86::rcx, x86::r11, x86::rdi, x86::rsi};
+  for (int i = 0; i < 5; ++i) c.a.mov(vcpu_field(cpu::off::syscall_save + 8 * i, 8), regs[i]);
+  c.a.mov(x86::eax, 158);      // arch_prctl
+  c.a.mov(x86::edi, 0x1001);   // ARCH_SET_GS
+  c.a.mov(x86::rsi, x86::r8);
+  c.a.syscall();
+  for (int i = 0; i < 5; ++i) c.a.mov(regs[i], vcpu_field(cpu::off::syscall_save + 8 * i, 8));
+}
+
 std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
   std::vector<uint8_t> p{0x67};
   int seg = segment_override(in);
@@ -80,7 +98,7 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
     // base + 32-bit offset may pass 4 GiB, into the guard the address space keeps there.
     if (c.gs_holds != seg) {
       c.a.mov(x86::r8d, vcpu_field(cpu::off::seg_base + 4 * seg));
-      c.a.wrgsbase(x86::r8);
+      set_host_gs_base_from_r8(c);
       c.gs_holds = seg;
     }
     p.push_back(0x65);

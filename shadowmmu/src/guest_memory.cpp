@@ -18,6 +18,7 @@ cpu::MaybeFault GuestMemory::read(uint32_t linear, void* dst, unsigned len, Mode
 
 cpu::MaybeFault GuestMemory::write(uint32_t linear, const void* src, unsigned len, Mode) {
   if (v_.paging()) throw cpu::Unsupported{"guest paging (arrives with the shadow MMU)"};
+  if (direct_code_) direct_code_->note_write(linear, len);
   auto* in = static_cast<const uint8_t*>(src);
   for (unsigned i = 0; i < len; ++i) {
     if (uint8_t* p = as_.phys(uint32_t(linear + i), 1)) *p = in[i];

@@ -10,6 +10,7 @@
 #include "case_classes.h"
 #include "compare.h"
 #include "harness.h"
+#include "require_compat.h"
 
 namespace difftest {
 namespace {
@@ -54,6 +55,7 @@ TEST(GeneratedCases, AreDeterministicUniquelyNamedAndWellFormed) {
 // Each case runs natively to its end or to an exception its class expects, twice with the same
 // result: a generator bug (a stray address, a runaway jump) shows up here without bt/.
 TEST(GeneratedCases, RunNativelyAsTheirClassExpects) {
+  BT86_REQUIRE_COMPAT_MODE();
   auto native = make_native_runner();
   for (const CaseClass& cls : case_classes()) {
     int bad = 0;

@@ -8,6 +8,7 @@
 #include "case_classes.h"
 #include "compare.h"
 #include "harness.h"
+#include "require_compat.h"
 
 namespace difftest {
 
@@ -23,6 +24,7 @@ constexpr int kMaxReportsPerClass = 10;
 class DiffTest : public ::testing::TestWithParam<CaseClass> {};
 
 TEST_P(DiffTest, MatchesNative) {
+  BT86_REQUIRE_COMPAT_MODE();
   const CaseClass& cls = GetParam();
   const std::vector<TestCase> cases = cls.generate();
   ASSERT_FALSE(cases.empty()) << cls.name << " generated no cases";

@@ -6,12 +6,14 @@
 #include <stdexcept>
 
 #include "harness.h"
+#include "require_compat.h"
 
 namespace difftest {
 namespace {
 
 class NativeRunnerTest : public ::testing::Test {
  protected:
+  void SetUp() override { BT86_REQUIRE_COMPAT_MODE(); }
   static TestCase make(std::vector<uint8_t> code, uint32_t eflags = 0) {
     TestCase tc;
     tc.name = "selftest";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,7 @@ struct RunExit {
     MemoryFault,  // guest access to a host address with nothing behind it (see `address`)
     Unsupported,  // an instruction or operation bt86 does not implement (see `what`)
     Stop,         // reached the stop address (set_stop_eip)
+    Yield,        // the yield check asked for control at vcpu.eip (direct execution may go on)
   };
   Kind kind = Kind::Event;
   cpu::Fault fault{};
@@ -58,7 +60,14 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Runs translated guest code from the vCPU's current state until something needs the caller.
-  RunExit run();
+  // With `progress`, the first translation unit runs even if the yield check would stop it (the
+  // caller sent the engine there for one instruction direct execution cannot do).
+  RunExit run(bool progress = false);
+
+  // Asked before the engine enters a unit through the dispatcher, and before it links a branch
+  // or caches an indirect target, whether control at `eip` should go back to the caller
+  // (RunExit::Kind::Yield). Branches it answers true for are never chained, so they keep asking.
+  void set_yield_check(std::function<bool(uint32_t eip)> check);
 
   // Stops execution (RunExit::Kind::Stop) when control reaches `eip` (differential tests).
   void set_stop_eip(std::optional<uint32_t> eip);

@@ -119,6 +119,9 @@ struct alignas(64) Vcpu {
   bool halted = false;
   // One instruction must run before an interrupt is taken (after mov ss / pop ss).
   bool irq_shadow = false;
+  // Translated code saves the registers a system call clobbers here when it must set the host
+  // GS base with arch_prctl (hosts without FSGSBASE).
+  uint64_t syscall_save[5] = {};
 
   uint32_t& reg(Reg r) { return gpr[r]; }
   uint32_t reg(Reg r) const { return gpr[r]; }
@@ -165,6 +168,7 @@ inline constexpr int32_t seg_base = offsetof(Vcpu, seg_base);
 inline constexpr int32_t scratch_top = offsetof(Vcpu, scratch) + sizeof(Vcpu::scratch);
 inline constexpr int32_t jc_hits = offsetof(Vcpu, jc_hits);
 inline constexpr int32_t seg_sel = offsetof(Vcpu, seg);  // + i * sizeof(Segment)
+inline constexpr int32_t syscall_save = offsetof(Vcpu, syscall_save);
 }  // namespace off
 static_assert(off::seg_base + sizeof(Vcpu::seg_base) <= 128,
               "hot vCPU fields must stay within a disp8 of r15");

@@ -5,6 +5,7 @@
 
 #include "cpu/cpu.h"
 #include "shadowmmu/address_space.h"
+#include "shadowmmu/direct_code.h"
 
 namespace shadowmmu {
 
@@ -13,8 +14,11 @@ class GuestMemory final : public cpu::Memory {
   GuestMemory(AddressSpace& as, const cpu::Vcpu& v) : as_(as), v_(v) {}
   cpu::MaybeFault read(uint32_t linear, void* dst, unsigned len, Mode m) override;
   cpu::MaybeFault write(uint32_t linear, const void* src, unsigned len, Mode m) override;
+  // Writes through the physmap bypass the window's protections; executable pages must hear.
+  void set_direct_code(DirectCode* dc) { direct_code_ = dc; }
 
  private:
+  DirectCode* direct_code_ = nullptr;
   AddressSpace& as_;
   const cpu::Vcpu& v_;
 };

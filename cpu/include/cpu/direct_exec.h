@@ -1,0 +1,82 @@
+// Direct execution of guest user code (DESIGN §4.2): guest code at CPL 3 with virtual IF = 1
+// runs on the host CPU in 32-bit compatibility mode, and every way it can need the monitor (a
+// system call, an exception, a privileged instruction, a timer tick) comes back as a host signal
+// that is turned into a guest event here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cpu/cpu.h"
+
+namespace cpu {
+
+// Why direct execution returned; counted in DeStats::exits.
+enum class DeReason : uint8_t {
+  Syscall,        // int 0x80 (or another 32-bit system call path) trapped by seccomp
+  SoftInt,        // int n whose host gate is privileged (#GP with an IDT error code)
+  Breakpoint,     // int3 / int 3
+  Overflow,       // into / int 4
+  Debug,          // #DB (int1, single step)
+  Divide,         // #DE
+  InvalidOpcode,  // #UD
+  Protection,     // #GP delivered to the guest (null or limit-violating segment access)
+  Sensitive,      // #GP from a privileged or sensitive instruction: the translator runs it
+  StackFault,     // #SS
+  FpuError,       // #MF / #XM
+  SegmentFixup,   // guest code loaded a selector the host accepted silently
+  CodeFetch,      // fetch from a page not yet cleared for direct execution
+  CodeWrite,      // write to a page cleared for direct execution
+  MemoryFault,    // access where the guest has no memory
+  Async,          // timer tick, Ctrl-C, device event
+  Other,
+  kCount
+};
+const char* de_reason_name(DeReason r);
+
+struct DeStats {
+  uint64_t entries = 0;
+  uint64_t exits[size_t(DeReason::kCount)] = {};
+  uint64_t ns_in_guest = 0;  // wall time between entry and exit, signal handling included
+  uint64_t ldt_writes = 0;   // modify_ldt calls for segment aliases
+  std::string report() const;
+};
+
+class DirectExec {
+ public:
+  struct Exit {
+    enum class Kind : uint8_t {
+      Continue,     // handled: an emulated instruction or a delivered guest event
+      Event,        // an asynchronous host signal; the pending-event word says what
+      Translate,    // the instruction at EIP needs the translator
+      CodeFetch,    // address: the page to scan before code on it may run directly
+      CodeWrite,    // address: a write hit a page cleared for direct execution
+      MemoryFault,  // address/write: no guest memory there
+      Unsupported,  // what
+    } kind = Kind::Continue;
+    uint32_t address = 0;
+    bool write = false;
+    std::string what;
+  };
+
+  // One per process: installs the seccomp filter (all 32-bit system calls trap) on first use
+  // and claims host signals from compat-mode code. Throws std::runtime_error when the host
+  // cannot do direct execution.
+  explicit DirectExec(Cpu& cpu);
+  ~DirectExec();
+  DirectExec(const DirectExec&) = delete;
+  DirectExec& operator=(const DirectExec&) = delete;
+
+  // Whether the current vCPU state can run directly; otherwise `why` names the reason.
+  bool eligible(const char** why = nullptr) const;
+  // Runs guest code from the vCPU state until it traps; precondition: eligible().
+  Exit run();
+  const DeStats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cpu

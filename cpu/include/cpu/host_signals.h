@@ -1,0 +1,42 @@
+// One owner for the host signals every execution engine depends on (DESIGN §4.2).
+//
+// Translated code and direct-executed guest code both leave through host signals: faults in the
+// translation cache, traps from compat-mode guest code, SIGSYS from the seccomp filter, and
+// asynchronous kicks (the virtual timer, Ctrl-C). A process can have only one handler per signal,
+// so this module installs one trampoline for all of them and asks the registered claimers, in
+// order, whose signal it is. The trampoline restores the host FS base before any C++ runs: guest
+// user code may hold an LDT selector in FS, and the kernel does not reload FS for a handler.
+#pragma once
+
+#include <signal.h>
+#include <ucontext.h>
+
+#include <cstdint>
+
+namespace cpu::host_signals {
+
+// Returns true if it handled the signal (it may have rewritten the context to resume elsewhere).
+// Runs on the alternate signal stack, with the host FS base in place; must be async-signal-safe.
+using Claimer = bool (*)(int sig, siginfo_t* si, ucontext_t* uc);
+// Asynchronous signals: the callback records the event (stores bytes only); claimers then get a
+// chance to cut the interrupted guest code short.
+using AsyncCallback = void (*)(int sig);
+
+// Sets up the alternate stack of the calling thread (the vCPU thread) and the synchronous fault
+// signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS). Idempotent.
+void init();
+
+// Claimers are asked in registration order. Unclaimed synchronous signals get their default
+// action (a crash with a core dump: a bug in the monitor, never a guest event).
+void add_claimer(Claimer c);
+void remove_claimer(Claimer c);
+
+// Routes an asynchronous signal (SIGALRM, SIGINT, ...) through the trampoline.
+void add_async(int sig, AsyncCallback cb);
+void remove_async(int sig);
+
+// Whether the host lets user code use rdfsbase/wrfsbase/rdgsbase/wrgsbase (Linux 5.9+ on a CPU
+// with FSGSBASE). Without them, FS/GS bases are set with arch_prctl. Valid after init().
+bool have_fsgsbase();
+
+}  // namespace cpu::host_signals

@@ -1,0 +1,393 @@
+// Direct execution: choosing host selectors, entering guest code, and turning each way back
+// out into a guest event (DESIGN §4.2; trap costs in HOST-MECHANISMS §1).
+#include "cpu/direct_exec.h"
+
+#include <Zydis/Zydis.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "cpu/host_compat.h"
+#include "cpu/host_signals.h"
+#include "de_context.h"
+#include "de_segments.h"
+
+namespace cpu {
+
+namespace de {
+void install_syscall_trap_filter();
+}
+
+namespace {
+using de::DeContext;
+
+DeContext* g_ctx = nullptr;  // the context of the one DirectExec (one vCPU per process)
+
+bool is_sync(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+         sig == SIGSYS;
+}
+
+// Host signals: guest code (any CS but the monitor's 64-bit one) is sent back to bt86_de_exit
+// with its state recorded; a kick that lands while the entry path is committing diverts it.
+bool claim(int sig, siginfo_t* si, ucontext_t* uc) {
+  DeContext* c = g_ctx;
+  if (!c) return false;
+  greg_t* g = uc->uc_mcontext.gregs;
+  const auto cs = uint16_t(g[REG_CSGSFS] & 0xffff);
+  const auto rip = uint64_t(g[REG_RIP]);
+  if (cs == de::kHostCode64) {
+    const bool in_entry = rip >= uint64_t(&bt86_de_window) && rip <= uint64_t(&bt86_de_iretq);
+    if (!in_entry) return false;
+    if (is_sync(sig)) {
+      c->kind = de::kEntryFault;
+      c->signo = sig;
+      c->trapno = int32_t(g[REG_TRAPNO]);
+      c->err = uint64_t(g[REG_ERR]);
+    } else {
+      c->kind = de::kAsync;
+    }
+    g[REG_RIP] = greg_t(&bt86_de_bail);
+    g[REG_RDI] = greg_t(c);
+    return true;
+  }
+  static constexpr int kGregs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX,
+                                    REG_RSP, REG_RBP, REG_RSI, REG_RDI};
+  for (int i = 0; i < 8; ++i) c->gpr[i] = uint32_t(g[kGregs[i]]);
+  c->eip = uint32_t(rip);
+  c->rflags = uint32_t(g[REG_EFL]);
+  c->out_cs = cs;
+  if (is_sync(sig)) {
+    c->kind = de::kTrap;
+    c->signo = sig;
+    c->trapno = int32_t(g[REG_TRAPNO]);
+    c->err = uint64_t(g[REG_ERR]);
+    c->addr = reinterpret_cast<uint64_t>(si->si_addr);
+    c->si_code = si->si_code;
+    // The kernel has already replaced EAX by -ENOSYS; the call number is the guest's EAX.
+    if (sig == SIGSYS) c->gpr[EAX] = uint32_t(si->si_syscall);
+  } else {
+    c->kind = de::kAsync;
+  }
+  g[REG_RIP] = greg_t(&bt86_de_exit);
+  g[REG_RSP] = greg_t(c->host_rsp);
+  g[REG_RDI] = greg_t(c);
+  // 64-bit CS and a flat SS for the monitor; sigreturn takes both from this word.
+  g[REG_CSGSFS] = greg_t(de::kHostCode64 | (uint64_t(de::kHostData) << 48));
+  g[REG_EFL] &= ~greg_t(0x40500);  // TF, DF, AC: C++ expects them clear
+  return true;
+}
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+constexpr uint32_t kHostVisible = fl::ARITH | fl::DF;
+}  // namespace
+
+const char* de_reason_name(DeReason r) {
+  static const char* names[] = {"syscall (int 0x80)", "int n", "int3", "into", "#DB", "#DE",
+                                "#UD", "#GP to guest", "sensitive insn -> BT", "#SS",
+                                "FPU error", "segment fix-up", "code page scan",
+                                "write to DE code page", "memory fault", "async (timer/kick)",
+                                "other"};
+  static_assert(std::size(names) == size_t(DeReason::kCount));
+  return names[size_t(r)];
+}
+
+std::string DeStats::report() const {
+  std::string s = fmt::format("direct execution\n  entries {}\n  time in guest {:.3f} s\n", entries,
+                              double(ns_in_guest) / 1e9);
+  s += fmt::format("  LDT alias writes {}\n  exits by reason\n", ldt_writes);
+  for (size_t i = 0; i < size_t(DeReason::kCount); ++i)
+    if (exits[i]) s += fmt::format("    {:<24} {}\n", de_reason_name(DeReason(i)), exits[i]);
+  return s;
+}
+
+struct DirectExec::Impl {
+  explicit Impl(Cpu& c) : cpu(c), v(c.vcpu()) {
+    ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+    std::memset(&ctx, 0, sizeof ctx);
+    // The guest starts with the x87/SSE state of a reset: FCW 0x37f, MXCSR 0x1f80.
+    ctx.guest_fpu[0] = 0x7f;
+    ctx.guest_fpu[1] = 0x03;
+    const uint32_t mxcsr = 0x1f80;
+    std::memcpy(ctx.guest_fpu + 24, &mxcsr, 4);
+    ctx.pending = &v.pending.any;
+  }
+
+  Exit run();
+  Exit decode_trap();
+  bool reconcile_selectors(Exit& x);
+  Exit deliver(DeReason r, const Fault& f);
+  Exit software_int(DeReason r, uint8_t vector, uint32_t insn_eip, uint32_t next_eip);
+  bool sensitive(uint32_t eip);
+  Exit count(DeReason r, Exit x) {
+    stats.exits[size_t(r)]++;
+    return x;
+  }
+
+  Cpu& cpu;
+  Vcpu& v;
+  ZydisDecoder decoder;
+  de::HostSegments segs;
+  DeContext ctx;
+  DeStats stats;
+};
+
+DirectExec::DirectExec(Cpu& c) : impl_(std::make_unique<Impl>(c)) {
+  if (g_ctx) throw std::logic_error("only one direct-execution engine per process");
+  std::string why;
+  if (!compat_mode_available(&why)) throw std::runtime_error(why);
+  host_signals::init();
+  de::install_syscall_trap_filter();
+  g_ctx = &impl_->ctx;
+  host_signals::add_claimer(claim);
+}
+
+DirectExec::~DirectExec() {
+  host_signals::remove_claimer(claim);
+  g_ctx = nullptr;
+}
+
+const DeStats& DirectExec::stats() const {
+  impl_->stats.ldt_writes = impl_->segs.ldt_writes();
+  return impl_->stats;
+}
+
+bool DirectExec::eligible(const char** why) const {
+  auto no = [&](const char* w) {
+    if (why) *why = w;
+    return false;
+  };
+  const Vcpu& v = impl_->v;
+  if (v.cpl != 3) return no("CPL is not 3");
+  if (!v.protected_mode()) return no("real mode");
+  if (v.eflags & fl::VM) return no("virtual-8086 mode");
+  if (!v.if_flag) return no("virtual IF = 0");
+  // With IOPL 3 the guest may change IF with cli/sti/popf, which the host would not show us.
+  if ((v.eflags & fl::IOPL) == fl::IOPL) return no("IOPL 3");
+  if (v.eflags & (fl::TF | fl::AC)) return no("TF or AC set");
+  if (v.irq_shadow) return no("interrupt shadow");
+  for (Seg s : {CS, SS, DS, ES, FS, GS})
+    if (!de::HostSegments::mirrorable(s, v.seg[s], why)) return false;
+  return true;
+}
+
+DirectExec::Exit DirectExec::run() { return impl_->run(); }
+
+DirectExec::Exit DirectExec::Impl::run() {
+  const char* why = nullptr;
+  static constexpr Seg kOrder[6] = {CS, SS, DS, ES, FS, GS};
+  for (int i = 0; i < 6; ++i) {
+    auto sel = segs.alias(kOrder[i], v.seg[kOrder[i]], &why);
+    if (!sel) return count(DeReason::Other, Exit{Exit::Kind::Unsupported, 0, false, why});
+    ctx.sel[i] = *sel;
+  }
+  std::memcpy(ctx.gpr, v.gpr, sizeof ctx.gpr);
+  ctx.eip = v.eip;
+  ctx.rflags = (v.eflags & kHostVisible) | fl::IF | fl::FIXED1;
+  ctx.kind = de::kNone;
+  std::memcpy(ctx.out_sel, ctx.sel + 2, sizeof ctx.out_sel);
+  ctx.out_cs = ctx.sel[0];
+
+  stats.entries++;
+  const uint64_t t0 = now_ns();
+  bt86_de_enter(&ctx);
+  stats.ns_in_guest += now_ns() - t0;
+
+  std::memcpy(v.gpr, ctx.gpr, sizeof ctx.gpr);
+  v.eip = ctx.eip;
+  v.eflags = (v.eflags & ~kHostVisible) | (ctx.rflags & kHostVisible);
+
+  switch (ctx.kind) {
+    case de::kBailed:
+      return count(DeReason::Async, Exit{Exit::Kind::Event});
+    case de::kEntryFault:
+      throw std::logic_error(fmt::format(
+          "entering direct execution faulted (signal {}, trap {}, error {:#x}; selectors cs {:#x} "
+          "ss {:#x} ds {:#x} es {:#x} fs {:#x} gs {:#x})",
+          ctx.signo, ctx.trapno, ctx.err, ctx.sel[0], ctx.sel[1], ctx.sel[2], ctx.sel[3],
+          ctx.sel[4], ctx.sel[5]));
+    default:
+      break;
+  }
+  if (ctx.out_cs != ctx.sel[0])  // only a far transfer to a host selector can do this
+    return count(DeReason::Other,
+                 Exit{Exit::Kind::Unsupported, 0, false,
+                      fmt::format("guest user code reached host code selector {:#x} with a far "
+                                  "transfer the host did not refuse",
+                                  ctx.out_cs)});
+  switch (ctx.kind) {
+    case de::kAsync: {
+      Exit x{Exit::Kind::Event};
+      if (reconcile_selectors(x)) return x;
+      return count(DeReason::Async, x);
+    }
+    case de::kTrap: {
+      Exit x;
+      if (reconcile_selectors(x)) return x;
+      return decode_trap();
+    }
+    default:
+      throw std::logic_error("direct execution returned without a reason");
+  }
+}
+
+// Guest code may load a selector the host GDT accepts silently (HOST-MECHANISMS §4: 0x23, 0x2b,
+// 0x33, 0x7b, or an alias slot). Its value is still in the host register: load the guest's own
+// descriptor for it now, so the next entry mirrors what the guest asked for. Returns true when
+// that produced the exit (a fault, or a retry of the instruction that tripped on the host
+// descriptor).
+bool DirectExec::Impl::reconcile_selectors(Exit& x) {
+  static constexpr Seg kData[4] = {DS, ES, FS, GS};
+  bool changed = false;
+  for (int i = 0; i < 4; ++i) {
+    if (ctx.out_sel[i] == ctx.sel[2 + i]) continue;
+    changed = true;
+    stats.exits[size_t(DeReason::SegmentFixup)]++;
+    if (auto f = cpu.load_segment(kData[i], ctx.out_sel[i])) {
+      // The guest's load should have faulted; we learn it only now, so the fault reports the
+      // current instruction rather than the load (documented imprecision).
+      cpu.raise(*f);
+      x = Exit{Exit::Kind::Continue};
+      return true;
+    }
+  }
+  if (!changed) return false;
+  // A synchronous trap may have come from the host descriptor: run the instruction again
+  // under the guest's. Asynchronous exits just go on.
+  if (ctx.kind == de::kTrap && ctx.signo != SIGSYS && ctx.signo != SIGTRAP) {
+    x = Exit{Exit::Kind::Continue};
+    return true;
+  }
+  return false;
+}
+
+DirectExec::Exit DirectExec::Impl::deliver(DeReason r, const Fault& f) {
+  cpu.raise(f);
+  return count(r, Exit{Exit::Kind::Continue});
+}
+
+DirectExec::Exit DirectExec::Impl::software_int(DeReason r, uint8_t vector, uint32_t insn_eip,
+                                                uint32_t next_eip) {
+  v.eip = insn_eip;  // a fault while delivering reports the int instruction
+  cpu.software_interrupt(vector, next_eip, true);
+  return count(r, Exit{Exit::Kind::Continue});
+}
+
+// Whether the instruction at EIP is one the host refuses at CPL 3 but the guest may allow
+// (I/O with a TSS bitmap) or must see emulated (segment loads, far transfers, system
+// instructions): those run through the translator, which implements them all.
+bool DirectExec::Impl::sensitive(uint32_t eip) {
+  uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  const uint32_t linear = v.seg[CS].base + eip;
+  if (cpu.memory().read(linear, bytes, sizeof bytes, Memory::Mode::User)) return true;
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, bytes, sizeof bytes, &in, ops))) return false;
+  if (in.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED) return true;
+  if (in.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) return true;
+  switch (in.mnemonic) {
+    case ZYDIS_MNEMONIC_IN:
+    case ZYDIS_MNEMONIC_OUT:
+    case ZYDIS_MNEMONIC_INSB:
+    case ZYDIS_MNEMONIC_INSW:
+    case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB:
+    case ZYDIS_MNEMONIC_OUTSW:
+    case ZYDIS_MNEMONIC_OUTSD:
+    case ZYDIS_MNEMONIC_CLI:
+    case ZYDIS_MNEMONIC_STI:
+    case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_RDTSC:
+    case ZYDIS_MNEMONIC_RDPMC:
+    case ZYDIS_MNEMONIC_LDS:
+    case ZYDIS_MNEMONIC_LES:
+    case ZYDIS_MNEMONIC_LFS:
+    case ZYDIS_MNEMONIC_LGS:
+    case ZYDIS_MNEMONIC_LSS:
+      return true;
+    default:
+      break;
+  }
+  for (unsigned i = 0; i < in.operand_count; ++i)
+    if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+        ZydisRegisterGetClass(ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT)
+      return true;
+  return false;
+}
+
+DirectExec::Exit DirectExec::Impl::decode_trap() {
+  const uint32_t eip = ctx.eip;
+  const auto err = uint32_t(ctx.err);
+  switch (ctx.signo) {
+    case SIGSYS: {
+      // int 0x80 leaves EIP after the instruction. A compat-mode syscall/sysenter also lands
+      // here; neither exists on bt86's virtual CPU (SEP and SYSCALL are not in its CPUID).
+      uint8_t b[2] = {};
+      cpu.memory().read(v.seg[CS].base + eip - 2, b, 2, Memory::Mode::User);
+      if (b[0] == 0xcd)
+        return software_int(DeReason::Syscall, b[1], eip - 2, eip);
+      v.eip = eip - 2;
+      return deliver(DeReason::InvalidOpcode, Fault::ud());
+    }
+    case SIGTRAP:
+      if (ctx.trapno == 3) {
+        uint8_t b = 0;
+        cpu.memory().read(v.seg[CS].base + eip - 1, &b, 1, Memory::Mode::User);
+        return software_int(DeReason::Breakpoint, 3, b == 0xcc ? eip - 1 : eip - 2, eip);
+      }
+      return deliver(DeReason::Debug, Fault{kDB});  // a trap: the frame holds the next EIP
+    case SIGFPE:
+      if (ctx.trapno == 0) return deliver(DeReason::Divide, Fault{kDE});
+      return deliver(DeReason::FpuError, Fault{uint8_t(ctx.trapno == 19 ? 19 : kMF)});
+    case SIGILL:
+      return deliver(DeReason::InvalidOpcode, Fault::ud());
+    case SIGBUS:
+      return count(DeReason::MemoryFault,
+                   Exit{Exit::Kind::MemoryFault, uint32_t(ctx.addr), (err & 2) != 0});
+    case SIGSEGV:
+      break;
+    default:
+      return count(DeReason::Other, Exit{Exit::Kind::Unsupported, 0, false,
+                                         fmt::format("host signal {} from guest code", ctx.signo)});
+  }
+  switch (ctx.trapno) {
+    case 4: {  // into, or int 4: a trap, EIP is past it
+      uint8_t b = 0;
+      cpu.memory().read(v.seg[CS].base + eip - 1, &b, 1, Memory::Mode::User);
+      return software_int(DeReason::Overflow, 4, b == 0xce ? eip - 1 : eip - 2, eip);
+    }
+    case 12:
+      return deliver(DeReason::StackFault, Fault{kSS, true, err});
+    case 13:
+      // An IDT error code: `int n` (CD ib) through a gate the host keeps at DPL 0.
+      if (err & 2) return software_int(DeReason::SoftInt, uint8_t(err >> 3), eip, eip + 2);
+      if (sensitive(eip)) return count(DeReason::Sensitive, Exit{Exit::Kind::Translate});
+      return deliver(DeReason::Protection, Fault::gp(err));
+    case 14: {
+      const auto addr = uint32_t(ctx.addr);
+      const bool write = err & 2;
+      if (ctx.si_code == SEGV_ACCERR && (err & 0x10))
+        return count(DeReason::CodeFetch, Exit{Exit::Kind::CodeFetch, addr});
+      if (ctx.si_code == SEGV_ACCERR && write)
+        return count(DeReason::CodeWrite, Exit{Exit::Kind::CodeWrite, addr, true});
+      return count(DeReason::MemoryFault, Exit{Exit::Kind::MemoryFault, addr, write});
+    }
+    default:
+      return count(DeReason::Other,
+                   Exit{Exit::Kind::Unsupported, 0, false,
+                        fmt::format("host trap {} (error {:#x}) from guest code at {:#010x}",
+                                    ctx.trapno, err, eip)});
+  }
+}
+
+}  // namespace cpu

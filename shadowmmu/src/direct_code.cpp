@@ -1,0 +1,88 @@
+#include "shadowmmu/direct_code.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace shadowmmu {
+
+namespace {
+constexpr uint32_t kPage = 4096;
+}
+
+std::string DirectCode::Stats::report() const {
+  return fmt::format(
+      "direct-execution code pages\n  scans {}\n  made executable {}\n  left to the translator "
+      "(cpuid pattern) {}\n  written while executable {}\n  left to the translator (rewritten "
+      "too often) {}\n",
+      scans, cleared, cpuid_pages, reverts, flip_limited);
+}
+
+DirectCode::DirectCode(AddressSpace& as, bool cpuid_traps)
+    : as_(as), cpuid_traps_(cpuid_traps), state_(as.ram_size() / kPage, State::Unscanned),
+      reverts_(as.ram_size() / kPage, 0) {}
+
+DirectCode::State DirectCode::state(uint32_t linear) const {
+  uint32_t page = linear / kPage;
+  return page < state_.size() ? state_[page] : State::Translate;
+}
+
+bool DirectCode::has_cpuid(uint32_t page) const {
+  // Bytes from the last one of the previous page to the first one of the next: an instruction
+  // may straddle either edge.
+  uint64_t start = uint64_t(page) * kPage;
+  uint64_t from = start ? start - 1 : 0;
+  uint64_t to = std::min<uint64_t>(start + kPage + 1, as_.ram_size());
+  const uint8_t* p = as_.phys(from, to - from);
+  for (uint64_t i = 0; i + 1 < to - from; ++i)
+    if (p[i] == 0x0f && p[i + 1] == 0xa2) return true;
+  return false;
+}
+
+void DirectCode::protect(uint32_t page, int prot) {
+  void* addr = reinterpret_cast<void*>(uint64_t(page) * kPage);
+  if (mprotect(addr, kPage, prot) != 0)
+    throw Error(fmt::format("mprotect of guest page {:#x}: {}", page * kPage, std::strerror(errno)));
+}
+
+DirectCode::State DirectCode::on_fetch(uint32_t linear) {
+  uint32_t page = linear / kPage;
+  if (page >= state_.size()) return State::Translate;
+  State& s = state_[page];
+  if (s != State::Unscanned) return s;
+  stats_.scans++;
+  if (!cpuid_traps_ && has_cpuid(page)) {
+    stats_.cpuid_pages++;
+    s = State::Translate;
+    return s;
+  }
+  // Read-only while executable, so a write (self-modifying or freshly loaded code) is seen.
+  protect(page, PROT_READ | PROT_EXEC);
+  stats_.cleared++;
+  s = State::Direct;
+  return s;
+}
+
+bool DirectCode::on_write(uint32_t linear) {
+  uint32_t page = linear / kPage;
+  if (page >= state_.size() || state_[page] != State::Direct) return false;
+  protect(page, PROT_READ | PROT_WRITE);
+  stats_.reverts++;
+  if (++reverts_[page] >= kMaxReverts) {
+    stats_.flip_limited++;
+    state_[page] = State::Translate;
+  } else {
+    state_[page] = State::Unscanned;
+  }
+  return true;
+}
+
+void DirectCode::note_write(uint32_t linear, unsigned len) {
+  if (len == 0) return;
+  for (uint64_t p = linear / kPage; p <= (uint64_t(linear) + len - 1) / kPage; ++p)
+    if (p < state_.size() && state_[p] == State::Direct) on_write(uint32_t(p * kPage));
+}
+
+}  // namespace shadowmmu

@@ -1,0 +1,309 @@
+// Direct execution of hand-assembled ring-3 code in a real guest window: every kind of exit
+// becomes the guest event the architecture defines (vector, error code, saved EIP, frame),
+// guest state survives the round trip, and a host timer signal cuts a spinning guest short.
+#include "cpu/direct_exec.h"
+
+#include <gtest/gtest.h>
+#include <sys/time.h>
+
+#include <cstring>
+#include <vector>
+
+#include "cpu/host_compat.h"
+#include "cpu/host_signals.h"
+#include "shadowmmu/address_space.h"
+#include "shadowmmu/direct_code.h"
+#include "shadowmmu/guest_memory.h"
+
+namespace {
+
+using Exit = cpu::DirectExec::Exit;
+
+constexpr uint32_t kGdt = 0x1000, kIdt = 0x2000, kHandlers = 0x3000, kTss = 0x5000;
+constexpr uint32_t kUserCode = 0x10000, kUserStack = 0x80000, kKernelStack = 0x90000;
+constexpr uint16_t kUserCs = 0x1b, kUserDs = 0x23, kTssSel = 0x28, kSpareData = 0x33;
+
+uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
+  return (limit & 0xffff) | (uint64_t(base & 0xffffff) << 16) | (uint64_t(access) << 40) |
+         (uint64_t((limit >> 16) & 0xf) << 48) | (uint64_t(flags & 0xf) << 52) |
+         (uint64_t(base >> 24) << 56);
+}
+uint64_t gate(uint32_t offset, uint16_t sel, uint8_t type_attr) {
+  return (offset & 0xffff) | (uint64_t(sel) << 16) | (uint64_t(type_attr) << 40) |
+         (uint64_t(offset >> 16) << 48);
+}
+uint32_t handler_for(uint8_t vector) { return kHandlers + vector * 16u; }
+
+struct NoPorts final : cpu::Ports {
+  uint32_t in(uint16_t, unsigned) override { return 0xffffffff; }
+  void out(uint16_t, unsigned, uint32_t) override {}
+};
+struct NoHooks final : cpu::Hooks {
+  void paging_changed(uint32_t, uint32_t) override {}
+  void cr3_written(uint32_t) override {}
+  void invlpg(uint32_t) override {}
+};
+
+cpu::Vcpu* g_vcpu = nullptr;
+void on_alarm(int) { g_vcpu->pending.async = 1; }
+
+// One VM-like setup for the whole suite: direct execution is one per process.
+class DirectExecTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string why;
+    if (!cpu::compat_mode_available(&why)) GTEST_SKIP() << "direct execution cannot run here: " << why;
+    as_ = new shadowmmu::AddressSpace(16u << 20);
+    as_->map_identity();
+    v_ = new cpu::Vcpu;
+    mem_ = new shadowmmu::GuestMemory(*as_, *v_);
+    cpu_ = new cpu::Cpu(*v_, *mem_, ports_, hooks_);
+    de_ = new cpu::DirectExec(*cpu_);
+    code_ = new shadowmmu::DirectCode(*as_, false);
+    mem_->set_direct_code(code_);
+    g_vcpu = v_;
+    cpu::host_signals::add_async(SIGALRM, on_alarm);
+  }
+  static void TearDownTestSuite() {
+    if (!de_) return;
+    cpu::host_signals::remove_async(SIGALRM);
+    delete de_;
+    delete cpu_;
+    delete mem_;
+    delete code_;
+    delete v_;
+    delete as_;
+  }
+
+  void SetUp() override {
+    if (!de_) GTEST_SKIP() << "direct execution cannot run on this host";
+    std::memset(as_->physmap(), 0, 1u << 20);
+    uint64_t gdt[8] = {0,
+                       descriptor(0, 0xfffff, 0x9a, 0xc),
+                       descriptor(0, 0xfffff, 0x92, 0xc),
+                       descriptor(0, 0xfffff, 0xfa, 0xc),
+                       descriptor(0, 0xfffff, 0xf2, 0xc),
+                       descriptor(kTss, 0x67, 0x89, 0),
+                       descriptor(0, 0xfffff, 0xf2, 0xc),  // 0x33: a second flat user data
+                       0};
+    std::memcpy(as_->phys(kGdt, sizeof gdt), gdt, sizeof gdt);
+    for (unsigned vec = 0; vec < 256; ++vec) {
+      bool user = vec == 3 || vec == 4 || vec == 0x80;
+      uint64_t g = gate(handler_for(uint8_t(vec)), 0x08, user ? 0xee : 0x8e);
+      std::memcpy(as_->phys(kIdt + vec * 8, 8), &g, 8);
+    }
+    uint32_t esp0 = kKernelStack, ss0 = 0x10;
+    std::memcpy(as_->phys(kTss + 4, 4), &esp0, 4);
+    std::memcpy(as_->phys(kTss + 8, 4), &ss0, 4);
+
+    *v_ = cpu::Vcpu{};
+    cpu_->reset_multiboot(0, 0, 0);
+    v_->gdtr = {kGdt, sizeof gdt - 1};
+    v_->idtr = {kIdt, 256 * 8 - 1};
+    ASSERT_FALSE(cpu_->ltr(kTssSel));
+    enter_user(kUserCode);
+  }
+
+  void enter_user(uint32_t eip) {
+    uint64_t d;
+    ASSERT_FALSE(cpu_->read_descriptor(kUserCs, d));
+    v_->load_segment_cache(cpu::CS, cpu::Cpu::segment_from_descriptor(kUserCs, d));
+    ASSERT_FALSE(cpu_->read_descriptor(kUserDs, d));
+    for (cpu::Seg s : {cpu::SS, cpu::DS, cpu::ES})
+      v_->load_segment_cache(s, cpu::Cpu::segment_from_descriptor(kUserDs, d));
+    v_->load_segment_cache(cpu::FS, cpu::Segment{});
+    v_->load_segment_cache(cpu::GS, cpu::Segment{});
+    v_->cpl = 3;
+    v_->eip = eip;
+    v_->gpr[cpu::ESP] = kUserStack;
+    v_->write_eflags(cpu::fl::IF | cpu::fl::FIXED1);
+  }
+
+  void put_code(uint32_t at, const std::vector<uint8_t>& bytes) {
+    mem_->write(at, bytes.data(), unsigned(bytes.size()), cpu::Memory::Mode::Supervisor);
+  }
+
+  // Runs until an exit other than a code-page scan.
+  Exit run() {
+    for (int i = 0; i < 16; ++i) {
+      const char* why = nullptr;
+      EXPECT_TRUE(de_->eligible(&why)) << why;
+      Exit x = de_->run();
+      if (x.kind != Exit::Kind::CodeFetch) return x;
+      EXPECT_EQ(code_->on_fetch(x.address), shadowmmu::DirectCode::State::Direct);
+    }
+    ADD_FAILURE() << "code fetch faults do not stop";
+    return {};
+  }
+
+  uint32_t kernel_stack(int i) {
+    uint32_t w;
+    mem_->read(v_->gpr[cpu::ESP] + 4 * i, &w, 4, cpu::Memory::Mode::Supervisor);
+    return w;
+  }
+
+  // Expects delivery of `vector` to ring 0 with a frame returning to `eip`.
+  void expect_delivered(uint8_t vector, uint32_t eip, std::optional<uint32_t> error = {}) {
+    EXPECT_EQ(v_->cpl, 0);
+    EXPECT_EQ(v_->eip, handler_for(vector));
+    int i = 0;
+    if (error) {
+      EXPECT_EQ(kernel_stack(i++), *error);
+    }
+    EXPECT_EQ(kernel_stack(i++), eip);
+    EXPECT_EQ(kernel_stack(i++), kUserCs);
+    EXPECT_TRUE(kernel_stack(i++) & cpu::fl::IF);
+    EXPECT_EQ(kernel_stack(i++), kUserStack);
+    EXPECT_EQ(kernel_stack(i++), kUserDs);
+    EXPECT_EQ(v_->gpr[cpu::ESP], kKernelStack - 4u * i);
+  }
+
+  static inline shadowmmu::AddressSpace* as_;
+  static inline cpu::Vcpu* v_;
+  static inline shadowmmu::GuestMemory* mem_;
+  static inline NoPorts ports_;
+  static inline NoHooks hooks_;
+  static inline cpu::Cpu* cpu_;
+  static inline cpu::DirectExec* de_;
+  static inline shadowmmu::DirectCode* code_;
+};
+
+TEST_F(DirectExecTest, Int80ReachesTheGuestGateWithRegistersIntact) {
+  // mov eax,42; mov ebx,1; mov ecx,2; mov edx,3; mov esi,4; mov edi,5; mov ebp,6; int 0x80
+  put_code(kUserCode, {0xb8, 42, 0, 0, 0, 0xbb, 1, 0, 0, 0, 0xb9, 2, 0, 0, 0, 0xba, 3, 0, 0, 0,
+                       0xbe, 4, 0, 0, 0, 0xbf, 5, 0, 0, 0, 0xbd, 6, 0, 0, 0, 0xcd, 0x80});
+  Exit x = run();
+  EXPECT_EQ(x.kind, Exit::Kind::Continue);
+  expect_delivered(0x80, kUserCode + 37);
+  const uint32_t want[] = {42, 2, 3, 1, 0, 6, 4, 5};
+  for (int r : {0, 1, 2, 3, 5, 6, 7}) EXPECT_EQ(v_->gpr[r], want[r]) << "register " << r;
+  EXPECT_EQ(de_->stats().exits[size_t(cpu::DeReason::Syscall)], 1u);
+}
+
+TEST_F(DirectExecTest, IntThroughAKernelOnlyGateIsGpWithIdtErrorCode) {
+  put_code(kUserCode, {0x90, 0xcd, 0x41});  // nop; int 0x41
+  run();
+  expect_delivered(cpu::kGP, kUserCode + 1, 0x41 * 8 + 2);
+}
+
+TEST_F(DirectExecTest, FaultsReportTheFaultingInstruction) {
+  put_code(kUserCode, {0x31, 0xc9, 0xf7, 0xf1});  // xor ecx,ecx; div ecx
+  run();
+  expect_delivered(cpu::kDE, kUserCode + 2);
+
+  enter_user(kUserCode + 0x100);
+  put_code(kUserCode + 0x100, {0x90, 0x0f, 0x0b});  // nop; ud2
+  run();
+  expect_delivered(cpu::kUD, kUserCode + 0x101);
+}
+
+TEST_F(DirectExecTest, TrapsReportTheNextInstruction) {
+  put_code(kUserCode, {0x90, 0xcc});  // nop; int3
+  run();
+  expect_delivered(cpu::kBP, kUserCode + 2);
+
+  enter_user(kUserCode + 0x100);
+  // mov al,0x7f; add al,1 (OF=1); into
+  put_code(kUserCode + 0x100, {0xb0, 0x7f, 0x04, 0x01, 0xce});
+  run();
+  expect_delivered(cpu::kOF, kUserCode + 0x105);
+}
+
+TEST_F(DirectExecTest, PrivilegedAndIoInstructionsGoToTheTranslator) {
+  for (std::vector<uint8_t> insn : {std::vector<uint8_t>{0xf4}, {0xfa}, {0xe4, 0x80}, {0xe6, 0x80},
+                                     {0x0f, 0x01, 0x15, 0, 0, 0, 0}}) {
+    enter_user(kUserCode + 0x200);
+    std::vector<uint8_t> code{0x90};
+    code.insert(code.end(), insn.begin(), insn.end());
+    put_code(kUserCode + 0x200, code);
+    Exit x = run();
+    EXPECT_EQ(x.kind, Exit::Kind::Translate) << "opcode " << int(insn[0]);
+    EXPECT_EQ(v_->cpl, 3);
+    EXPECT_EQ(v_->eip, kUserCode + 0x201);
+  }
+}
+
+TEST_F(DirectExecTest, FlagsAndExtendedStateSurviveTheMonitor) {
+  // mov eax,0x1234; movd xmm0,eax; stc; std; int 0x80
+  put_code(kUserCode, {0xb8, 0x34, 0x12, 0, 0, 0x66, 0x0f, 0x6e, 0xc0, 0xf9, 0xfd, 0xcd, 0x80});
+  run();
+  EXPECT_TRUE(kernel_stack(2) & cpu::fl::CF);
+  EXPECT_TRUE(kernel_stack(2) & cpu::fl::DF);
+  // The monitor's own code runs here (gtest, memcpy with SSE); then: movd ebx,xmm0; int 0x80
+  enter_user(kUserCode + 0x100);
+  put_code(kUserCode + 0x100, {0x66, 0x0f, 0x7e, 0xc3, 0xcd, 0x80});
+  run();
+  EXPECT_EQ(v_->gpr[cpu::EBX], 0x1234u);
+}
+
+TEST_F(DirectExecTest, SilentlyAcceptedSelectorIsFixedUpOnItsFirstFaultingUse) {
+  // mov eax,0x33; mov ds,eax; mov [0x20000],eax; int 0x80. Host 0x33 is its 64-bit code
+  // segment: the load succeeds, the write faults; the guest's 0x33 is writable data.
+  put_code(kUserCode, {0xb8, 0x33, 0, 0, 0, 0x8e, 0xd8, 0xa3, 0, 0, 2, 0, 0xcd, 0x80});
+  Exit x = run();
+  EXPECT_EQ(x.kind, Exit::Kind::Continue);
+  EXPECT_EQ(v_->cpl, 3);
+  EXPECT_EQ(v_->eip, kUserCode + 7);
+  EXPECT_EQ(v_->seg[cpu::DS].sel, kSpareData);
+  run();
+  expect_delivered(0x80, kUserCode + 14);
+  uint32_t stored;
+  mem_->read(0x20000, &stored, 4, cpu::Memory::Mode::Supervisor);
+  EXPECT_EQ(stored, 0x33u);
+}
+
+TEST_F(DirectExecTest, SilentlyAcceptedBadSelectorBecomesGuestGp) {
+  // mov eax,0x2b; mov ds,eax; int 0x80: the guest's 0x28 is its TSS, so the load must fail.
+  put_code(kUserCode, {0xb8, 0x2b, 0, 0, 0, 0x8e, 0xd8, 0xcd, 0x80});
+  run();
+  EXPECT_EQ(v_->cpl, 0);
+  EXPECT_EQ(v_->eip, handler_for(cpu::kGP));
+  EXPECT_EQ(kernel_stack(0), 0x28u);
+}
+
+TEST_F(DirectExecTest, WriteToExecutingCodePageIsSeen) {
+  // mov byte [kUserCode+0x40],0x90 (its own page); int 0x80
+  put_code(kUserCode, {0xc6, 0x05, 0x40, 0, 1, 0, 0x90, 0xcd, 0x80});
+  Exit x = run();
+  ASSERT_EQ(x.kind, Exit::Kind::CodeWrite);
+  EXPECT_EQ(x.address, kUserCode + 0x40);
+  EXPECT_TRUE(code_->on_write(x.address));
+  run();
+  expect_delivered(0x80, kUserCode + 9);
+  uint8_t b;
+  mem_->read(kUserCode + 0x40, &b, 1, cpu::Memory::Mode::Supervisor);
+  EXPECT_EQ(b, 0x90);
+}
+
+TEST_F(DirectExecTest, CpuidPagesStayWithTheTranslator) {
+  put_code(kUserCode + 0x3000, {0x0f, 0xa2, 0xcd, 0x80});  // cpuid; int 0x80
+  enter_user(kUserCode + 0x3000);
+  Exit x = de_->run();
+  ASSERT_EQ(x.kind, Exit::Kind::CodeFetch);
+  EXPECT_EQ(code_->on_fetch(x.address), shadowmmu::DirectCode::State::Translate);
+}
+
+TEST_F(DirectExecTest, TimerSignalPreemptsASpinningGuest) {
+  put_code(kUserCode, {0xeb, 0xfe});  // jmp $
+  itimerval t{};
+  t.it_value.tv_usec = 20000;
+  setitimer(ITIMER_REAL, &t, nullptr);
+  Exit x = run();
+  EXPECT_EQ(x.kind, Exit::Kind::Event);
+  EXPECT_EQ(v_->eip, kUserCode);
+  EXPECT_EQ(v_->cpl, 3);
+  v_->pending.async = 0;
+}
+
+TEST_F(DirectExecTest, IneligibleStatesSayWhy) {
+  const char* why = nullptr;
+  v_->set_if(false);
+  EXPECT_FALSE(de_->eligible(&why));
+  EXPECT_STREQ(why, "virtual IF = 0");
+  v_->set_if(true);
+  v_->cpl = 0;
+  EXPECT_FALSE(de_->eligible(&why));
+  EXPECT_STREQ(why, "CPL is not 3");
+}
+
+}  // namespace

@@ -53,7 +53,11 @@ MaybeFault Cpu::read_cr(int n, uint32_t& value) {
 
 MaybeFault Cpu::write_dr(int n, uint32_t value) {
   if (auto f = check_cpl0()) return f;
-  if (n == 4 || n == 5) n += 2;  // aliases of DR6/DR7 while CR4.DE = 0
+  if (n == 4 || n == 5) {
+    // SDM MOV DR: #UD if CR4.DE = 1 and DR4 or DR5 is referenced; else aliases of DR6/DR7.
+    if (v_.cr4 & cr4::DE) return Fault::ud();
+    n += 2;
+  }
   if (n < 0 || n > 7) return Fault::ud();
   // Breakpoints are recorded but not armed: hardware breakpoints arrive with the debugger.
   v_.dr[n] = value;
@@ -62,7 +66,10 @@ MaybeFault Cpu::write_dr(int n, uint32_t value) {
 
 MaybeFault Cpu::read_dr(int n, uint32_t& value) {
   if (auto f = check_cpl0()) return f;
-  if (n == 4 || n == 5) n += 2;
+  if (n == 4 || n == 5) {
+    if (v_.cr4 & cr4::DE) return Fault::ud();  // as in write_dr
+    n += 2;
+  }
   if (n < 0 || n > 7) return Fault::ud();
   value = v_.dr[n];
   return {};

@@ -45,9 +45,14 @@ MaybeFault Cpu::far_jump(uint16_t sel, uint32_t offset) {
   uint64_t desc;
   if (auto f = check_far_target(*this, sel, desc)) return f;
   if ((sel & 3) > v_.cpl && !((desc >> 42) & 1)) return Fault::gp(sel & ~3u);
-  Segment seg = segment_from_descriptor(sel, desc);
-  if (offset > seg.limit) return Fault::gp(0);
+  const Segment old_cs = v_.seg[CS];
   if (auto f = load_cs(sel, desc, v_.cpl)) return f;
+  // SDM JMP: the offset is checked against the new CS limit (#GP(0)) only after the type,
+  // privilege and present checks (done by load_cs).
+  if (offset > v_.seg[CS].limit) {
+    v_.load_segment_cache(CS, old_cs);
+    return Fault::gp(0);
+  }
   v_.eip = offset;
   return {};
 }
@@ -57,16 +62,17 @@ MaybeFault Cpu::far_call(uint16_t sel, uint32_t offset, uint32_t return_eip) {
   uint64_t desc;
   if (auto f = check_far_target(*this, sel, desc)) return f;
   if ((sel & 3) > v_.cpl && !((desc >> 42) & 1)) return Fault::gp(sel & ~3u);
-  Segment seg = segment_from_descriptor(sel, desc);
-  if (offset > seg.limit) return Fault::gp(0);
+  // SDM CALL: the descriptor checks (load_cs), then the offset against the new CS limit, then
+  // the pushes. Same privilege, so the CPL and the access mode of the pushes do not change.
+  const Segment old_cs = v_.seg[CS];
+  if (auto f = load_cs(sel, desc, v_.cpl)) return f;
+  MaybeFault f;
   uint32_t esp = v_.gpr[ESP];
-  if (auto f = push32(esp, v_.seg[CS].sel, mode())) return f;
-  if (auto f = push32(esp, return_eip, mode())) return f;
-  Segment old_cs = v_.seg[CS];
-  uint8_t old_cpl = v_.cpl;
-  if (auto f = load_cs(sel, desc, v_.cpl)) {
+  if (offset > v_.seg[CS].limit) f = Fault::gp(0);
+  if (!f) f = push32(esp, old_cs.sel, mode());
+  if (!f) f = push32(esp, return_eip, mode());
+  if (f) {
     v_.load_segment_cache(CS, old_cs);
-    v_.cpl = old_cpl;
     return f;
   }
   v_.gpr[ESP] = esp;
@@ -84,7 +90,14 @@ MaybeFault Cpu::far_return(uint16_t pop_bytes) {
   if ((sel & 3) > v_.cpl) throw Unsupported{"far return to an outer privilege level"};
   uint64_t desc;
   if (auto f = check_far_target(*this, sel, desc)) return f;
+  const Segment old_cs = v_.seg[CS];
   if (auto f = load_cs(sel, desc, v_.cpl)) return f;
+  // SDM RET: "IF the return instruction pointer is not within the return code segment limit
+  // THEN #GP(0)", after the descriptor checks.
+  if (eip > v_.seg[CS].limit) {
+    v_.load_segment_cache(CS, old_cs);
+    return Fault::gp(0);
+  }
   v_.gpr[ESP] = esp + pop_bytes;
   v_.eip = eip;
   return {};

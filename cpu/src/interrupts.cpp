@@ -37,7 +37,11 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
   const uint32_t offset = uint32_t((gate & 0xffff) | ((gate >> 32) & 0xffff0000));
   if ((sel & ~3u) == 0) return Fault::gp(ext);
   uint64_t desc;
-  if (auto f = read_descriptor(sel, desc)) return f;
+  if (auto f = read_descriptor(sel, desc)) {
+    // SDM INT n: a handler selector outside the descriptor table is #GP(selector + EXT).
+    if (f->vector == kGP) f->error |= ext;
+    return f;
+  }
   Segment cs = segment_from_descriptor(sel, desc);
   if (!cs.is_code() || cs.dpl() > v_.cpl) return Fault::gp((sel & ~3u) + ext);
   if (!cs.present()) return Fault{kNP, true, (sel & ~3u) + ext};
@@ -70,6 +74,10 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
     esp = v_.gpr[ESP];
   }
 
+  // SDM INT n: "IF instruction pointer from gate is not within new code-segment limits THEN
+  // #GP(EXT)", checked after the new stack and before anything is pushed.
+  if (offset > cs.limit) return Fault::gp(ext);
+
   // Build the frame in a buffer and write it once, so a fault leaves the guest state untouched.
   uint32_t frame[6];
   int n = 0;
@@ -82,7 +90,9 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
     frame[n++] = v_.seg[SS].sel;
   }
   uint32_t new_esp = esp - 4u * n;
-  const auto wmode = Memory::Mode::Supervisor;
+  // The pushes are made at the new CPL: user-mode accesses for a ring 3 handler (SDM Vol. 3
+  // §4.6: only descriptor-table and TSS accesses are implicitly supervisor).
+  const auto wmode = new_cpl == 3 ? Memory::Mode::User : Memory::Mode::Supervisor;
   if (auto f = mem_.write(new_ss.base + new_esp, frame, 4u * n, wmode)) {
     if (f->vector != kPF) return Fault{kSS, true, ring_switch ? (new_ss.sel & ~3u) + ext : ext};
     return f;
@@ -109,7 +119,10 @@ void Cpu::raise(const Fault& first) {
   uint32_t error = first.error;
   if (vector == kPF) v_.cr2 = first.cr2;
   for (int depth = 0;; ++depth) {
-    auto f = deliver(vector, has_error, error, v_.eip, false, false);
+    // external = true: a fault while delivering an exception occurred "during delivery of an
+    // event external to the program, such as ... an earlier exception" (SDM Vol. 3 §6.13), so
+    // its error code has EXT = 1.
+    auto f = deliver(vector, has_error, error, v_.eip, false, true);
     if (!f) return;
     if (vector == kDF) {
       shutdown_ = true;
@@ -183,6 +196,8 @@ MaybeFault Cpu::iret() {
       return Fault::gp(ss_sel & ~3u);
     if (!new_ss.present()) return Fault{kSS, true, ss_sel & ~3u};
   }
+  // SDM IRET: "IF tempEIP is not within CS limit THEN #GP(0)", after the CS (and SS) checks.
+  if (eip > new_cs.limit) return Fault::gp(0);
 
   // EFLAGS: IOPL changes only at CPL 0, IF only when CPL <= IOPL (checked at the old CPL).
   const uint8_t old_cpl = v_.cpl;

@@ -9,14 +9,46 @@ void StdoutSink::put(uint8_t byte) {
   if (byte == '\n') std::fflush(stdout);
 }
 
-std::unique_ptr<Machine::Devices> make_devices(uint64_t, std::function<void(int)> on_exit) {
-  return std::make_unique<Machine::Devices>(std::move(on_exit));
+// A20 stays enabled in effect: guest RAM is mapped once, so the megabyte wrap a disabled A20
+// line causes is not modelled (kernels loaded at 1 MiB never turn it off).
+Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
+    : pit(clock, pic),
+      port_b(pit),
+      cmos(wall_clock, ram_bytes),
+      i8042(pic, a20, events.reset),
+      port_a(a20, events.reset),
+      uart(sink, pic),
+      debug_exit([f = std::move(events.exit)](uint32_t s) { f(int(s & 0xff)); }) {
+  pic.set_intr_callback(std::move(events.intr));
+  pic.attach_to(bus);
+  bus.attach(devices::Pit8254::kBase, devices::Pit8254::kPortCount, pit);
+  i8042.attach_to(bus);
+  bus.attach(devices::SystemPortB::kPort, 1, port_b);
+  bus.attach(devices::CmosRtc::kBase, devices::CmosRtc::kPortCount, cmos);
+  bus.attach(devices::PostPort::kPort, 1, post);
+  bus.attach(devices::SystemPortA::kPort, 1, port_a);
+  bus.attach(devices::DebugExit::kBase, devices::DebugExit::kPortCount, debug_exit);
+  bus.attach(devices::Uart16550::kCom1Base, devices::Uart16550::kPortCount, uart);
 }
 
-std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d) {
-  return std::make_unique<BusPorts>(d.bus);
+std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events) {
+  return std::make_unique<Machine::Devices>(ram_bytes, std::move(events));
 }
 
-std::string devices_report(const Machine::Devices& d) { return "port I/O\n" + d.bus.format_stats(); }
+void BusPorts::out(uint16_t port, unsigned size, uint32_t value) {
+  bus_.out(port, size, value);
+  constexpr unsigned kPitFirst = devices::Pit8254::kBase,
+                     kPitEnd = kPitFirst + devices::Pit8254::kPortCount;
+  if (port < kPitEnd && port + size > kPitFirst && timer_written_) timer_written_();
+}
+
+std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d,
+                                          std::function<void()> timer_written) {
+  return std::make_unique<BusPorts>(d.bus, std::move(timer_written));
+}
+
+std::string devices_report(const Machine::Devices& d) {
+  return "port I/O\n" + d.bus.format_stats();
+}
 
 }  // namespace monitor

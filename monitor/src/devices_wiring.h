@@ -4,12 +4,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "cpu/cpu.h"
-#include "devices/debug_exit.h"
-#include "devices/io_bus.h"
-#include "devices/post_port.h"
-#include "devices/uart16550.h"
+#include "devices/devices.h"
 #include "machine.h"
 
 namespace monitor {
@@ -19,45 +17,51 @@ class StdoutSink final : public devices::CharSink {
   void put(uint8_t byte) override;
 };
 
-// Interrupt requests have nowhere to go until the 8259 pair is wired to the vCPU; devices
-// used so far (a polled UART) do not need them. Levels are kept for the report.
-class UnwiredIrqs final : public devices::IrqLine {
- public:
-  void set_level(unsigned irq, bool level) override {
-    if (irq < 16) levels[irq] = level;
-  }
-  bool levels[16] = {};
-};
-
+// The CPU's port I/O onto the bus. After a write to the PIT it calls `timer_written`, because
+// the host timer must follow a reprogrammed channel 0 even if the guest never leaves
+// translated code for another reason.
 class BusPorts final : public cpu::Ports {
  public:
-  explicit BusPorts(devices::IoBus& bus) : bus_(bus) {}
+  BusPorts(devices::IoBus& bus, std::function<void()> timer_written)
+      : bus_(bus), timer_written_(std::move(timer_written)) {}
   uint32_t in(uint16_t port, unsigned size) override { return bus_.in(port, size); }
-  void out(uint16_t port, unsigned size, uint32_t value) override { bus_.out(port, size, value); }
+  void out(uint16_t port, unsigned size, uint32_t value) override;
 
  private:
   devices::IoBus& bus_;
+  std::function<void()> timer_written_;
+};
+
+// How the devices reach the rest of the machine. Each runs in the middle of a port access, so
+// it may only record what happened (the run loop acts on it).
+struct DeviceEvents {
+  std::function<void(int status)> exit;  // isa-debug-exit, with the process exit status
+  std::function<void()> reset;           // i8042 reset pulse or port 0x92 bit 0
+  std::function<void(bool level)> intr;  // the PIC's INTR output changed
 };
 
 struct Machine::Devices {
-  explicit Devices(std::function<void(int)> on_exit)
-      : uart(sink, irqs), debug_exit([f = std::move(on_exit)](uint32_t s) { f(int(s & 0xff)); }) {
-    bus.attach(devices::Uart16550::kCom1Base, devices::Uart16550::kPortCount, uart);
-    bus.attach(devices::DebugExit::kBase, devices::DebugExit::kPortCount, debug_exit);
-    bus.attach(devices::PostPort::kPort, 1, post);
-  }
+  Devices(uint64_t ram_bytes, DeviceEvents events);
+
+  // Declaration order is construction order: sources and sinks before the devices using them.
   StdoutSink sink;
-  UnwiredIrqs irqs;
+  devices::HostClock clock;
+  devices::HostWallClock wall_clock;
+  devices::A20Gate a20;
   devices::IoBus bus;
+  devices::Pic8259 pic;
+  devices::Pit8254 pit;
+  devices::SystemPortB port_b;
+  devices::CmosRtc cmos;
+  devices::I8042 i8042;
+  devices::SystemPortA port_a;
   devices::Uart16550 uart;
   devices::DebugExit debug_exit;
   devices::PostPort post;
 };
 
-
-std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes,
-                                               std::function<void(int status)> on_exit);
-std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d);
+std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events);
+std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d, std::function<void()> timer_written);
 std::string devices_report(const Machine::Devices& d);
 
 }  // namespace monitor

@@ -2,6 +2,8 @@
 // its devices, and the execution engine; plus the run loop that handles every exit.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,9 +24,13 @@ struct Config {
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).
+inline constexpr int kExitGuestReset = 0;  // the guest reset the machine (QEMU's -no-reboot)
 inline constexpr int kExitUsage = 2;       // bad options, unreadable or invalid kernel
 inline constexpr int kExitVmStopped = 4;   // unsupported operation, triple fault, dead halt
 inline constexpr int kExitInterrupted = 130;
+
+class EventService;
+class VirtualTimer;
 
 class Machine {
  public:
@@ -33,10 +39,16 @@ class Machine {
   // Loads the kernel and runs the guest to the end; returns the process exit status.
   int run();
 
-  struct Devices;  // defined in devices_wiring.cpp
+  struct Devices;  // defined in devices_wiring.h
 
  private:
   int loop();
+  // The status to end with once the guest asked to exit or reset, or the user interrupted.
+  std::optional<int> finished();
+  // Services pending events (the timer, interrupt delivery); a status if the VM must stop.
+  std::optional<int> take_events();
+  // hlt: sleeps in the host until an interrupt is delivered; a status if the VM must stop.
+  std::optional<int> halt();
   int stop(const std::string& reason);  // prints the state report, returns kExitVmStopped
   void print_stats() const;
 
@@ -50,7 +62,11 @@ class Machine {
   std::unique_ptr<cpu::Cpu> cpu_;
   std::unique_ptr<bt::CodeSource> code_;
   std::unique_ptr<bt::Engine> engine_;
+  std::unique_ptr<VirtualTimer> timer_;
+  std::unique_ptr<EventService> events_;
+  sigset_t wake_signals_{};         // the signals whose handlers end a hlt sleep
   std::optional<int> exit_status_;  // set by the debug-exit device
+  bool reset_requested_ = false;    // set by the i8042 or port 0x92
 };
 
 // Prints the vCPU state (reason, EIP with bytes and disassembly, registers, segments).

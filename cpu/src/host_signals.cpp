@@ -22,7 +22,7 @@ Claimer g_claimers[kMaxClaimers];
 AsyncCallback g_async[NSIG];
 bool g_initialized = false;
 
-void install(int sig);
+void install(int sig, int extra_flags);
 }  // namespace
 }  // namespace cpu::host_signals
 
@@ -118,12 +118,12 @@ extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
 
 namespace cpu::host_signals {
 namespace {
-void install(int sig) {
+void install(int sig, int extra_flags) {
   struct sigaction sa{};
   sa.sa_sigaction = bt86_have_fsgsbase ? bt86_signal_trampoline : bt86_signal_trampoline_nofsgs;
   // SA_NODEFER: handlers leave by rewriting the context (and later maybe without sigreturn),
   // so the signal must not stay blocked.
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | extra_flags;
   sigemptyset(&sa.sa_mask);
   sigaction(sig, &sa, nullptr);
 }
@@ -147,7 +147,7 @@ void init() {
   if (g_initialized) return;
   bt86_have_fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;  // HWCAP2_FSGSBASE
   setup_altstack();
-  for (int sig : kSyncSignals) install(sig);
+  for (int sig : kSyncSignals) install(sig, 0);
   g_initialized = true;
 }
 
@@ -168,7 +168,9 @@ void remove_claimer(Claimer c) {
 void add_async(int sig, AsyncCallback cb) {
   init();
   g_async[sig] = cb;
-  install(sig);
+  // SA_RESTART: a timer tick must not make the monitor's own writes (guest serial output) fail
+  // with EINTR; a sleep in hlt uses ppoll, which returns on a signal regardless.
+  install(sig, SA_RESTART);
 }
 
 void remove_async(int sig) {

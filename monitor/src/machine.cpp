@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <time.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
+#include "cpu/host_signals.h"
 #include "devices_wiring.h"
 #include "event_service.h"
 #include "halt_sleep.h"
@@ -49,31 +52,31 @@ class PhysCode final : public bt::CodeSource {
   const cpu::Vcpu& v_;
 };
 
-// The run's signal dispositions, restored however the run ends.
+void on_tick(int) { VirtualTimer::on_tick(); }
+
+// The run's asynchronous signals, routed through the process's one signal owner so that they
+// also cut directly executed guest code short; removed however the run ends.
 class SignalScope {
  public:
   SignalScope() {
-    struct sigaction sa = {};
-    sa.sa_handler = on_interrupt;
-    sa.sa_flags = SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-    old_tick_ = install_tick_handler();
+    cpu::host_signals::add_async(SIGINT, on_interrupt);
+    cpu::host_signals::add_async(SIGTERM, on_interrupt);
+    cpu::host_signals::add_async(VirtualTimer::kSignal, on_tick);
   }
   ~SignalScope() {
-    restore_tick_handler(old_tick_);
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
+    cpu::host_signals::remove_async(VirtualTimer::kSignal);
+    cpu::host_signals::remove_async(SIGTERM);
+    cpu::host_signals::remove_async(SIGINT);
   }
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
-
- private:
-  struct sigaction old_int_ = {};
-  struct sigaction old_term_ = {};
-  struct sigaction old_tick_ = {};
 };
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
 
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -82,7 +85,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 }  // namespace
 
-Machine::Machine(const Config& cfg) : cfg_(cfg), as_(cfg.mem_bytes), mem_(as_, vcpu_) {
+Machine::Machine(const Config& cfg)
+    : cfg_(cfg), as_(cfg.mem_bytes), mem_(as_, vcpu_), direct_code_(as_, false) {
   // Each callback runs inside a port access: it records, and makes translated code leave at the
   // next unit entry (the port-out callout leaves at once when pending is set).
   DeviceEvents events;
@@ -118,6 +122,7 @@ int Machine::run() {
   cpu_->reset_multiboot(boot.entry, kMultibootBootloaderMagic, boot.info_addr);
   as_.map_identity();
   engine_ = std::make_unique<bt::Engine>(*cpu_, *code_);
+  setup_direct_execution();
 
   g_vcpu = &vcpu_;
   int status;
@@ -129,8 +134,10 @@ int Machine::run() {
     timer_ = std::make_unique<VirtualTimer>(vcpu_);
     events_ = std::make_unique<EventService>(vcpu_, *cpu_, dev_->pic, dev_->pit, *timer_);
     // No tick may arrive once the handler is gone: SIGALRM's default action kills the process.
+    const uint64_t t0 = now_ns();
     try {
       status = loop();
+      wall_ns_ = now_ns() - t0;
     } catch (...) {
       events_.reset();
       timer_.reset();
@@ -187,14 +194,80 @@ std::optional<int> Machine::halt() {
   }
 }
 
+void Machine::setup_direct_execution() {
+  if (!cfg_.direct) {
+    direct_off_reason_ = "off (--no-direct)";
+    return;
+  }
+  try {
+    de_ = std::make_unique<cpu::DirectExec>(*cpu_);
+  } catch (const std::runtime_error& e) {
+    // Hosts without compat mode still run every guest, with user code translated.
+    direct_off_reason_ = std::string("unavailable: ") + e.what();
+    return;
+  }
+  mem_.set_direct_code(&direct_code_);
+  // Translated ring-3 code hands back to direct execution wherever that may run.
+  engine_->set_yield_check([this](uint32_t eip) { return vcpu_.cpl == 3 && runs_direct(eip); });
+}
+
+bool Machine::runs_direct(uint32_t eip) const {
+  return de_ && de_->eligible() &&
+         direct_code_.state(vcpu_.seg[cpu::CS].base + eip) !=
+             shadowmmu::DirectCode::State::Translate;
+}
+
+std::optional<int> Machine::run_direct() {
+  cpu::DirectExec::Exit x;
+  try {
+    x = de_->run();
+  } catch (const cpu::Unsupported& u) {
+    return stop("unsupported: " + u.what);
+  } catch (const std::logic_error& e) {
+    return stop(std::string("internal error in direct execution: ") + e.what());
+  }
+  if (auto status = finished()) return status;
+  using K = cpu::DirectExec::Exit::Kind;
+  switch (x.kind) {
+    case K::Continue:
+      if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
+      break;
+    case K::Event:
+      return take_events();
+    case K::Translate:
+      translate_next_ = true;
+      break;
+    case K::CodeFetch:
+      direct_code_.on_fetch(x.address);
+      break;
+    case K::CodeWrite:
+      if (!direct_code_.on_write(x.address))
+        return stop(fmt::format("user write at {:#010x} refused by the host", x.address));
+      break;
+    case K::MemoryFault:
+      return stop(fmt::format("guest user {} at {:#010x}, where there is no RAM (paging off)",
+                              x.write ? "write" : "access", x.address));
+    case K::Unsupported:
+      return stop("unsupported: " + x.what);
+  }
+  return std::nullopt;
+}
+
 int Machine::loop() {
   for (;;) {
+    if (!translate_next_ && runs_direct(vcpu_.eip)) {
+      if (auto status = run_direct()) return *status;
+      continue;
+    }
     bt::RunExit x;
+    const uint64_t t0 = now_ns();
     try {
-      x = engine_->run();
+      x = engine_->run(translate_next_);
     } catch (const cpu::Unsupported& u) {
       return stop("unsupported: " + u.what);
     }
+    bt_ns_ += now_ns() - t0;
+    translate_next_ = false;
     if (auto status = finished()) return *status;
     using K = bt::RunExit::Kind;
     switch (x.kind) {
@@ -216,13 +289,15 @@ int Machine::loop() {
         if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
         break;
       case K::MemoryFault:
+        // Translated code wrote to a page cleared for direct execution: it becomes writable.
+        if (x.write && de_ && direct_code_.on_write(x.address)) break;
         return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
                                 x.write ? "write" : "access", x.address));
       case K::Unsupported:
         return stop("unsupported: " + x.what);
       case K::Stop:
         return stop("stop address reached");
-      case K::Yield:  // only with a yield check (direct execution), which this loop never sets
+      case K::Yield:  // ring-3 code that may run directly again
         break;
     }
   }
@@ -233,7 +308,30 @@ void Machine::print_stats() const {
   s += engine_ ? engine_->stats().report() : "(the guest never ran)\n";
   s += devices_report(*dev_);
   if (events_) s += events_->stats().report(VirtualTimer::ticks());
+  if (de_) {
+    s += de_->stats().report();
+    s += direct_code_.stats().report();
+  } else {
+    s += "direct execution\n  " + direct_off_reason_ + "\n";
+  }
+  s += time_split();
   std::fputs(s.c_str(), stderr);
+}
+
+std::string Machine::time_split() const {
+  // Wall time of the run loop, split by where the host CPU was: translated code (with its
+  // translation and callouts), directly executed guest code (with the host's trap and signal
+  // delivery), asleep in hlt, and the monitor (event delivery, devices, exit handling).
+  const uint64_t de_ns = de_ ? de_->stats().ns_in_guest : 0;
+  const uint64_t slept = events_ ? events_->stats().slept_ns : 0;
+  const uint64_t accounted = bt_ns_ + de_ns + slept;
+  const uint64_t monitor_ns = wall_ns_ > accounted ? wall_ns_ - accounted : 0;
+  auto pct = [&](uint64_t ns) { return wall_ns_ ? 100.0 * double(ns) / double(wall_ns_) : 0.0; };
+  return fmt::format(
+      "time\n  wall {:.3f} s\n  translated code {:.3f} s ({:.1f}%)\n  direct execution {:.3f} s "
+      "({:.1f}%)\n  asleep in hlt {:.3f} s ({:.1f}%)\n  monitor {:.3f} s ({:.1f}%)\n",
+      double(wall_ns_) / 1e9, double(bt_ns_) / 1e9, pct(bt_ns_), double(de_ns) / 1e9, pct(de_ns),
+      double(slept) / 1e9, pct(slept), double(monitor_ns) / 1e9, pct(monitor_ns));
 }
 
 }  // namespace monitor

@@ -11,7 +11,9 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
+#include "cpu/direct_exec.h"
 #include "shadowmmu/address_space.h"
+#include "shadowmmu/direct_code.h"
 #include "shadowmmu/guest_memory.h"
 
 namespace monitor {
@@ -21,6 +23,7 @@ struct Config {
   std::string append;
   uint64_t mem_bytes = 128ull << 20;
   bool stats = false;
+  bool direct = true;  // run ring-3 code directly where the host allows it
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).
@@ -51,17 +54,30 @@ class Machine {
   std::optional<int> halt();
   int stop(const std::string& reason);  // prints the state report, returns kExitVmStopped
   void print_stats() const;
+  std::string time_split() const;
+  // Direct execution of ring-3 code: set up if allowed and possible, else the reason why not.
+  void setup_direct_execution();
+  // Whether code at `eip` (current CS) runs directly now.
+  bool runs_direct(uint32_t eip) const;
+  // One stay in directly executed code and its exit; a status if the VM must stop.
+  std::optional<int> run_direct();
 
   Config cfg_;
   shadowmmu::AddressSpace as_;
   cpu::Vcpu vcpu_;
   shadowmmu::GuestMemory mem_;
+  shadowmmu::DirectCode direct_code_;
   std::unique_ptr<Devices> dev_;
   std::unique_ptr<cpu::Ports> ports_;
   std::unique_ptr<cpu::Hooks> hooks_;
   std::unique_ptr<cpu::Cpu> cpu_;
   std::unique_ptr<bt::CodeSource> code_;
   std::unique_ptr<bt::Engine> engine_;
+  std::unique_ptr<cpu::DirectExec> de_;
+  std::string direct_off_reason_;
+  bool translate_next_ = false;  // direct execution asked the translator for one instruction
+  uint64_t bt_ns_ = 0;           // time in engine_->run()
+  uint64_t wall_ns_ = 0;         // time in loop()
   std::unique_ptr<VirtualTimer> timer_;
   std::unique_ptr<EventService> events_;
   sigset_t wake_signals_{};         // the signals whose handlers end a hlt sleep

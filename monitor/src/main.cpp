@@ -1,4 +1,4 @@
-// bt86 command line: `bt86 run --kernel FILE [--mem SIZE] [--append STR] [--stats]`.
+// bt86 command line: `bt86 run --kernel FILE [--mem SIZE] [--append STR] [--stats] [--no-direct]`.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   run->add_option("--mem", mem, "guest RAM size: bytes or with a K/M/G suffix (default 128M)");
   run->add_option("--append", cfg.append, "the kernel command line");
   run->add_flag("--stats", cfg.stats, "print execution statistics at exit (stderr)");
+  bool no_direct = false;
+  run->add_flag("--no-direct", no_direct,
+                "translate ring-3 code too, instead of running it directly on the CPU");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
       return monitor::kExitUsage;
     }
     cfg.mem_bytes = *bytes;
+    cfg.direct = !no_direct;
     monitor::Machine m(cfg);
     return m.run();
   } catch (const monitor::LoadError& e) {

@@ -9,9 +9,6 @@
 namespace monitor {
 
 namespace {
-void tick_handler(int) {
-  VirtualTimer::on_tick();
-}
 
 timespec to_timespec(uint64_t ns) {
   return {time_t(ns / 1'000'000'000u), long(ns % 1'000'000'000u)};
@@ -54,22 +51,6 @@ void VirtualTimer::set(uint64_t deadline_ns) {
 void VirtualTimer::on_tick() {
   ticks_.fetch_add(1, std::memory_order_relaxed);
   if (cpu::Vcpu* v = target_.load(std::memory_order_relaxed)) v->pending.async = 1;
-}
-
-struct sigaction install_tick_handler() {
-  struct sigaction sa = {};
-  struct sigaction old = {};
-  sa.sa_handler = tick_handler;
-  // SA_RESTART: a tick must not make the monitor's own writes (guest serial output) fail with
-  // EINTR. The hlt sleep uses ppoll, which returns on a signal regardless.
-  sa.sa_flags = SA_ONSTACK | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(VirtualTimer::kSignal, &sa, &old);
-  return old;
-}
-
-void restore_tick_handler(const struct sigaction& previous) {
-  sigaction(VirtualTimer::kSignal, &previous, nullptr);
 }
 
 }  // namespace monitor

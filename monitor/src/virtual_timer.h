@@ -3,9 +3,9 @@
 // loop can bring the PIT up to date and deliver IRQ 0.
 //
 // The signal is SIGALRM (as probed in shared/HOST-MECHANISMS.md §5); nothing else in bt86 uses
-// it. Its handler is deliberately not installed here: the process's host-signal module (today
-// install_tick_handler() below) owns the disposition and calls on_tick(), because a handler that
-// interrupts directly executed guest code must first restore the host FS base.
+// it. Its handler is not installed here: the process's host-signal module (cpu/host_signals.h)
+// owns the disposition and calls on_tick(), because a handler that interrupts directly executed
+// guest code must first restore the host FS base, and must then cut that code short.
 #pragma once
 
 #include <signal.h>
@@ -47,11 +47,5 @@ class VirtualTimer final : public HostTimer {
   static_assert(std::atomic<cpu::Vcpu*>::is_always_lock_free);
   static_assert(std::atomic<uint64_t>::is_always_lock_free);
 };
-
-// Installs a plain kSignal handler (SA_ONSTACK: rsp may be the guest's stack) that calls
-// VirtualTimer::on_tick(), and returns the previous disposition for restore_tick_handler().
-// The single hook the shared host-signal module replaces.
-struct sigaction install_tick_handler();
-void restore_tick_handler(const struct sigaction& previous);
 
 }  // namespace monitor

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "cpu/host_signals.h"
 #include "virtual_timer.h"
 
 namespace monitor {
@@ -23,15 +24,14 @@ constexpr uint64_t kMinute = 60'000'000'000ull;
 class HaltSleepTest : public ::testing::Test {
  protected:
   HaltSleepTest() {
-    old_ = install_tick_handler();
+    cpu::host_signals::add_async(VirtualTimer::kSignal, [](int) { VirtualTimer::on_tick(); });
     sigemptyset(&wake_);
     sigaddset(&wake_, VirtualTimer::kSignal);
   }
-  ~HaltSleepTest() override { restore_tick_handler(old_); }
+  ~HaltSleepTest() override { cpu::host_signals::remove_async(VirtualTimer::kSignal); }
 
   cpu::Vcpu v;
   sigset_t wake_;
-  struct sigaction old_;
 };
 
 TEST_F(HaltSleepTest, DoesNotSleepWhenTheFlagIsAlreadySet) {

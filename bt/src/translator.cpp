@@ -10,6 +10,17 @@
 
 namespace bt {
 
+namespace {
+bool loads_ss(const Insn& in) {
+  if (in.d.mnemonic == ZYDIS_MNEMONIC_LSS) return true;
+  for (unsigned i = 0; i < in.d.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && in.ops[i].reg.value == ZYDIS_REGISTER_SS &&
+        (in.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+      return true;
+  return false;
+}
+}  // namespace
+
 using namespace asmjit;
 using namespace asmjit::x86;
 
@@ -97,6 +108,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   uint32_t cur = eip;
   bool ended = false;
   int shadow = -1;  // instructions left before the sti shadow ends the unit
+  bool ss_shadow = false;
   Insn in;
   for (unsigned n = 0; n < opt.max_unit_instructions; ++n) {
     if (n > 0 && stop_eip && cur == *stop_eip) break;
@@ -156,10 +168,17 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       // After sti, one more instruction runs before an interrupt; then the next unit's entry
       // check takes it. (popf needs no shadow; ending the unit keeps it simple.)
       shadow = in.d.mnemonic == ZYDIS_MNEMONIC_STI ? 1 : 0;
+    } else if (loads_ss(in)) {
+      // mov ss / pop ss / lss: the cpu sets irq_shadow; the next instruction ends it.
+      shadow = 1;
+      ss_shadow = true;
     } else if (shadow > 0) {
       shadow = 0;
     }
-    if (shadow == 0) break;
+    if (shadow == 0) {
+      if (ss_shadow) a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
+      break;
+    }
   }
   if (!ended) emit_chain(c, cur);
 

@@ -169,6 +169,7 @@ inline constexpr int32_t scratch_top = offsetof(Vcpu, scratch) + sizeof(Vcpu::sc
 inline constexpr int32_t jc_hits = offsetof(Vcpu, jc_hits);
 inline constexpr int32_t seg_sel = offsetof(Vcpu, seg);  // + i * sizeof(Segment)
 inline constexpr int32_t syscall_save = offsetof(Vcpu, syscall_save);
+inline constexpr int32_t irq_shadow = offsetof(Vcpu, irq_shadow);
 }  // namespace off
 static_assert(off::seg_base + sizeof(Vcpu::seg_base) <= 128,
               "hot vCPU fields must stay within a disp8 of r15");

@@ -114,6 +114,12 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     if (n > 0 && stop_eip && cur == *stop_eip) break;
     if (n > 0 && (cur >> 12) != (eip >> 12)) break;  // units stay within their first page...
     std::string err;
+    if (ss_shadow) {
+      // The instruction after an SS load: its own completion ends the shadow. The store comes
+      // first so that it also covers a control transfer, after which nothing here runs.
+      a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
+      ss_shadow = false;
+    }
     unit.insn_map.emplace_back(uint32_t(code.textSection()->buffer().size()), cur);
     if (!decode(cur, in, err)) {
       in.bytes = nullptr;
@@ -169,16 +175,14 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       // check takes it. (popf needs no shadow; ending the unit keeps it simple.)
       shadow = in.d.mnemonic == ZYDIS_MNEMONIC_STI ? 1 : 0;
     } else if (loads_ss(in)) {
-      // mov ss / pop ss / lss: the cpu sets irq_shadow; the next instruction ends it.
+      // mov ss / pop ss / lss: the cpu sets irq_shadow; the next instruction ends it and the
+      // unit (interrupts are only taken at unit entries and callout exits).
       shadow = 1;
       ss_shadow = true;
     } else if (shadow > 0) {
       shadow = 0;
     }
-    if (shadow == 0) {
-      if (ss_shadow) a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
-      break;
-    }
+    if (shadow == 0) break;
   }
   if (!ended) emit_chain(c, cur);
 

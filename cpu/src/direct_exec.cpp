@@ -69,7 +69,10 @@ bool claim(int sig, siginfo_t* si, ucontext_t* uc) {
     c->addr = reinterpret_cast<uint64_t>(si->si_addr);
     c->si_code = si->si_code;
     // The kernel has already replaced EAX by -ENOSYS; the call number is the guest's EAX.
-    if (sig == SIGSYS) c->gpr[EAX] = uint32_t(si->si_syscall);
+    if (sig == SIGSYS) {
+      c->gpr[EAX] = uint32_t(si->si_syscall);
+      c->addr = rip;  // a compat sysenter returns through the host's vDSO, above 4 GiB
+    }
   } else {
     c->kind = de::kAsync;
   }
@@ -218,6 +221,13 @@ DirectExec::Exit DirectExec::Impl::run() {
     default:
       break;
   }
+  // Linux returns a compat sysenter or syscall through the 32-bit vDSO's landing pad (which a
+  // 64-bit process does not have), with the guest's EIP, ECX and EBP gone.
+  if (ctx.kind == de::kTrap && ctx.signo == SIGSYS && (ctx.addr >> 32))
+    return count(DeReason::Other,
+                 Exit{Exit::Kind::Unsupported, 0, false,
+                      "guest user code ran syscall or sysenter, whose return address the host "
+                      "kernel loses in compatibility mode (bt86's CPUID offers neither)"});
   if (ctx.out_cs != ctx.sel[0])  // only a far transfer to a host selector can do this
     return count(DeReason::Other,
                  Exit{Exit::Kind::Unsupported, 0, false,
@@ -314,6 +324,18 @@ bool DirectExec::Impl::sensitive(uint32_t eip) {
     case ZYDIS_MNEMONIC_LFS:
     case ZYDIS_MNEMONIC_LGS:
     case ZYDIS_MNEMONIC_LSS:
+    case ZYDIS_MNEMONIC_LGDT:
+    case ZYDIS_MNEMONIC_LIDT:
+    case ZYDIS_MNEMONIC_LLDT:
+    case ZYDIS_MNEMONIC_LTR:
+    case ZYDIS_MNEMONIC_LMSW:
+    case ZYDIS_MNEMONIC_CLTS:
+    case ZYDIS_MNEMONIC_HLT:
+    case ZYDIS_MNEMONIC_INVLPG:
+    case ZYDIS_MNEMONIC_INVD:
+    case ZYDIS_MNEMONIC_WBINVD:
+    case ZYDIS_MNEMONIC_RDMSR:
+    case ZYDIS_MNEMONIC_WRMSR:
       return true;
     default:
       break;
@@ -369,8 +391,14 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
     case 12:
       return deliver(DeReason::StackFault, Fault{kSS, true, err});
     case 13:
-      // An IDT error code: `int n` (CD ib) through a gate the host keeps at DPL 0.
-      if (err & 2) return software_int(DeReason::SoftInt, uint8_t(err >> 3), eip, eip + 2);
+      // An IDT error code: `int n` through a gate the host keeps at DPL 0. The vector comes
+      // from the instruction (CD ib), not the error code, which some CPUs get wrong (QEMU 7.2
+      // TCG reports n*16+2).
+      if (err & 2) {
+        uint8_t b[2] = {};
+        cpu.memory().read(v.seg[CS].base + eip, b, 2, Memory::Mode::User);
+        if (b[0] == 0xcd) return software_int(DeReason::SoftInt, b[1], eip, eip + 2);
+      }
       if (sensitive(eip)) return count(DeReason::Sensitive, Exit{Exit::Kind::Translate});
       return deliver(DeReason::Protection, Fault::gp(err));
     case 14: {

@@ -107,6 +107,7 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
   v_.eflags &= ~(fl::TF | fl::NT | fl::RF | fl::VM);
   if (type == 0x0e) v_.set_if(false);
   v_.halted = false;
+  v_.irq_shadow = false;  // delivery happens at an instruction boundary
   return {};
 }
 
@@ -213,6 +214,7 @@ MaybeFault Cpu::iret() {
   v_.load_segment_cache(CS, new_cs);
   v_.cpl = rpl;
   v_.eip = eip;
+  v_.irq_shadow = false;  // iret completes the instruction after any mov ss
   if (rpl > old_cpl) {
     v_.load_segment_cache(SS, new_ss);
     v_.gpr[ESP] = new_esp;

@@ -149,7 +149,11 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   for (unsigned i = 0; i < N_EXPECTS; i++) report(&expects[i]);
   tap_ok(user_faults == n_user, "ring 3 reached its exit after %u of %u exceptions", user_faults,
          n_user);
-  tap_ok(ds == SEL_USER_DATA, "DS after the faulting loads is still %04x", ds);
+  /* From the exit call's frame: what the CPU saved is the guest's selector (a directly
+     executed program reading DS itself may see the VMM's host alias). */
+  (void)ds;
+  tap_ok((exit_frame.ds & 0xffff) == SEL_USER_DATA, "DS after the faulting loads is still %04x",
+         exit_frame.ds & 0xffff);
   tap_ok(exit_frame.esi == PROBE_ESI && exit_frame.edi == PROBE_EDI && exit_frame.ebp == PROBE_EBP,
          "ESI EDI EBP survived %u exception round trips (%08x %08x %08x)", user_faults,
          exit_frame.esi, exit_frame.edi, exit_frame.ebp);

@@ -6,8 +6,11 @@
 /* Selectors the ring-3 probes load into DS. */
 #define SEL_KERNEL_DATA_RPL0 0x10
 #define SEL_BEYOND_GDT 0x83 /* index 16: past the 10-entry GDT */
-#define NOT_PRESENT_INDEX 6 /* GDT_SPARE_FIRST, filled by the kernel */
-#define SEL_NOT_PRESENT 0x33
+/* Index 7: a VMM that runs ring 3 directly on an x86-64 Linux host cannot see a load of a
+   selector the host GDT accepts (0x23, 0x2b, 0x33, 0x7b) until its first faulting use, so the
+   precise #NP check uses one the host refuses. */
+#define NOT_PRESENT_INDEX 7
+#define SEL_NOT_PRESENT 0x3b
 #define VECTOR_DPL0 0x41 /* a present gate user code may not use */
 /* What ESI, EDI and EBP hold across the ring-3 probes. */
 #define PROBE_ESI 0x5151e5e5

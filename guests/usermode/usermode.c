@@ -125,8 +125,11 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   tap_ok(canary == 0xc0ffee11 && (read_eflags() & kept) == (kernel_eflags & kept),
          "kernel stack, IF, IOPL and DF intact after the round trip (eflags 0x%x)", read_eflags());
   tap_ok(
-      user_out.cs == SEL_USER_CODE && user_out.ds == SEL_USER_DATA && user_out.ss == SEL_USER_DATA,
-      "user code ran with cs %04x ds %04x ss %04x", user_out.cs, user_out.ds, user_out.ss);
+      /* Ring 3 as the program itself sees it: the RPLs. The exact selector values are checked
+         in the trap frame below; a program run directly on an x86-64 host that reads a segment
+         register gets the VMM's host alias (bt86 docs/ARCHITECTURE.md). */
+      (user_out.cs & 3) == 3 && (user_out.ds & 3) == 3 && (user_out.ss & 3) == 3,
+      "user code ran in ring 3 (cs %04x ds %04x ss %04x)", user_out.cs, user_out.ds, user_out.ss);
   tap_ok(user_out.write_result == sizeof greeting - 1 && bytes_written == sizeof greeting - 1,
          "SYS_WRITE returned %u, kernel wrote %u bytes", user_out.write_result, bytes_written);
   tap_ok(user_out.fib == FIB_20, "fib(%d) in ring 3 = %u", FIB_N, user_out.fib);

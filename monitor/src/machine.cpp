@@ -241,7 +241,7 @@ std::optional<int> Machine::run_direct() {
       direct_code_.on_fetch(x.address);
       break;
     case K::CodeWrite:
-      if (!direct_code_.on_write(x.address))
+      if (!direct_code_.on_write(x.address, vcpu_.seg[cpu::CS].base + vcpu_.eip))
         return stop(fmt::format("user write at {:#010x} refused by the host", x.address));
       break;
     case K::MemoryFault:
@@ -290,7 +290,7 @@ int Machine::loop() {
         break;
       case K::MemoryFault:
         // Translated code wrote to a page cleared for direct execution: it becomes writable.
-        if (x.write && de_ && direct_code_.on_write(x.address)) break;
+        if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) break;
         return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
                                 x.write ? "write" : "access", x.address));
       case K::Unsupported:

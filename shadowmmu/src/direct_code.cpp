@@ -16,8 +16,8 @@ std::string DirectCode::Stats::report() const {
   return fmt::format(
       "direct-execution code pages\n  scans {}\n  made executable {}\n  left to the translator "
       "(cpuid pattern) {}\n  written while executable {}\n  left to the translator (rewritten "
-      "too often) {}\n",
-      scans, cleared, cpuid_pages, reverts, flip_limited);
+      "too often) {}\n  left to the translator (code writes its own page) {}\n",
+      scans, cleared, cpuid_pages, reverts, flip_limited, self_writers);
 }
 
 DirectCode::DirectCode(AddressSpace& as, bool cpuid_traps)
@@ -65,12 +65,15 @@ DirectCode::State DirectCode::on_fetch(uint32_t linear) {
   return s;
 }
 
-bool DirectCode::on_write(uint32_t linear) {
+bool DirectCode::on_write(uint32_t linear, uint32_t writer) {
   uint32_t page = linear / kPage;
   if (page >= state_.size() || state_[page] != State::Direct) return false;
   protect(page, PROT_READ | PROT_WRITE);
   stats_.reverts++;
-  if (++reverts_[page] >= kMaxReverts) {
+  if (writer / kPage == page) {
+    stats_.self_writers++;
+    state_[page] = State::Translate;
+  } else if (++reverts_[page] >= kMaxReverts) {
     stats_.flip_limited++;
     state_[page] = State::Translate;
   } else {
@@ -82,7 +85,7 @@ bool DirectCode::on_write(uint32_t linear) {
 void DirectCode::note_write(uint32_t linear, unsigned len) {
   if (len == 0) return;
   for (uint64_t p = linear / kPage; p <= (uint64_t(linear) + len - 1) / kPage; ++p)
-    if (p < state_.size() && state_[p] == State::Direct) on_write(uint32_t(p * kPage));
+    if (p < state_.size() && state_[p] == State::Direct) on_write(uint32_t(p * kPage), ~0u);
 }
 
 }  // namespace shadowmmu

@@ -28,6 +28,7 @@ class DirectCode {
     uint64_t cpuid_pages = 0;   // pages left to the translator because of a cpuid pattern
     uint64_t reverts = 0;       // executable pages written
     uint64_t flip_limited = 0;  // pages left to the translator after too many reverts
+    uint64_t self_writers = 0;  // pages left to the translator because their code writes them
     std::string report() const;
   };
 
@@ -37,9 +38,11 @@ class DirectCode {
   State state(uint32_t linear) const;
   // A directly executed fetch faulted in `linear`'s page: scan it and return its new state.
   State on_fetch(uint32_t linear);
-  // A write faulted on an executable page. Returns false if the page was not executable (so
-  // the fault is something else).
-  bool on_write(uint32_t linear);
+  // A write faulted on an executable page; `writer` is the linear EIP of the instruction. The
+  // page becomes writable, and unscanned, or left to the translator when the code writes its
+  // own page (it would fault on every write). Returns false if the page was not executable
+  // (so the fault is something else).
+  bool on_write(uint32_t linear, uint32_t writer);
   // The monitor wrote guest memory through the physmap: pages it touched lose execution.
   void note_write(uint32_t linear, unsigned len);
   const Stats& stats() const { return stats_; }

@@ -146,7 +146,9 @@ static void check_cli(void) {
   sti();
   while (ticks == start && i < PROMPT_CAP) i++;
   cli();
-  tap_ok(ticks == start + 1 && i < PROMPT_CAP,
+  /* At least the latched tick; a second one is a new PIT period when the host is slow (an
+     emulated CPU can spend a period in the handler), not a duplicate. */
+  tap_ok(ticks >= start + 1 && i < PROMPT_CAP,
          "after sti the pending tick arrives at once (%u tick(s) within %u loop iterations)",
          ticks - start, i);
 }

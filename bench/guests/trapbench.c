@@ -13,6 +13,7 @@
 #include "portio.h"
 #include "serial.h"
 #include "user.h"
+#include "protected_init.h"
 
 enum {
   ITERATIONS = 20000,
@@ -93,10 +94,7 @@ static void measure(const char* name, void (*loop)(void), int user, uint32_t efl
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  serial_init();
-  desc_init();
-  idt_init();
-  pic_init();
+  protected_init();
   idt_set_raw_gate(NULL_VECTOR, null_iret, GATE_INTERRUPT, 3);
   idt_set_gate(EXIT_VECTOR, GATE_INTERRUPT, 3);
   trap_register(EXIT_VECTOR, on_exit);

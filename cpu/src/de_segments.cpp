@@ -11,9 +11,15 @@
 namespace cpu::de {
 
 namespace {
-bool expand_down(const Segment& g) { return !(g.type() & 8) && (g.type() & 4); }
-bool writable_data(const Segment& g) { return !(g.type() & 8) && (g.type() & 2); }
-bool null_or_unusable(const Segment& g) { return (g.sel & ~3u) == 0 || !g.present(); }
+bool expand_down(const Segment& g) {
+  return !(g.type() & 8) && (g.type() & 4);
+}
+bool writable_data(const Segment& g) {
+  return !(g.type() & 8) && (g.type() & 2);
+}
+bool null_or_unusable(const Segment& g) {
+  return (g.sel & ~3u) == 0 || !g.present();
+}
 }  // namespace
 
 bool HostSegments::mirrorable(Seg s, const Segment& g, const char** why) {

@@ -95,10 +95,22 @@ constexpr uint32_t kHostVisible = fl::ARITH | fl::DF;
 }  // namespace
 
 const char* de_reason_name(DeReason r) {
-  static const char* names[] = {"syscall (int 0x80)", "int n", "int3", "into", "#DB", "#DE",
-                                "#UD", "#GP to guest", "sensitive insn -> BT", "#SS",
-                                "FPU error", "segment fix-up", "code page scan",
-                                "write to DE code page", "memory fault", "async (timer/kick)",
+  static const char* names[] = {"syscall (int 0x80)",
+                                "int n",
+                                "int3",
+                                "into",
+                                "#DB",
+                                "#DE",
+                                "#UD",
+                                "#GP to guest",
+                                "sensitive insn -> BT",
+                                "#SS",
+                                "FPU error",
+                                "segment fix-up",
+                                "code page scan",
+                                "write to DE code page",
+                                "memory fault",
+                                "async (timer/kick)",
                                 "other"};
   static_assert(std::size(names) == size_t(DeReason::kCount));
   return names[size_t(r)];
@@ -183,7 +195,9 @@ bool DirectExec::eligible(const char** why) const {
   return true;
 }
 
-DirectExec::Exit DirectExec::run() { return impl_->run(); }
+DirectExec::Exit DirectExec::run() {
+  return impl_->run();
+}
 
 DirectExec::Exit DirectExec::Impl::run() {
   const char* why = nullptr;
@@ -341,7 +355,8 @@ bool DirectExec::Impl::sensitive(uint32_t eip) {
       break;
   }
   for (unsigned i = 0; i < in.operand_count; ++i)
-    if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+    if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
         ZydisRegisterGetClass(ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT)
       return true;
   return false;
@@ -356,8 +371,7 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
       // here; neither exists on bt86's virtual CPU (SEP and SYSCALL are not in its CPUID).
       uint8_t b[2] = {};
       cpu.memory().read(v.seg[CS].base + eip - 2, b, 2, Memory::Mode::User);
-      if (b[0] == 0xcd)
-        return software_int(DeReason::Syscall, b[1], eip - 2, eip);
+      if (b[0] == 0xcd) return software_int(DeReason::Syscall, b[1], eip - 2, eip);
       v.eip = eip - 2;
       return deliver(DeReason::InvalidOpcode, Fault::ud());
     }

@@ -36,7 +36,7 @@ void on_segv(int, siginfo_t*, void* ctx) {
   ss.ss_sp = stack;
   ss.ss_size = sizeof stack;
   sigaltstack(&ss, nullptr);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_sigaction = on_segv;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigaction(SIGSEGV, &sa, nullptr);
@@ -61,9 +61,10 @@ std::optional<std::string> probe() {
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) return std::string("waitpid failed");
   if (WIFEXITED(status) && WEXITSTATUS(status) == kRanCompatCode) return std::nullopt;
-  return std::string("this host cannot run 32-bit compatibility-mode code (the kernel has "
-                     "IA32 emulation off, or is a paravirtualized guest without a 32-bit code "
-                     "segment)");
+  return std::string(
+      "this host cannot run 32-bit compatibility-mode code (the kernel has "
+      "IA32 emulation off, or is a paravirtualized guest without a 32-bit code "
+      "segment)");
 }
 }  // namespace
 

@@ -110,7 +110,7 @@ extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
   msg[n++] = '\n';
   if (write(2, msg, n) < 0) {
   }
-  struct sigaction dfl{};
+  struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigaction(sig, &dfl, nullptr);
   raise(sig);
@@ -119,7 +119,7 @@ extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
 namespace cpu::host_signals {
 namespace {
 void install(int sig, int extra_flags) {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_sigaction = bt86_have_fsgsbase ? bt86_signal_trampoline : bt86_signal_trampoline_nofsgs;
   // SA_NODEFER: handlers leave by rewriting the context (and later maybe without sigreturn),
   // so the signal must not stay blocked.
@@ -129,8 +129,8 @@ void install(int sig, int extra_flags) {
 }
 
 void setup_altstack() {
-  void* p = mmap(nullptr, 2 * kAltBlock, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  void* p =
+      mmap(nullptr, 2 * kAltBlock, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::runtime_error("cannot allocate the signal stack");
   auto block = (reinterpret_cast<uintptr_t>(p) + kAltBlock - 1) & ~(kAltBlock - 1);
   uint64_t fsbase;
@@ -174,7 +174,7 @@ void add_async(int sig, AsyncCallback cb) {
 }
 
 void remove_async(int sig) {
-  struct sigaction dfl{};
+  struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigaction(sig, &dfl, nullptr);
   g_async[sig] = nullptr;
@@ -183,5 +183,7 @@ void remove_async(int sig) {
 }  // namespace cpu::host_signals
 
 namespace cpu::host_signals {
-bool have_fsgsbase() { return bt86_have_fsgsbase != 0; }
+bool have_fsgsbase() {
+  return bt86_have_fsgsbase != 0;
+}
 }  // namespace cpu::host_signals

@@ -11,6 +11,7 @@
 #include "serial.h"
 #include "syscall.h"
 #include "user.h"
+#include "protected_init.h"
 
 enum {
   /* As large as the boot stack the ring-0 alu guest recurses on. */
@@ -47,10 +48,7 @@ static void user_alu(void) {
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  serial_init();
-  desc_init();
-  idt_init();
-  pic_init();
+  protected_init();
   syscall_init();
   /* Nothing else may be printed: the output is compared with alu_native line by line. A wrong
      exit code still fails through the exit status. */

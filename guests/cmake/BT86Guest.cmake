@@ -140,7 +140,7 @@ function(_bt86_guest_runtime_objects out)
     list(TRANSFORM sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     bt86_guest_objects(runtime OUT objects SOURCES ${sources})
 
-    set(sys_sources desc.c idt.c isr.S user.c syscall.c pic.c pit.c)
+    set(sys_sources desc.c idt.c isr.S user.c syscall.c pic.c pit.c protected_init.c)
     list(TRANSFORM sys_sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     bt86_guest_objects(runtime_sys OUT sys_objects SOURCES ${sys_sources})
     set(sys_archive "${BT86_GUEST_OUTPUT_DIR}/obj/libguest_sys.a")

@@ -12,6 +12,7 @@
 #include "syscall.h"
 #include "tap.h"
 #include "user.h"
+#include "protected_init.h"
 
 enum {
   MAX_BASIC = 0x20, /* leaves compared per range at most */
@@ -98,10 +99,7 @@ static int vendor_is(const char* want) {
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  serial_init();
-  desc_init();
-  idt_init();
-  pic_init();
+  protected_init();
   syscall_init();
 
   print_model();

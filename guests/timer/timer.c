@@ -16,6 +16,7 @@
 #include "syscall.h"
 #include "tap.h"
 #include "user.h"
+#include "protected_init.h"
 
 enum {
   TIMER_HZ = 1000,
@@ -171,10 +172,7 @@ static void check_user_ticks(void) {
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  serial_init();
-  desc_init();
-  idt_init();
-  pic_init();
+  protected_init();
   syscall_init();
   idt_set_gate(PIC_MASTER_VECTOR + TIMER_IRQ, GATE_INTERRUPT, 0);
   trap_register(PIC_MASTER_VECTOR + TIMER_IRQ, on_tick);

@@ -13,6 +13,7 @@
 #include "syscall.h"
 #include "tap.h"
 #include "user.h"
+#include "protected_init.h"
 
 enum {
   USER_STACK_SIZE = 0x4000,
@@ -101,10 +102,7 @@ static uint32_t sys_write_counted(struct trap_frame* f) {
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  serial_init();
-  desc_init();
-  idt_init();
-  pic_init();
+  protected_init();
   syscall_init();
   syscall_register(SYS_WRITE, sys_write_counted);
   syscall_register(SYS_GET_COUNTER, sys_get_counter);

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <signal.h>
-
 #include <time.h>
 
 #include <cstdio>
@@ -52,7 +51,9 @@ class PhysCode final : public bt::CodeSource {
   const cpu::Vcpu& v_;
 };
 
-void on_tick(int) { VirtualTimer::on_tick(); }
+void on_tick(int) {
+  VirtualTimer::on_tick();
+}
 
 // The run's asynchronous signals, routed through the process's one signal owner so that they
 // also cut directly executed guest code short; removed however the run ends.

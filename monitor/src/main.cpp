@@ -1,7 +1,7 @@
 // bt86 command line: `bt86 run --kernel FILE [--mem SIZE] [--append STR] [--stats] [--no-direct]`.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "machine.h"

@@ -21,7 +21,9 @@ std::string DirectCode::Stats::report() const {
 }
 
 DirectCode::DirectCode(AddressSpace& as, bool cpuid_traps)
-    : as_(as), cpuid_traps_(cpuid_traps), state_(as.ram_size() / kPage, State::Unscanned),
+    : as_(as),
+      cpuid_traps_(cpuid_traps),
+      state_(as.ram_size() / kPage, State::Unscanned),
       reverts_(as.ram_size() / kPage, 0) {}
 
 DirectCode::State DirectCode::state(uint32_t linear) const {
@@ -44,7 +46,8 @@ bool DirectCode::has_cpuid(uint32_t page) const {
 void DirectCode::protect(uint32_t page, int prot) {
   void* addr = reinterpret_cast<void*>(uint64_t(page) * kPage);
   if (mprotect(addr, kPage, prot) != 0)
-    throw Error(fmt::format("mprotect of guest page {:#x}: {}", page * kPage, std::strerror(errno)));
+    throw Error(
+        fmt::format("mprotect of guest page {:#x}: {}", page * kPage, std::strerror(errno)));
 }
 
 DirectCode::State DirectCode::on_fetch(uint32_t linear) {

@@ -32,7 +32,9 @@ uint64_t gate(uint32_t offset, uint16_t sel, uint8_t type_attr) {
   return (offset & 0xffff) | (uint64_t(sel) << 16) | (uint64_t(type_attr) << 40) |
          (uint64_t(offset >> 16) << 48);
 }
-uint32_t handler_for(uint8_t vector) { return kHandlers + vector * 16u; }
+uint32_t handler_for(uint8_t vector) {
+  return kHandlers + vector * 16u;
+}
 
 struct NoPorts final : cpu::Ports {
   uint32_t in(uint16_t, unsigned) override { return 0xffffffff; }
@@ -45,14 +47,17 @@ struct NoHooks final : cpu::Hooks {
 };
 
 cpu::Vcpu* g_vcpu = nullptr;
-void on_alarm(int) { g_vcpu->pending.async = 1; }
+void on_alarm(int) {
+  g_vcpu->pending.async = 1;
+}
 
 // One VM-like setup for the whole suite: direct execution is one per process.
 class DirectExecTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string why;
-    if (!cpu::compat_mode_available(&why)) GTEST_SKIP() << "direct execution cannot run here: " << why;
+    if (!cpu::compat_mode_available(&why))
+      GTEST_SKIP() << "direct execution cannot run here: " << why;
     as_ = new shadowmmu::AddressSpace(16u << 20);
     as_->map_identity();
     v_ = new cpu::Vcpu;
@@ -175,8 +180,8 @@ class DirectExecTest : public ::testing::Test {
 
 TEST_F(DirectExecTest, Int80ReachesTheGuestGateWithRegistersIntact) {
   // mov eax,42; mov ebx,1; mov ecx,2; mov edx,3; mov esi,4; mov edi,5; mov ebp,6; int 0x80
-  put_code(kUserCode, {0xb8, 42, 0, 0, 0, 0xbb, 1, 0, 0, 0, 0xb9, 2, 0, 0, 0, 0xba, 3, 0, 0, 0,
-                       0xbe, 4, 0, 0, 0, 0xbf, 5, 0, 0, 0, 0xbd, 6, 0, 0, 0, 0xcd, 0x80});
+  put_code(kUserCode, {0xb8, 42, 0, 0, 0, 0xbb, 1, 0, 0, 0, 0xb9, 2, 0, 0, 0, 0xba, 3,   0, 0, 0,
+                       0xbe, 4,  0, 0, 0, 0xbf, 5, 0, 0, 0, 0xbd, 6, 0, 0, 0, 0xcd, 0x80});
   Exit x = run();
   EXPECT_EQ(x.kind, Exit::Kind::Continue);
   expect_delivered(0x80, kUserCode + 37);
@@ -235,8 +240,11 @@ TEST_F(DirectExecTest, TrapsReportTheNextInstruction) {
 }
 
 TEST_F(DirectExecTest, PrivilegedAndIoInstructionsGoToTheTranslator) {
-  for (std::vector<uint8_t> insn : {std::vector<uint8_t>{0xf4}, {0xfa}, {0xe4, 0x80}, {0xe6, 0x80},
-                                     {0x0f, 0x01, 0x15, 0, 0, 0, 0}}) {
+  for (std::vector<uint8_t> insn : {std::vector<uint8_t>{0xf4},
+                                    {0xfa},
+                                    {0xe4, 0x80},
+                                    {0xe6, 0x80},
+                                    {0x0f, 0x01, 0x15, 0, 0, 0, 0}}) {
     enter_user(kUserCode + 0x200);
     std::vector<uint8_t> code{0x90};
     code.insert(code.end(), insn.begin(), insn.end());

@@ -9,9 +9,9 @@
 
 #include "cpu/host_compat.h"
 
-#define BT86_REQUIRE_COMPAT_MODE()                                          \
-  do {                                                                      \
-    std::string bt86_why_;                                                  \
-    if (!cpu::compat_mode_available(&bt86_why_))                            \
-      GTEST_SKIP() << "no native oracle on this host: " << bt86_why_;       \
+#define BT86_REQUIRE_COMPAT_MODE()                                    \
+  do {                                                                \
+    std::string bt86_why_;                                            \
+    if (!cpu::compat_mode_available(&bt86_why_))                      \
+      GTEST_SKIP() << "no native oracle on this host: " << bt86_why_; \
   } while (0)

@@ -21,6 +21,12 @@ bt86_de_enter:
         mov %rax, 64(%rdi)
         fxsave64 640(%rdi)
         fxrstor64 128(%rdi)
+        /* fxrstor leaves the upper halves of the vector registers as the monitor left them:
+           clear them so no monitor data reaches the guest. */
+        cmpb $0, bt86_have_avx(%rip)
+        je 1f
+        vzeroupper
+1:
         /* From here to the iretq, an asynchronous signal is diverted to bt86_de_bail by the
            claimer, so a kick that lands after this check is not lost. */
 bt86_de_window:

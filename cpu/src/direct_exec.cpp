@@ -156,7 +156,13 @@ struct DirectExec::Impl {
   DeStats stats;
 };
 
+// Read by de_switch.S: whether vzeroupper exists (AVX, enabled by the OS in XCR0).
+extern "C" {
+__attribute__((visibility("hidden"))) uint8_t bt86_have_avx = 0;
+}
+
 DirectExec::DirectExec(Cpu& c) : impl_(std::make_unique<Impl>(c)) {
+  bt86_have_avx = __builtin_cpu_supports("avx");
   if (g_ctx) throw std::logic_error("only one direct-execution engine per process");
   std::string why;
   if (!compat_mode_available(&why)) throw std::runtime_error(why);
@@ -190,6 +196,11 @@ bool DirectExec::eligible(const char** why) const {
   if ((v.eflags & fl::IOPL) == fl::IOPL) return no("IOPL 3");
   if (v.eflags & (fl::TF | fl::AC)) return no("TF or AC set");
   if (v.irq_shadow) return no("interrupt shadow");
+  // The host runs guest FPU instructions and rdtsc without asking: where the guest wants them
+  // to fault (#NM for lazy FPU switching, #GP for CR4.TSD) or to read an offset TSC, translate.
+  if (v.cr0 & (cr0::TS | cr0::EM)) return no("CR0.TS or CR0.EM set");
+  if (v.cr4 & cr4::TSD) return no("CR4.TSD set");
+  if (v.tsc_offset != 0) return no("guest TSC offset");
   for (Seg s : {CS, SS, DS, ES, FS, GS})
     if (!de::HostSegments::mirrorable(s, v.seg[s], why)) return false;
   return true;

@@ -358,6 +358,12 @@ TEST_F(DirectExecTest, IneligibleStatesSayWhy) {
   v_->cpl = 0;
   EXPECT_FALSE(de_->eligible(&why));
   EXPECT_STREQ(why, "CPL is not 3");
+  v_->cpl = 3;
+  v_->cr0 |= cpu::cr0::TS;
+  EXPECT_FALSE(de_->eligible(&why));
+  EXPECT_STREQ(why, "CR0.TS or CR0.EM set");
+  v_->cr0 &= ~cpu::cr0::TS;
+  EXPECT_TRUE(de_->eligible(&why)) << why;
 }
 
 }  // namespace

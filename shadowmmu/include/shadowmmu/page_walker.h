@@ -1,0 +1,41 @@
+// The guest's page-table walk as a Pentium Pro/II does it without PAE (SDM Vol. 3 §4.3):
+// two levels, 4 KiB pages and, with CR4.PSE, 4 MiB pages; P, R/W, U/S checks with CR0.WP for
+// supervisor writes; the accessed and dirty bits set in guest memory as the CPU sets them.
+// Both the shadow (host faults) and the monitor's own guest accesses use it.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+
+namespace shadowmmu {
+
+struct Access {
+  bool write = false;
+  bool user = false;  // CPL 3 (implicit supervisor accesses such as descriptor reads are not)
+};
+
+struct Translation {
+  uint32_t phys = 0;      // the guest-physical address of the byte
+  bool writable = false;  // a write with the same privilege would pass
+  bool user = false;      // user accesses pass
+  bool global = false;    // G in the final entry, with CR4.PGE
+  bool dirty = false;     // D in the final entry (after this access)
+  bool large = false;     // a 4 MiB page
+};
+
+// #PF error code bits (no PAE: no fetch bit).
+namespace pf {
+inline constexpr uint32_t P = 1, W = 2, U = 4;
+}
+
+// Guest-physical memory for the walk: RAM at [0, size).
+struct PhysRam {
+  uint8_t* base;
+  uint64_t size;
+};
+
+// Translates `linear`; on a violation returns the #PF error code and changes nothing.
+std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                         uint32_t linear, Access acc);
+
+}  // namespace shadowmmu

@@ -1,0 +1,65 @@
+#include "shadowmmu/page_walker.h"
+
+#include <cstring>
+
+#include "cpu/vcpu.h"
+
+namespace shadowmmu {
+
+namespace {
+constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40, kPS = 0x80, kG = 0x100;
+
+// Entries outside RAM read as not present (a PC would read open bus; no guest relies on it).
+uint32_t load(PhysRam ram, uint32_t pa) {
+  if (uint64_t(pa) + 4 > ram.size) return 0;
+  uint32_t v;
+  std::memcpy(&v, ram.base + pa, 4);
+  return v;
+}
+
+void store(PhysRam ram, uint32_t pa, uint32_t v) {
+  if (uint64_t(pa) + 4 <= ram.size) std::memcpy(ram.base + pa, &v, 4);
+}
+}  // namespace
+
+std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                         uint32_t linear, Access acc) {
+  const uint32_t code = (acc.write ? pf::W : 0) | (acc.user ? pf::U : 0);
+  const uint32_t pde_pa = (cr3 & 0xfffff000u) | ((linear >> 22) << 2);
+  uint32_t pde = load(ram, pde_pa);
+  if (!(pde & kP)) return code;
+  const bool large = (cr4 & cpu::cr4::PSE) && (pde & kPS);
+  uint32_t pte_pa = 0, pte = 0;
+  if (!large) {
+    pte_pa = (pde & 0xfffff000u) | (((linear >> 12) & 0x3ff) << 2);
+    pte = load(ram, pte_pa);
+    if (!(pte & kP)) return code;
+  }
+  const uint32_t leaf = large ? pde : pte;  // before this walk's A/D updates
+  // Both levels must allow it (SDM §4.6): U/S and R/W combine by AND.
+  const bool user_ok = (pde & kUS) && (leaf & kUS);
+  const bool rw = (pde & kRW) && (leaf & kRW);
+  if (acc.user && !user_ok) return code | pf::P;
+  const bool write_ok = rw || (!acc.user && !(cr0 & cpu::cr0::WP));
+  if (acc.write && !write_ok) return code | pf::P;
+
+  if (!(pde & kA) || (large && acc.write && !(pde & kD))) {
+    pde |= kA | (large && acc.write ? kD : 0);
+    store(ram, pde_pa, pde);
+  }
+  if (!large && (!(pte & kA) || (acc.write && !(pte & kD)))) {
+    pte |= kA | (acc.write ? kD : 0);
+    store(ram, pte_pa, pte);
+  }
+  Translation t;
+  t.large = large;
+  t.phys =
+      large ? (pde & 0xffc00000u) | (linear & 0x3fffff) : (pte & 0xfffff000u) | (linear & 0xfff);
+  t.user = user_ok;
+  t.writable = acc.user ? rw : write_ok;
+  t.global = (cr4 & cpu::cr4::PGE) && (leaf & kG);
+  t.dirty = (large ? pde : pte) & kD;
+  return t;
+}
+
+}  // namespace shadowmmu

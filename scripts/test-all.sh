@@ -16,5 +16,5 @@ if ! build/tests/guests/i386_probe 2>/dev/null; then
   scripts/test-in-vm.sh build
 fi
 cmake -S . -B build-sanitize -G Ninja -DBT86_WERROR=ON -DBT86_SANITIZE=ON >/dev/null
-cmake --build build-sanitize -j"$(nproc)"
+cmake --build build-sanitize -j"$(nproc)" --target sanitize_tests
 (cd build-sanitize && ctest --output-on-failure --no-tests=error -L sanitize -j"$(nproc)")

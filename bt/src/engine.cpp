@@ -63,7 +63,16 @@ RunExit EngineCore::run(bool progress) {
     if (!(first && progress) && yields(v.eip)) return RunExit{RunExit::Kind::Yield};
     const uint32_t eip = v.eip;
     Unit* u = cache.find(mode | eip);
-    if (!u) u = translate(eip, mode | eip);
+    if (!u) {
+      // A unit starts only where the guest may fetch; elsewhere the fetch is its exception.
+      if (auto f = src.fetch_fault(eip)) {
+        RunExit x;
+        x.kind = RunExit::Kind::Exception;
+        x.fault = *f;
+        return x;
+      }
+      u = translate(eip, mode | eip);
+    }
     stats.entries++;
     uint64_t flushes = stats.flushes;
     auto reason = cpu::Exit(rt.enter(&v, u->host));
@@ -73,7 +82,10 @@ RunExit EngineCore::run(bool progress) {
         const uint32_t target = v.eip;
         if (!opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
         Unit* t = cache.find(mode | target);
-        if (!t) t = translate(target, mode | target);
+        if (!t) {
+          if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
+          t = translate(target, mode | target);
+        }
         if (stats.flushes != flushes) break;  // the site went away with the flush
         // Paging is off in every mode that reaches here today, so units may chain across
         // pages; with guest paging, cross-page chains must be dropped on CR3 writes.
@@ -87,7 +99,10 @@ RunExit EngineCore::run(bool progress) {
         stats.lookup_misses++;
         if ((stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
         Unit* t = cache.find(mode | v.eip);
-        if (!t) t = translate(v.eip, mode | v.eip);
+        if (!t) {
+          if (src.fetch_fault(v.eip)) break;  // raised at the loop top
+          t = translate(v.eip, mode | v.eip);
+        }
         jc_insert(v.eip, t);
         break;
       }
@@ -142,6 +157,13 @@ RunExit EngineCore::exit_for_fault() {
       x.fault = cpu::Fault{cpu::kUD};
       break;
     default:
+      if (f.address >> 32) {  // a segment base plus offset past 4 GiB, into the guard
+        x.kind = RunExit::Kind::Unsupported;
+        x.what = fmt::format("guest access at {:#x}: a segment base and offset that wrap past "
+                             "4 GiB",
+                             f.address);
+        break;
+      }
       x.kind = RunExit::Kind::MemoryFault;
       x.address = uint32_t(f.address);
       x.write = f.err & 2;

@@ -122,11 +122,21 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     }
     unit.insn_map.emplace_back(uint32_t(code.textSection()->buffer().size()), cur);
     if (!decode(cur, in, err)) {
+      // Past the first instruction, a fetch the guest may fault on ends the unit: the next
+      // one starts there and the dispatcher raises the fault (#PF) with the right EIP.
+      if (n > 0 && (src.fetch_fault(cur) || src.fetch_fault(cur + 15))) {
+        unit.insn_map.pop_back();
+        break;
+      }
       in.bytes = nullptr;
       in.eip = cur;
       in.d.length = 0;
       StaticExit e;
-      if (err == "undecodable") {
+      if (err == "undecodable" && src.fetch_fault(cur + 15)) {
+        e.kind = StaticExit::Kind::Unsupported;
+        e.what = "an instruction that continues on a page the guest cannot fetch (#PF in the "
+                 "middle of an instruction)";
+      } else if (err == "undecodable") {
         e.kind = StaticExit::Kind::Exception;  // an invalid opcode is #UD, as on hardware
         e.vector = cpu::kUD;
       } else {

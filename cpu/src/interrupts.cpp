@@ -216,6 +216,7 @@ MaybeFault Cpu::iret() {
   v_.eip = eip;
   v_.irq_shadow = false;  // iret completes the instruction after any mov ss
   if (rpl > old_cpl) {
+    hooks_.entered_outer_ring(rpl);
     v_.load_segment_cache(SS, new_ss);
     v_.gpr[ESP] = new_esp;
     // Data segments the outer ring may not use become null (SDM: IRET, RETURN-TO-OUTER-PRIVILEGE).

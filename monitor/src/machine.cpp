@@ -27,27 +27,76 @@ void on_interrupt(int) {
   if (g_vcpu) g_vcpu->pending.async = 1;
 }
 
+// The CPU's state changes the shadow and the translation cache must follow. They run inside
+// callouts, on the monitor stack: the shadow changes at once (the guest's next access must see
+// it), but the translation cache is only flushed back in the loop, because the code that made
+// the callout is still running.
 class Hooks final : public cpu::Hooks {
  public:
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
+  Hooks(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, cpu::Vcpu& v, bool& flush_tc)
+      : as_(as), shadow_(shadow), v_(v), flush_tc_(flush_tc) {}
+  void paging_changed(uint32_t old_cr0, uint32_t) override {
+    const bool was = old_cr0 & cpu::cr0::PG;
+    if (v_.paging()) {
+      shadow_.drop_all();
+    } else if (was) {
+      as_.map_identity();
+    }
+    flush();
+  }
+  void cr3_written(uint32_t) override {
+    if (!v_.paging()) return;
+    shadow_.cr3_written();
+    flush();
+  }
+  void invlpg(uint32_t linear) override {
+    if (!v_.paging()) return;
+    shadow_.drop_page(linear);
+    flush();  // translations are keyed by linear address
+  }
+  void entered_outer_ring(uint8_t cpl) override {
+    if (cpl == 3 && v_.paging()) shadow_.entering_user();
+  }
+
+ private:
+  void flush() {
+    flush_tc_ = true;
+    v_.pending.async = 1;
+  }
+  shadowmmu::AddressSpace& as_;
+  shadowmmu::Shadow& shadow_;
+  cpu::Vcpu& v_;
+  bool& flush_tc_;
 };
 
-// Guest code bytes with paging off: linear = physical, read from the physmap.
-class PhysCode final : public bt::CodeSource {
+// Guest code bytes, read from the physmap: at linear = physical with paging off, through the
+// guest's page tables with it on (a fetch the guest does not allow is its #PF).
+class GuestCode final : public bt::CodeSource {
  public:
-  PhysCode(shadowmmu::AddressSpace& as, const cpu::Vcpu& v) : as_(as), v_(v) {}
+  GuestCode(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, const cpu::Vcpu& v)
+      : as_(as), shadow_(shadow), v_(v) {}
   const uint8_t* code(uint32_t linear, uint32_t& avail) override {
-    if (v_.paging()) return nullptr;
-    const uint8_t* p = as_.phys(linear, 1);
+    uint32_t pa = linear;
+    if (v_.paging()) {
+      auto r = shadow_.translate(linear, false, v_.cpl == 3);
+      if (!std::holds_alternative<shadowmmu::Translation>(r)) return nullptr;
+      pa = std::get<shadowmmu::Translation>(r).phys;
+    }
+    const uint8_t* p = as_.phys(pa, 1);
     if (!p) return nullptr;
-    avail = uint32_t(std::min<uint64_t>(4096 - (linear & 4095), as_.ram_size() - linear));
+    avail = uint32_t(std::min<uint64_t>(4096 - (pa & 4095), as_.ram_size() - pa));
     return p;
+  }
+  std::optional<cpu::Fault> fetch_fault(uint32_t linear) override {
+    if (!v_.paging()) return std::nullopt;
+    auto r = shadow_.translate(linear, false, v_.cpl == 3);
+    if (auto* err = std::get_if<uint32_t>(&r)) return cpu::Fault{cpu::kPF, true, *err, linear};
+    return std::nullopt;
   }
 
  private:
   shadowmmu::AddressSpace& as_;
+  shadowmmu::Shadow& shadow_;
   const cpu::Vcpu& v_;
 };
 
@@ -87,7 +136,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }  // namespace
 
 Machine::Machine(const Config& cfg)
-    : cfg_(cfg), as_(cfg.mem_bytes), mem_(as_, vcpu_), direct_code_(as_, false) {
+    : cfg_(cfg), as_(cfg.mem_bytes), mem_(as_, vcpu_), direct_code_(as_, false),
+      shadow_(as_, vcpu_) {
   // Each callback runs inside a port access: it records, and makes translated code leave at the
   // next unit entry (the port-out callout leaves at once when pending is set).
   DeviceEvents events;
@@ -104,9 +154,9 @@ Machine::Machine(const Config& cfg)
   ports_ = make_port_bus(*dev_, [this] {
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
   });
-  hooks_ = std::make_unique<Hooks>();
+  hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, flush_tc_);
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_);
-  code_ = std::make_unique<PhysCode>(as_, vcpu_);
+  code_ = std::make_unique<GuestCode>(as_, shadow_, vcpu_);
 }
 
 Machine::~Machine() {
@@ -218,6 +268,26 @@ bool Machine::runs_direct(uint32_t eip) const {
              shadowmmu::DirectCode::State::Translate;
 }
 
+std::optional<int> Machine::shadow_fault(uint32_t linear, bool write) {
+  auto fill = shadow_.fill(linear, write, vcpu_.cpl == 3);
+  switch (fill.outcome) {
+    case shadowmmu::Shadow::Outcome::Mapped:
+      return std::nullopt;
+    case shadowmmu::Shadow::Outcome::GuestFault:
+      try {
+        cpu_->raise(cpu::Fault{cpu::kPF, true, fill.error, linear});
+      } catch (const cpu::Unsupported& u) {
+        return stop("unsupported: " + u.what);
+      }
+      if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
+      return std::nullopt;
+    case shadowmmu::Shadow::Outcome::NoRam:
+      break;
+  }
+  return stop(fmt::format("guest {} at {:#010x}, which its page tables map outside RAM",
+                          write ? "write" : "access", linear));
+}
+
 std::optional<int> Machine::run_direct() {
   cpu::DirectExec::Exit x;
   try {
@@ -256,6 +326,10 @@ std::optional<int> Machine::run_direct() {
 
 int Machine::loop() {
   for (;;) {
+    if (flush_tc_) {
+      engine_->flush();
+      flush_tc_ = false;
+    }
     if (!translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;
       continue;
@@ -290,6 +364,10 @@ int Machine::loop() {
         if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
         break;
       case K::MemoryFault:
+        if (vcpu_.paging()) {
+          if (auto status = shadow_fault(x.address, x.write)) return *status;
+          break;
+        }
         // Translated code wrote to a page cleared for direct execution: it becomes writable.
         if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) break;
         return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
@@ -315,6 +393,7 @@ void Machine::print_stats() const {
   } else {
     s += "direct execution\n  " + direct_off_reason_ + "\n";
   }
+  s += shadow_.stats().report();
   s += time_split();
   std::fputs(s.c_str(), stderr);
 }

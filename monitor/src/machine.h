@@ -14,6 +14,7 @@
 #include "cpu/direct_exec.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/direct_code.h"
+#include "shadowmmu/shadow.h"
 #include "shadowmmu/guest_memory.h"
 
 namespace monitor {
@@ -61,12 +62,16 @@ class Machine {
   bool runs_direct(uint32_t eip) const;
   // One stay in directly executed code and its exit; a status if the VM must stop.
   std::optional<int> run_direct();
+  // A host fault at `linear` under guest paging: fill the shadow or raise the guest's #PF.
+  std::optional<int> shadow_fault(uint32_t linear, bool write);
 
   Config cfg_;
   shadowmmu::AddressSpace as_;
   cpu::Vcpu vcpu_;
   shadowmmu::GuestMemory mem_;
   shadowmmu::DirectCode direct_code_;
+  shadowmmu::Shadow shadow_;
+  bool flush_tc_ = false;  // a CPU hook asked for the translation cache to go
   std::unique_ptr<Devices> dev_;
   std::unique_ptr<cpu::Ports> ports_;
   std::unique_ptr<cpu::Hooks> hooks_;

@@ -95,4 +95,20 @@ void AddressSpace::unmap_window() {
   page0_mapped_ = false;
 }
 
+void AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
+  void* want = reinterpret_cast<void*>(uint64_t(linear & ~0xfffu));
+  void* p = mmap(want, kPage, prot, MAP_SHARED | MAP_FIXED, memfd_, off_t(phys & ~0xfffu));
+  if (p == MAP_FAILED)
+    throw Error(fmt::format("cannot map guest page {:#x} at {:#x}: {}", phys, linear, errstr()));
+  identity_ = false;
+}
+
+void AddressSpace::unmap_page(uint32_t linear) {
+  uint64_t at = linear & ~0xfffu;
+  if (at < window_start_) return;
+  void* p = mmap(reinterpret_cast<void*>(at), kPage, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (p == MAP_FAILED) throw Error("cannot unmap a guest page: " + errstr());
+}
+
 }  // namespace shadowmmu

@@ -1,29 +1,49 @@
 #include "shadowmmu/guest_memory.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "shadowmmu/page_walker.h"
 
 namespace shadowmmu {
 
-// With paging off, linear = physical. Physical addresses without RAM behave like an empty
-// bus: reads return all ones, writes are dropped (as on a PC).
-cpu::MaybeFault GuestMemory::read(uint32_t linear, void* dst, unsigned len, Mode) {
-  if (v_.paging()) throw cpu::Unsupported{"guest paging (arrives with the shadow MMU)"};
-  auto* out = static_cast<uint8_t*>(dst);
-  for (unsigned i = 0; i < len; ++i) {
-    const uint8_t* p = as_.phys(uint32_t(linear + i), 1);
-    out[i] = p ? *p : 0xff;
+// Physical addresses without RAM behave like an empty bus: reads return all ones, writes are
+// dropped (as on a PC). With paging on, each page is translated through the guest's tables
+// with the access's privilege; a violation is the guest's #PF.
+cpu::MaybeFault GuestMemory::access(uint32_t linear, uint8_t* buf, unsigned len, Mode m,
+                                    bool write) {
+  if (write && direct_code_) direct_code_->note_write(linear, len);
+  while (len) {
+    const unsigned chunk = std::min<unsigned>(len, 4096 - (linear & 4095));
+    uint32_t pa = linear;
+    if (v_.paging()) {
+      auto r = walk({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, linear,
+                    {write, m == Mode::User});
+      if (auto* err = std::get_if<uint32_t>(&r)) return cpu::Fault{cpu::kPF, true, *err, linear};
+      pa = std::get<Translation>(r).phys;
+    }
+    for (unsigned i = 0; i < chunk; ++i) {
+      uint8_t* p = as_.phys(uint32_t(pa + i), 1);
+      if (write) {
+        if (p) *p = buf[i];
+      } else {
+        buf[i] = p ? *p : 0xff;
+      }
+    }
+    linear += chunk;
+    buf += chunk;
+    len -= chunk;
   }
   return {};
 }
 
-cpu::MaybeFault GuestMemory::write(uint32_t linear, const void* src, unsigned len, Mode) {
-  if (v_.paging()) throw cpu::Unsupported{"guest paging (arrives with the shadow MMU)"};
-  if (direct_code_) direct_code_->note_write(linear, len);
-  auto* in = static_cast<const uint8_t*>(src);
-  for (unsigned i = 0; i < len; ++i) {
-    if (uint8_t* p = as_.phys(uint32_t(linear + i), 1)) *p = in[i];
-  }
-  return {};
+cpu::MaybeFault GuestMemory::read(uint32_t linear, void* dst, unsigned len, Mode m) {
+  return access(linear, static_cast<uint8_t*>(dst), len, m, false);
+}
+
+cpu::MaybeFault GuestMemory::write(uint32_t linear, const void* src, unsigned len, Mode m) {
+  // access() only reads from the buffer when writing.
+  return access(linear, static_cast<uint8_t*>(const_cast<void*>(src)), len, m, true);
 }
 
 }  // namespace shadowmmu

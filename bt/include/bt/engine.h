@@ -20,6 +20,9 @@ class CodeSource {
  public:
   virtual ~CodeSource() = default;
   virtual const uint8_t* code(uint32_t linear, uint32_t& avail) = 0;
+  // Why `linear` cannot be fetched, when the guest must see it as an exception (a #PF under
+  // guest paging); nullopt when there is simply no memory there.
+  virtual std::optional<cpu::Fault> fetch_fault(uint32_t) { return std::nullopt; }
 };
 
 struct Options {

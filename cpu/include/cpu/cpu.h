@@ -60,6 +60,9 @@ class Hooks {
   virtual void paging_changed(uint32_t old_cr0, uint32_t old_cr4) = 0;
   virtual void cr3_written(uint32_t old_cr3) = 0;
   virtual void invlpg(uint32_t linear) = 0;
+  // The CPL went up (iret to an outer ring): pages mapped for the inner ring must not stay
+  // reachable.
+  virtual void entered_outer_ring(uint8_t /*cpl*/) {}
   // A20 is handled by devices; hlt and shutdown by the monitor loop.
 };
 

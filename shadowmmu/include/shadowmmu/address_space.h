@@ -37,6 +37,9 @@ class AddressSpace {
   // Page 0 stays unmapped where the host forbids it (vm.mmap_min_addr); see page0_mapped().
   void map_identity();
   void unmap_window();
+  // One guest-physical page at a window address (guest paging), or nothing there again.
+  void map_page(uint32_t linear, uint32_t phys, int prot);
+  void unmap_page(uint32_t linear);
   bool identity_mapped() const { return identity_; }
   bool page0_mapped() const { return page0_mapped_; }
 

@@ -18,6 +18,8 @@ class GuestMemory final : public cpu::Memory {
   void set_direct_code(DirectCode* dc) { direct_code_ = dc; }
 
  private:
+  cpu::MaybeFault access(uint32_t linear, uint8_t* buf, unsigned len, Mode m, bool write);
+
   DirectCode* direct_code_ = nullptr;
   AddressSpace& as_;
   const cpu::Vcpu& v_;

@@ -1,0 +1,47 @@
+#include "shadowmmu/shadow.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+namespace shadowmmu {
+
+std::string Shadow::Stats::report() const {
+  return fmt::format(
+      "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {}\n  "
+      "whole-shadow drops {} (CR3 writes {}, ring-3 entries {})\n  invlpg drops {}\n",
+      hidden_faults, true_faults, pages_mapped, drops_all, cr3_switches, user_entries, drops_page);
+}
+
+std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
+  return walk({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, linear, {write, user});
+}
+
+Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
+  auto r = translate(linear, write, user);
+  if (auto* err = std::get_if<uint32_t>(&r)) {
+    stats_.true_faults++;
+    return {Outcome::GuestFault, *err};
+  }
+  const Translation& t = std::get<Translation>(r);
+  if (uint64_t(t.phys & ~0xfffu) + 4096 > as_.ram_size()) return {Outcome::NoRam};
+  // Read-only until the guest entry is dirty, so the first write sets D through a fault.
+  const int prot = PROT_READ | (t.writable && t.dirty ? PROT_WRITE : 0);
+  as_.map_page(linear, t.phys, prot);
+  mapped_any_ = true;
+  stats_.hidden_faults++;
+  stats_.pages_mapped++;
+  return {Outcome::Mapped};
+}
+
+void Shadow::drop_all() {
+  stats_.drops_all++;
+  as_.unmap_window();
+  mapped_any_ = false;
+}
+
+void Shadow::drop_page(uint32_t linear) {
+  stats_.drops_page++;
+  as_.unmap_page(linear);
+}
+
+}  // namespace shadowmmu

@@ -130,9 +130,10 @@ function(bt86_add_native)
 endfunction()
 
 # The runtime is compiled once per build tree, by target guest_runtime in the directory of the
-# first guest; every guest, in any directory, links the same objects. The protection and
-# interrupt pieces (GDT/TSS, IDT and stubs, ring 3, system calls, PIC, PIT) go into an archive
-# instead, so a guest only gets the members it uses (and keeps its own IDT or GDT symbols).
+# first guest; every guest, in any directory, links the same objects. The protection,
+# interrupt and paging pieces (GDT/TSS, IDT and stubs, ring 3, system calls, PIC, PIT, watchdog,
+# page pool, page tables) go into an archive instead, so a guest only gets the members it uses
+# (and keeps its own IDT or GDT symbols; the 512 KiB page pool only where paging is used).
 function(_bt86_guest_runtime_objects out)
   get_property(objects GLOBAL PROPERTY BT86_GUEST_RUNTIME_OBJECTS)
   if(NOT objects)
@@ -140,7 +141,8 @@ function(_bt86_guest_runtime_objects out)
     list(TRANSFORM sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     bt86_guest_objects(runtime OUT objects SOURCES ${sources})
 
-    set(sys_sources desc.c idt.c isr.S user.c syscall.c pic.c pit.c protected_init.c)
+    set(sys_sources desc.c idt.c isr.S user.c syscall.c pic.c pit.c protected_init.c page_pool.c
+                    paging.c watchdog.c)
     list(TRANSFORM sys_sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     bt86_guest_objects(runtime_sys OUT sys_objects SOURCES ${sys_sources})
     set(sys_archive "${BT86_GUEST_OUTPUT_DIR}/obj/libguest_sys.a")

@@ -1,0 +1,102 @@
+/* Changes to the paging structures that the CPU must honour at once: a PTE changed plus invlpg
+   (a new frame, fewer rights, not present), a non-global PTE changed plus a CR3 load, a switch
+   to another directory, a global PTE changed plus invlpg or a CR4.PGE toggle. Whether a stale
+   entry would still be used without the flush is up to the CPU, so it is never checked. */
+#include <stdint.h>
+
+#include "desc.h"
+#include "paging_guest.h"
+#include "tap.h"
+
+#define REMAP_PAGE (TLB_BASE)
+#define RELOAD_PAGE (TLB_BASE + 0x1000)
+#define GLOBAL_PAGE (GLOBAL_BASE)
+
+static void check_invlpg(void) {
+  uint32_t p1 = marked_page(0x11111111), p2 = marked_page(0x22222222);
+  pf_arm(0);
+  map_page(kernel_pd, REMAP_PAGE, p1, PTE_RW);
+  volatile pte_t* pte = pte_get(kernel_pd, REMAP_PAGE);
+  uint32_t before = kread(REMAP_PAGE + 0x40);
+  *pte = p2 | PTE_P | PTE_RW;
+  invlpg(REMAP_PAGE);
+  uint32_t after = kread(REMAP_PAGE + 0x40);
+  kwrite(REMAP_PAGE + 0x44, 0x2222aaaa);
+  tap_ok(before == 0x11111111 && after == 0x22222222 && phys_ptr(p2)[0x11] == 0x2222aaaa &&
+             phys_ptr(p1)[0x11] == 0x11111111,
+         "a PTE pointed at another frame plus invlpg: reads (0x%08x, then 0x%08x) and writes go "
+         "to the new frame at once",
+         before, after);
+
+  /* Fewer rights: the TLB has a writable entry from the write above. */
+  *pte = p2 | PTE_P;
+  invlpg(REMAP_PAGE);
+  pf_arm_entry(pte, p2 | PTE_P | PTE_RW);
+  kwrite(REMAP_PAGE + 0x48, 0x2222bbbb);
+  tap_ok(pf_expect(REMAP_PAGE + 0x48, PF_P | PF_W, kwrite_insn, SEL_KERNEL_CODE),
+         "a PTE made read-only plus invlpg: the next write faults (error 3)");
+
+  *pte = 0;
+  invlpg(REMAP_PAGE);
+  pf_arm_entry(pte, p1 | PTE_P | PTE_RW);
+  uint32_t v = kread(REMAP_PAGE + 0x4c);
+  tap_ok(pf_expect(REMAP_PAGE + 0x4c, 0, kread_insn, SEL_KERNEL_CODE) && v == 0x11111111,
+         "a PTE cleared plus invlpg: the next read faults (error 0)");
+  pf_arm(0);
+}
+
+static void check_cr3(void) {
+  uint32_t p1 = marked_page(0x33333333), p2 = marked_page(0x44444444);
+  uint32_t p3 = marked_page(0x55555555);
+  map_page(kernel_pd, RELOAD_PAGE, p1, PTE_RW);
+  volatile pte_t* pte = pte_get(kernel_pd, RELOAD_PAGE);
+  uint32_t before = kread(RELOAD_PAGE);
+  *pte = p2 | PTE_P | PTE_RW;
+  reload_cr3();
+  uint32_t after = kread(RELOAD_PAGE);
+  tap_ok(before == 0x33333333 && after == 0x44444444,
+         "a non-global PTE changed plus a CR3 reload: the new frame is read (0x%08x, then 0x%08x)",
+         before, after);
+
+  /* A second directory: the same kernel identity map (shared page table), another frame at
+     RELOAD_PAGE. */
+  volatile pte_t* other = pd_create();
+  *pde_get(other, 0) = *pde_get(kernel_pd, 0);
+  map_page(other, RELOAD_PAGE, p3, PTE_RW);
+  write_cr3((uint32_t)other);
+  uint32_t in_other = kread(RELOAD_PAGE);
+  write_cr3((uint32_t)kernel_pd);
+  uint32_t back = kread(RELOAD_PAGE);
+  tap_ok(in_other == 0x55555555 && back == 0x44444444,
+         "CR3 switched to another directory and back: 0x%08x, then 0x%08x", in_other, back);
+}
+
+static void check_global(void) {
+  uint32_t p1 = marked_page(0x66666666), p2 = marked_page(0x77777777);
+  uint32_t p3 = marked_page(0x88888888);
+  map_page(kernel_pd, GLOBAL_PAGE, p1, PTE_RW | PTE_G);
+  volatile pte_t* pte = pte_get(kernel_pd, GLOBAL_PAGE);
+  uint32_t first = kread(GLOBAL_PAGE);
+  *pte = p2 | PTE_P | PTE_RW | PTE_G;
+  invlpg(GLOBAL_PAGE);
+  uint32_t second = kread(GLOBAL_PAGE);
+  tap_ok(first == 0x66666666 && second == 0x77777777,
+         "a global PTE (CR4.PGE=1) changed plus invlpg: the new frame is read (0x%08x, then "
+         "0x%08x)",
+         first, second);
+
+  *pte = p3 | PTE_P | PTE_RW | PTE_G;
+  uint32_t cr4 = read_cr4();
+  write_cr4(cr4 & ~CR4_PGE);
+  write_cr4(cr4);
+  uint32_t third = kread(GLOBAL_PAGE);
+  tap_ok(third == 0x88888888 && (read_cr4() & CR4_PGE),
+         "a global PTE changed plus CR4.PGE cleared and set again: the new frame is read (0x%08x)",
+         third);
+}
+
+void check_tlb(void) {
+  check_invlpg();
+  check_cr3();
+  check_global();
+}

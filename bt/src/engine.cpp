@@ -46,7 +46,7 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   e.host = reinterpret_cast<uint64_t>(u->host);
 }
 
-RunExit EngineCore::run(bool progress) {
+RunExit EngineCore::run(bool progress, bool single) {
   auto sync_mode = [&] {
     uint64_t mode = mode_key();
     if (mode != last_mode_) {
@@ -61,8 +61,9 @@ RunExit EngineCore::run(bool progress) {
     if (v.pending.any) return RunExit{RunExit::Kind::Event};
     if (stop_eip && v.eip == *stop_eip) return RunExit{RunExit::Kind::Stop};
     if (!(first && progress) && yields(v.eip)) return RunExit{RunExit::Kind::Yield};
+    if (single && !first) return RunExit{RunExit::Kind::Yield};
     const uint32_t eip = v.eip;
-    Unit* u = cache.find(mode | eip);
+    Unit* u = single ? nullptr : cache.find(mode | eip);
     if (!u) {
       // A unit starts only where the guest may fetch; elsewhere the fetch is its exception.
       if (auto f = src.fetch_fault(eip)) {
@@ -71,7 +72,15 @@ RunExit EngineCore::run(bool progress) {
         x.fault = *f;
         return x;
       }
-      u = translate(eip, mode | eip);
+      if (single) {
+        // A key no dispatch looks up; the unit is gone with the next flush.
+        const unsigned cap = opt.max_unit_instructions;
+        opt.max_unit_instructions = 1;
+        u = translate(eip, (uint64_t(1) << 63) | (stats.units << 32) | eip);
+        opt.max_unit_instructions = cap;
+      } else {
+        u = translate(eip, mode | eip);
+      }
     }
     stats.entries++;
     uint64_t flushes = stats.flushes;
@@ -80,7 +89,7 @@ RunExit EngineCore::run(bool progress) {
     switch (reason) {
       case cpu::Exit::Chain: {
         const uint32_t target = v.eip;
-        if (!opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
+        if (single || !opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
         Unit* t = cache.find(mode | target);
         if (!t) {
           if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
@@ -97,7 +106,7 @@ RunExit EngineCore::run(bool progress) {
       }
       case cpu::Exit::Lookup: {
         stats.lookup_misses++;
-        if ((stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
+        if (single || (stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
         Unit* t = cache.find(mode | v.eip);
         if (!t) {
           if (src.fetch_fault(v.eip)) break;  // raised at the loop top
@@ -178,6 +187,7 @@ Engine::Engine(cpu::Cpu& cpu, CodeSource& code, const Options& opt)
     : impl_(std::make_unique<EngineCore>(cpu, code, opt)) {}
 Engine::~Engine() = default;
 RunExit Engine::run(bool progress) { return impl_->run(progress); }
+RunExit Engine::run_single() { return impl_->run(true, true); }
 void Engine::set_yield_check(std::function<bool(uint32_t)> check) {
   impl_->yield_check = std::move(check);
 }

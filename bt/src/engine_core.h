@@ -21,7 +21,7 @@ class EngineCore {
   EngineCore(cpu::Cpu& cpu, CodeSource& src, const Options& opt);
   ~EngineCore();
 
-  RunExit run(bool progress);
+  RunExit run(bool progress, bool single = false);
   Unit* translate(uint32_t eip, uint64_t key);
   void flush();
   uint64_t mode_key() const;

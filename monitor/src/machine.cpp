@@ -73,8 +73,9 @@ class Hooks final : public cpu::Hooks {
 // guest's page tables with it on (a fetch the guest does not allow is its #PF).
 class GuestCode final : public bt::CodeSource {
  public:
-  GuestCode(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, const cpu::Vcpu& v)
-      : as_(as), shadow_(shadow), v_(v) {}
+  GuestCode(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, shadowmmu::CodeTraces& traces,
+            const cpu::Vcpu& v)
+      : as_(as), shadow_(shadow), traces_(traces), v_(v) {}
   const uint8_t* code(uint32_t linear, uint32_t& avail) override {
     uint32_t pa = linear;
     if (v_.paging()) {
@@ -84,9 +85,12 @@ class GuestCode final : public bt::CodeSource {
     }
     const uint8_t* p = as_.phys(pa, 1);
     if (!p) return nullptr;
+    if (tracing) traces_.note_translated(pa);
     avail = uint32_t(std::min<uint64_t>(4096 - (pa & 4095), as_.ram_size() - pa));
     return p;
   }
+  bool tracing = true;  // off while one instruction runs untraced (it may rewrite its code)
+
   std::optional<cpu::Fault> fetch_fault(uint32_t linear) override {
     if (!v_.paging()) return std::nullopt;
     auto r = shadow_.translate(linear, false, v_.cpl == 3);
@@ -97,6 +101,7 @@ class GuestCode final : public bt::CodeSource {
  private:
   shadowmmu::AddressSpace& as_;
   shadowmmu::Shadow& shadow_;
+  shadowmmu::CodeTraces& traces_;
   const cpu::Vcpu& v_;
 };
 
@@ -137,7 +142,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
 
 Machine::Machine(const Config& cfg)
     : cfg_(cfg), as_(cfg.mem_bytes), mem_(as_, vcpu_), direct_code_(as_, false),
-      shadow_(as_, vcpu_) {
+      shadow_(as_, vcpu_), traces_(as_, shadow_, vcpu_) {
   // Each callback runs inside a port access: it records, and makes translated code leave at the
   // next unit entry (the port-out callout leaves at once when pending is set).
   DeviceEvents events;
@@ -156,7 +161,8 @@ Machine::Machine(const Config& cfg)
   });
   hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, flush_tc_);
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_);
-  code_ = std::make_unique<GuestCode>(as_, shadow_, vcpu_);
+  code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
+  mem_.set_code_traces(&traces_);
 }
 
 Machine::~Machine() {
@@ -269,6 +275,13 @@ bool Machine::runs_direct(uint32_t eip) const {
 }
 
 std::optional<int> Machine::shadow_fault(uint32_t linear, bool write) {
+  if (write) {
+    // A write the guest allows to a page translations were made from: untrace it, and run the
+    // writer alone (it may rewrite the code that follows it).
+    auto r = shadow_.translate(linear, true, vcpu_.cpl == 3);
+    if (auto* t = std::get_if<shadowmmu::Translation>(&r); t && traces_.on_write(t->phys))
+      single_next_ = true;
+  }
   auto fill = shadow_.fill(linear, write, vcpu_.cpl == 3);
   switch (fill.outcome) {
     case shadowmmu::Shadow::Outcome::Mapped:
@@ -311,10 +324,15 @@ std::optional<int> Machine::run_direct() {
     case K::CodeFetch:
       direct_code_.on_fetch(x.address);
       break;
-    case K::CodeWrite:
-      if (!direct_code_.on_write(x.address, vcpu_.seg[cpu::CS].base + vcpu_.eip))
+    case K::CodeWrite: {
+      // Directly executed code writes no translations of its own: the write just goes again.
+      const bool traced = traces_.on_write(x.address);
+      const bool direct =
+          direct_code_.on_write(x.address, vcpu_.seg[cpu::CS].base + vcpu_.eip);
+      if (!traced && !direct)
         return stop(fmt::format("user write at {:#010x} refused by the host", x.address));
       break;
+    }
     case K::MemoryFault:
       return stop(fmt::format("guest user {} at {:#010x}, where there is no RAM (paging off)",
                               x.write ? "write" : "access", x.address));
@@ -326,6 +344,10 @@ std::optional<int> Machine::run_direct() {
 
 int Machine::loop() {
   for (;;) {
+    if (traces_.stats().code_writes != code_writes_seen_) {  // incl. the monitor's own writes
+      code_writes_seen_ = traces_.stats().code_writes;
+      flush_tc_ = true;
+    }
     if (flush_tc_) {
       engine_->flush();
       flush_tc_ = false;
@@ -337,7 +359,16 @@ int Machine::loop() {
     bt::RunExit x;
     const uint64_t t0 = now_ns();
     try {
-      x = engine_->run(translate_next_);
+      if (single_next_) {
+        auto& code = static_cast<GuestCode&>(*code_);
+        code.tracing = false;
+        x = engine_->run_single();
+        code.tracing = true;
+        single_next_ = false;
+        flush_tc_ = true;  // the untraced unit must not outlive this instruction
+      } else {
+        x = engine_->run(translate_next_);
+      }
     } catch (const cpu::Unsupported& u) {
       return stop("unsupported: " + u.what);
     }
@@ -368,6 +399,12 @@ int Machine::loop() {
           if (auto status = shadow_fault(x.address, x.write)) return *status;
           break;
         }
+        // Translated code wrote to code it was translated from: see CodeTraces.
+        if (x.write && traces_.on_write(x.address)) {
+          single_next_ = true;
+          if (de_) direct_code_.on_write(x.address, ~0u);
+          break;
+        }
         // Translated code wrote to a page cleared for direct execution: it becomes writable.
         if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) break;
         return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
@@ -394,6 +431,7 @@ void Machine::print_stats() const {
     s += "direct execution\n  " + direct_off_reason_ + "\n";
   }
   s += shadow_.stats().report();
+  s += traces_.stats().report();
   s += time_split();
   std::fputs(s.c_str(), stderr);
 }

@@ -14,6 +14,7 @@
 #include "cpu/direct_exec.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/direct_code.h"
+#include "shadowmmu/code_traces.h"
 #include "shadowmmu/shadow.h"
 #include "shadowmmu/guest_memory.h"
 
@@ -71,6 +72,9 @@ class Machine {
   shadowmmu::GuestMemory mem_;
   shadowmmu::DirectCode direct_code_;
   shadowmmu::Shadow shadow_;
+  shadowmmu::CodeTraces traces_;
+  uint64_t code_writes_seen_ = 0;
+  bool single_next_ = false;  // run one instruction untraced (it writes translated code)
   bool flush_tc_ = false;  // a CPU hook asked for the translation cache to go
   std::unique_ptr<Devices> dev_;
   std::unique_ptr<cpu::Ports> ports_;

@@ -26,7 +26,7 @@ void reserve(uint64_t addr, uint64_t len) {
 }
 }  // namespace
 
-AddressSpace::AddressSpace(uint64_t ram_bytes) : ram_size_(ram_bytes) {
+AddressSpace::AddressSpace(uint64_t ram_bytes) : ram_size_(ram_bytes), flags_(ram_bytes / kPage) {
   if (ram_bytes == 0 || ram_bytes % kPage || ram_bytes > (3ull << 30))
     throw Error(fmt::format("guest RAM size {:#x} must be a multiple of 4 KiB and at most 3 GiB",
                             ram_bytes));
@@ -85,6 +85,8 @@ void AddressSpace::map_identity() {
     page0_mapped_ = true;
   }
   identity_ = true;
+  for (uint32_t p = 0; p < flags_.size(); ++p)
+    if (flags_[p]) apply_identity_prot(p << 12);
 }
 
 void AddressSpace::unmap_window() {
@@ -101,6 +103,22 @@ void AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
   if (p == MAP_FAILED)
     throw Error(fmt::format("cannot map guest page {:#x} at {:#x}: {}", phys, linear, errstr()));
   identity_ = false;
+}
+
+void AddressSpace::set_page_flag(uint32_t phys, PageFlag f, bool on) {
+  uint32_t p = phys >> 12;
+  if (p >= flags_.size()) return;
+  flags_[p] = on ? (flags_[p] | f) : (flags_[p] & ~f);
+}
+
+void AddressSpace::apply_identity_prot(uint32_t phys) {
+  const uint64_t at = phys & ~0xfffu;
+  if (!identity_ || at < window_start_ || at + kPage > ram_size_) return;
+  const uint8_t f = page_flags(phys);
+  const int prot = PROT_READ | (f & (kDirect | kTraced) ? 0 : PROT_WRITE) |
+                   (f & kDirect ? PROT_EXEC : 0);
+  if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
+    throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
 }
 
 void AddressSpace::unmap_page(uint32_t linear) {

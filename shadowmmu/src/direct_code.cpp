@@ -24,7 +24,11 @@ DirectCode::DirectCode(AddressSpace& as, bool cpuid_traps)
     : as_(as),
       cpuid_traps_(cpuid_traps),
       state_(as.ram_size() / kPage, State::Unscanned),
-      reverts_(as.ram_size() / kPage, 0) {}
+      reverts_(as.ram_size() / kPage, 0) {
+  // Pages a previous owner left executable start over.
+  for (uint32_t p = 0; p < state_.size(); ++p)
+    if (as_.page_flags(p * kPage) & AddressSpace::kDirect) protect(p, false);
+}
 
 DirectCode::State DirectCode::state(uint32_t linear) const {
   uint32_t page = linear / kPage;
@@ -43,11 +47,10 @@ bool DirectCode::has_cpuid(uint32_t page) const {
   return false;
 }
 
-void DirectCode::protect(uint32_t page, int prot) {
-  void* addr = reinterpret_cast<void*>(uint64_t(page) * kPage);
-  if (mprotect(addr, kPage, prot) != 0)
-    throw Error(
-        fmt::format("mprotect of guest page {:#x}: {}", page * kPage, std::strerror(errno)));
+void DirectCode::protect(uint32_t page, bool direct) {
+  // Read-only while executable, so a write (self-modifying or freshly loaded code) is seen.
+  as_.set_page_flag(page * kPage, AddressSpace::kDirect, direct);
+  as_.apply_identity_prot(page * kPage);
 }
 
 DirectCode::State DirectCode::on_fetch(uint32_t linear) {
@@ -61,8 +64,7 @@ DirectCode::State DirectCode::on_fetch(uint32_t linear) {
     s = State::Translate;
     return s;
   }
-  // Read-only while executable, so a write (self-modifying or freshly loaded code) is seen.
-  protect(page, PROT_READ | PROT_EXEC);
+  protect(page, true);
   stats_.cleared++;
   s = State::Direct;
   return s;
@@ -71,7 +73,7 @@ DirectCode::State DirectCode::on_fetch(uint32_t linear) {
 bool DirectCode::on_write(uint32_t linear, uint32_t writer) {
   uint32_t page = linear / kPage;
   if (page >= state_.size() || state_[page] != State::Direct) return false;
-  protect(page, PROT_READ | PROT_WRITE);
+  protect(page, false);
   stats_.reverts++;
   if (writer / kPage == page) {
     stats_.self_writers++;

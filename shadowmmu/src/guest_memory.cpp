@@ -22,6 +22,10 @@ cpu::MaybeFault GuestMemory::access(uint32_t linear, uint8_t* buf, unsigned len,
       if (auto* err = std::get_if<uint32_t>(&r)) return cpu::Fault{cpu::kPF, true, *err, linear};
       pa = std::get<Translation>(r).phys;
     }
+    if (write && code_traces_) {
+      code_traces_->on_write(pa);
+      if (((pa + chunk - 1) ^ pa) >> 12) code_traces_->on_write(pa + chunk - 1);
+    }
     for (unsigned i = 0; i < chunk; ++i) {
       uint8_t* p = as_.phys(uint32_t(pa + i), 1);
       if (write) {

@@ -25,12 +25,13 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
   const Translation& t = std::get<Translation>(r);
   if (uint64_t(t.phys & ~0xfffu) + 4096 > as_.ram_size()) return {Outcome::NoRam};
   // Read-only until the guest entry is dirty, so the first write sets D through a fault.
-  const int prot = PROT_READ | (t.writable && t.dirty ? PROT_WRITE : 0);
+  const bool traced = as_.page_flags(t.phys) & AddressSpace::kTraced;  // translated code
+  const int prot = PROT_READ | (t.writable && t.dirty && !traced ? PROT_WRITE : 0);
   as_.map_page(linear, t.phys, prot);
   mapped_any_ = true;
   stats_.hidden_faults++;
   stats_.pages_mapped++;
-  return {Outcome::Mapped};
+  return {Outcome::Mapped, 0, t.phys};
 }
 
 void Shadow::drop_all() {

@@ -66,6 +66,10 @@ class Engine {
   // With `progress`, the first translation unit runs even if the yield check would stop it (the
   // caller sent the engine there for one instruction direct execution cannot do).
   RunExit run(bool progress = false);
+  // Runs exactly one guest instruction, from a translation made for it alone and discarded
+  // (the caller turns code-page tracing off around it: the instruction may write the code
+  // that follows it). Returns Yield when the instruction completed normally.
+  RunExit run_single();
 
   // Asked before the engine enters a unit through the dispatcher, and before it links a branch
   // or caches an indirect target, whether control at `eip` should go back to the caller

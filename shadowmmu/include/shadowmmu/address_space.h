@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace shadowmmu {
 
@@ -40,6 +41,17 @@ class AddressSpace {
   // One guest-physical page at a window address (guest paging), or nothing there again.
   void map_page(uint32_t linear, uint32_t phys, int prot);
   void unmap_page(uint32_t linear);
+
+  // Why a guest-physical page may not be mapped writable (or must be executable) in the
+  // window: it runs directly (DirectCode) or translations were made from it (CodeTraces).
+  enum PageFlag : uint8_t { kDirect = 1, kTraced = 2 };
+  uint8_t page_flags(uint32_t phys) const {
+    uint32_t p = phys >> 12;
+    return p < flags_.size() ? flags_[p] : 0;
+  }
+  void set_page_flag(uint32_t phys, PageFlag f, bool on);
+  // With paging off: re-protects the identity mapping of the page from its flags.
+  void apply_identity_prot(uint32_t phys);
   bool identity_mapped() const { return identity_; }
   bool page0_mapped() const { return page0_mapped_; }
 
@@ -51,6 +63,7 @@ class AddressSpace {
   uint64_t window_start_ = 0;  // 0, or the first page the host lets us map
   bool identity_ = false;
   bool page0_mapped_ = false;
+  std::vector<uint8_t> flags_;
 };
 
 }  // namespace shadowmmu

@@ -50,7 +50,7 @@ class DirectCode {
  private:
   static constexpr unsigned kMaxReverts = 8;
   bool has_cpuid(uint32_t page) const;
-  void protect(uint32_t page, int prot);
+  void protect(uint32_t page, bool direct);
 
   AddressSpace& as_;
   bool cpuid_traps_;

@@ -5,6 +5,7 @@
 
 #include "cpu/cpu.h"
 #include "shadowmmu/address_space.h"
+#include "shadowmmu/code_traces.h"
 #include "shadowmmu/direct_code.h"
 
 namespace shadowmmu {
@@ -16,11 +17,14 @@ class GuestMemory final : public cpu::Memory {
   cpu::MaybeFault write(uint32_t linear, const void* src, unsigned len, Mode m) override;
   // Writes through the physmap bypass the window's protections; executable pages must hear.
   void set_direct_code(DirectCode* dc) { direct_code_ = dc; }
+  // ... and so must pages that translations were made from.
+  void set_code_traces(CodeTraces* ct) { code_traces_ = ct; }
 
  private:
   cpu::MaybeFault access(uint32_t linear, uint8_t* buf, unsigned len, Mode m, bool write);
 
   DirectCode* direct_code_ = nullptr;
+  CodeTraces* code_traces_ = nullptr;
   AddressSpace& as_;
   const cpu::Vcpu& v_;
 };

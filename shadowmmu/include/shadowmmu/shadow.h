@@ -40,6 +40,7 @@ class Shadow {
   struct Fill {
     Outcome outcome;
     uint32_t error = 0;  // GuestFault: the #PF error code
+    uint32_t phys = 0;   // Mapped: the guest-physical address
   };
   // A host fault at window address `linear` (a write or not) from code at `user` privilege.
   Fill fill(uint32_t linear, bool write, bool user);

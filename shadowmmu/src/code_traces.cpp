@@ -1,0 +1,32 @@
+#include "shadowmmu/code_traces.h"
+
+#include <fmt/format.h>
+
+namespace shadowmmu {
+
+std::string CodeTraces::Stats::report() const {
+  return fmt::format("code traces\n  pages traced {}\n  writes to traced code {}\n", pages_traced,
+                     code_writes);
+}
+
+void CodeTraces::note_translated(uint32_t phys) {
+  if (traced(phys)) return;
+  as_.set_page_flag(phys, AddressSpace::kTraced, true);
+  stats_.pages_traced++;
+  if (v_.paging()) {
+    // Without a reverse map, every mapping of the page goes; refills map it read-only.
+    shadow_.drop_all();
+  } else {
+    as_.apply_identity_prot(phys);
+  }
+}
+
+bool CodeTraces::on_write(uint32_t phys) {
+  if (!traced(phys)) return false;
+  as_.set_page_flag(phys, AddressSpace::kTraced, false);
+  stats_.code_writes++;
+  if (!v_.paging()) as_.apply_identity_prot(phys);
+  return true;
+}
+
+}  // namespace shadowmmu

@@ -10,7 +10,11 @@
 namespace bt {
 
 EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
-    : cpu(c), v(c.vcpu()), src(s), opt(o), cache(o.cache_bytes),
+    : cpu(c),
+      v(c.vcpu()),
+      src(s),
+      opt(o),
+      cache(o.cache_bytes),
       jc_(new JumpCacheEntry[kJumpCacheEntries]) {
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
   rt.build(cache);
@@ -168,9 +172,10 @@ RunExit EngineCore::exit_for_fault() {
     default:
       if (f.address >> 32) {  // a segment base plus offset past 4 GiB, into the guard
         x.kind = RunExit::Kind::Unsupported;
-        x.what = fmt::format("guest access at {:#x}: a segment base and offset that wrap past "
-                             "4 GiB",
-                             f.address);
+        x.what = fmt::format(
+            "guest access at {:#x}: a segment base and offset that wrap past "
+            "4 GiB",
+            f.address);
         break;
       }
       x.kind = RunExit::Kind::MemoryFault;
@@ -186,14 +191,24 @@ RunExit EngineCore::exit_for_fault() {
 Engine::Engine(cpu::Cpu& cpu, CodeSource& code, const Options& opt)
     : impl_(std::make_unique<EngineCore>(cpu, code, opt)) {}
 Engine::~Engine() = default;
-RunExit Engine::run(bool progress) { return impl_->run(progress); }
-RunExit Engine::run_single() { return impl_->run(true, true); }
+RunExit Engine::run(bool progress) {
+  return impl_->run(progress);
+}
+RunExit Engine::run_single() {
+  return impl_->run(true, true);
+}
 void Engine::set_yield_check(std::function<bool(uint32_t)> check) {
   impl_->yield_check = std::move(check);
 }
-void Engine::set_stop_eip(std::optional<uint32_t> eip) { impl_->stop_eip = eip; }
-void Engine::flush() { impl_->flush(); }
-const Stats& Engine::stats() const { return impl_->stats; }
+void Engine::set_stop_eip(std::optional<uint32_t> eip) {
+  impl_->stop_eip = eip;
+}
+void Engine::flush() {
+  impl_->flush();
+}
+const Stats& Engine::stats() const {
+  return impl_->stats;
+}
 size_t Engine::translate_for_bench(uint32_t eip, uint32_t* guest_bytes) {
   // A key no dispatch uses, so every call makes a fresh unit.
   Unit* u = impl_->translate(eip, (uint64_t(1) << 63) | (impl_->stats.units << 32) | eip);

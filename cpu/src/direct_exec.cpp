@@ -190,7 +190,6 @@ bool DirectExec::eligible(const char** why) const {
   const Vcpu& v = impl_->v;
   if (v.cpl != 3) return no("CPL is not 3");
   if (!v.protected_mode()) return no("real mode");
-  if (v.paging()) return no("guest paging (the shadow MMU does not serve direct execution yet)");
   if (v.eflags & fl::VM) return no("virtual-8086 mode");
   if (!v.if_flag) return no("virtual IF = 0");
   // With IOPL 3 the guest may change IF with cli/sti/popf, which the host would not show us.

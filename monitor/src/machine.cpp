@@ -141,8 +141,12 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }  // namespace
 
 Machine::Machine(const Config& cfg)
-    : cfg_(cfg), as_(cfg.mem_bytes), mem_(as_, vcpu_), direct_code_(as_, false),
-      shadow_(as_, vcpu_), traces_(as_, shadow_, vcpu_) {
+    : cfg_(cfg),
+      as_(cfg.mem_bytes),
+      mem_(as_, vcpu_),
+      direct_code_(as_, false),
+      shadow_(as_, vcpu_),
+      traces_(as_, shadow_, vcpu_) {
   // Each callback runs inside a port access: it records, and makes translated code leave at the
   // next unit entry (the port-out callout leaves at once when pending is set).
   DeviceEvents events;
@@ -268,19 +272,34 @@ void Machine::setup_direct_execution() {
   engine_->set_yield_check([this](uint32_t eip) { return vcpu_.cpl == 3 && runs_direct(eip); });
 }
 
-bool Machine::runs_direct(uint32_t eip) const {
-  return de_ && de_->eligible() &&
-         direct_code_.state(vcpu_.seg[cpu::CS].base + eip) !=
-             shadowmmu::DirectCode::State::Translate;
+std::optional<uint32_t> Machine::guest_phys(uint32_t linear, bool write) {
+  if (!vcpu_.paging()) return linear;
+  auto r = shadow_.translate(linear, write, vcpu_.cpl == 3);
+  if (auto* t = std::get_if<shadowmmu::Translation>(&r)) return t->phys;
+  return std::nullopt;
 }
 
-std::optional<int> Machine::shadow_fault(uint32_t linear, bool write) {
+bool Machine::runs_direct(uint32_t eip) {
+  if (!de_ || !de_->eligible()) return false;
+  // Code the guest may not fetch goes to the translator, which raises the #PF.
+  auto phys = guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
+  return phys && direct_code_.state(*phys) != shadowmmu::DirectCode::State::Translate;
+}
+
+std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_translated) {
   if (write) {
-    // A write the guest allows to a page translations were made from: untrace it, and run the
-    // writer alone (it may rewrite the code that follows it).
     auto r = shadow_.translate(linear, true, vcpu_.cpl == 3);
-    if (auto* t = std::get_if<shadowmmu::Translation>(&r); t && traces_.on_write(t->phys))
-      single_next_ = true;
+    if (auto* t = std::get_if<shadowmmu::Translation>(&r)) {
+      // A write the guest allows to a page translations were made from: untrace it, and run a
+      // translated writer alone (it may rewrite the code that follows it).
+      if (traces_.on_write(t->phys) && from_translated) single_next_ = true;
+      // A page that runs directly is mapped execute-only-and-read wherever it is mapped.
+      if (de_ && direct_code_.state(t->phys) == shadowmmu::DirectCode::State::Direct) {
+        auto writer = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
+        direct_code_.on_write(t->phys, writer && !from_translated ? *writer : ~0u);
+        shadow_.drop_all();
+      }
+    }
   }
   auto fill = shadow_.fill(linear, write, vcpu_.cpl == 3);
   switch (fill.outcome) {
@@ -299,6 +318,19 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write) {
   }
   return stop(fmt::format("guest {} at {:#010x}, which its page tables map outside RAM",
                           write ? "write" : "access", linear));
+}
+
+// Direct execution under guest paging: every host fault first goes through the shadow.
+std::optional<int> Machine::direct_paging_fault(const cpu::DirectExec::Exit& x) {
+  using K = cpu::DirectExec::Exit::Kind;
+  if (x.kind == K::CodeFetch) {
+    auto phys = guest_phys(x.address, false);
+    if (!phys) return shadow_fault(x.address, false, false);  // the guest's #PF
+    if (direct_code_.on_fetch(*phys) == shadowmmu::DirectCode::State::Direct)
+      return shadow_fault(x.address, false, false);  // maps it executable
+    return std::nullopt;                             // left to the translator
+  }
+  return shadow_fault(x.address, x.kind == K::CodeWrite || x.write, false);
 }
 
 std::optional<int> Machine::run_direct() {
@@ -322,18 +354,20 @@ std::optional<int> Machine::run_direct() {
       translate_next_ = true;
       break;
     case K::CodeFetch:
+      if (vcpu_.paging()) return direct_paging_fault(x);
       direct_code_.on_fetch(x.address);
       break;
     case K::CodeWrite: {
+      if (vcpu_.paging()) return direct_paging_fault(x);
       // Directly executed code writes no translations of its own: the write just goes again.
       const bool traced = traces_.on_write(x.address);
-      const bool direct =
-          direct_code_.on_write(x.address, vcpu_.seg[cpu::CS].base + vcpu_.eip);
+      const bool direct = direct_code_.on_write(x.address, vcpu_.seg[cpu::CS].base + vcpu_.eip);
       if (!traced && !direct)
         return stop(fmt::format("user write at {:#010x} refused by the host", x.address));
       break;
     }
     case K::MemoryFault:
+      if (vcpu_.paging()) return direct_paging_fault(x);
       return stop(fmt::format("guest user {} at {:#010x}, where there is no RAM (paging off)",
                               x.write ? "write" : "access", x.address));
     case K::Unsupported:
@@ -396,7 +430,7 @@ int Machine::loop() {
         break;
       case K::MemoryFault:
         if (vcpu_.paging()) {
-          if (auto status = shadow_fault(x.address, x.write)) return *status;
+          if (auto status = shadow_fault(x.address, x.write, true)) return *status;
           break;
         }
         // Translated code wrote to code it was translated from: see CodeTraces.

@@ -60,11 +60,14 @@ class Machine {
   // Direct execution of ring-3 code: set up if allowed and possible, else the reason why not.
   void setup_direct_execution();
   // Whether code at `eip` (current CS) runs directly now.
-  bool runs_direct(uint32_t eip) const;
+  bool runs_direct(uint32_t eip);
+  // The guest-physical address of `linear` for an access at the current CPL, if allowed.
+  std::optional<uint32_t> guest_phys(uint32_t linear, bool write);
+  std::optional<int> direct_paging_fault(const cpu::DirectExec::Exit& x);
   // One stay in directly executed code and its exit; a status if the VM must stop.
   std::optional<int> run_direct();
   // A host fault at `linear` under guest paging: fill the shadow or raise the guest's #PF.
-  std::optional<int> shadow_fault(uint32_t linear, bool write);
+  std::optional<int> shadow_fault(uint32_t linear, bool write, bool from_translated);
 
   Config cfg_;
   shadowmmu::AddressSpace as_;

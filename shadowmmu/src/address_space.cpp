@@ -11,7 +11,9 @@ namespace shadowmmu {
 
 namespace {
 constexpr uint64_t kPage = 4096;
-std::string errstr() { return std::strerror(errno); }
+std::string errstr() {
+  return std::strerror(errno);
+}
 
 // Reserves [addr, addr+len) as inaccessible, refusing to clobber anything already there.
 void reserve(uint64_t addr, uint64_t len) {
@@ -19,9 +21,10 @@ void reserve(uint64_t addr, uint64_t len) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
   if (p == MAP_FAILED || reinterpret_cast<uint64_t>(p) != addr) {
     if (p != MAP_FAILED) munmap(p, len);
-    throw Error(fmt::format("cannot reserve the guest window at {:#x}+{:#x}: {} (is something "
-                            "else mapped in the low 8 GiB?)",
-                            addr, len, errstr()));
+    throw Error(
+        fmt::format("cannot reserve the guest window at {:#x}+{:#x}: {} (is something "
+                    "else mapped in the low 8 GiB?)",
+                    addr, len, errstr()));
   }
 }
 }  // namespace
@@ -115,8 +118,8 @@ void AddressSpace::apply_identity_prot(uint32_t phys) {
   const uint64_t at = phys & ~0xfffu;
   if (!identity_ || at < window_start_ || at + kPage > ram_size_) return;
   const uint8_t f = page_flags(phys);
-  const int prot = PROT_READ | (f & (kDirect | kTraced) ? 0 : PROT_WRITE) |
-                   (f & kDirect ? PROT_EXEC : 0);
+  const int prot =
+      PROT_READ | (f & (kDirect | kTraced) ? 0 : PROT_WRITE) | (f & kDirect ? PROT_EXEC : 0);
   if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
     throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
 }

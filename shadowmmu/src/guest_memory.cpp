@@ -12,7 +12,6 @@ namespace shadowmmu {
 // with the access's privilege; a violation is the guest's #PF.
 cpu::MaybeFault GuestMemory::access(uint32_t linear, uint8_t* buf, unsigned len, Mode m,
                                     bool write) {
-  if (write && direct_code_) direct_code_->note_write(linear, len);
   while (len) {
     const unsigned chunk = std::min<unsigned>(len, 4096 - (linear & 4095));
     uint32_t pa = linear;
@@ -22,6 +21,7 @@ cpu::MaybeFault GuestMemory::access(uint32_t linear, uint8_t* buf, unsigned len,
       if (auto* err = std::get_if<uint32_t>(&r)) return cpu::Fault{cpu::kPF, true, *err, linear};
       pa = std::get<Translation>(r).phys;
     }
+    if (write && direct_code_) direct_code_->note_write(pa, chunk);
     if (write && code_traces_) {
       code_traces_->on_write(pa);
       if (((pa + chunk - 1) ^ pa) >> 12) code_traces_->on_write(pa + chunk - 1);

@@ -25,8 +25,11 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
   const Translation& t = std::get<Translation>(r);
   if (uint64_t(t.phys & ~0xfffu) + 4096 > as_.ram_size()) return {Outcome::NoRam};
   // Read-only until the guest entry is dirty, so the first write sets D through a fault.
-  const bool traced = as_.page_flags(t.phys) & AddressSpace::kTraced;  // translated code
-  const int prot = PROT_READ | (t.writable && t.dirty && !traced ? PROT_WRITE : 0);
+  // Translated code and directly executed code stay read-only, so writes to them are seen.
+  const uint8_t flags = as_.page_flags(t.phys);
+  const bool keep_ro = flags & (AddressSpace::kTraced | AddressSpace::kDirect);
+  const int prot = PROT_READ | (t.writable && t.dirty && !keep_ro ? PROT_WRITE : 0) |
+                   (flags & AddressSpace::kDirect ? PROT_EXEC : 0);
   as_.map_page(linear, t.phys, prot);
   mapped_any_ = true;
   stats_.hidden_faults++;

@@ -16,7 +16,8 @@ namespace shadowmmu {
 
 class CodeTraces {
  public:
-  CodeTraces(AddressSpace& as, Shadow& shadow, const cpu::Vcpu& v) : as_(as), shadow_(shadow), v_(v) {}
+  CodeTraces(AddressSpace& as, Shadow& shadow, const cpu::Vcpu& v)
+      : as_(as), shadow_(shadow), v_(v) {}
 
   struct Stats {
     uint64_t pages_traced = 0;

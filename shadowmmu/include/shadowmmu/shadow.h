@@ -29,10 +29,10 @@ class Shadow {
     uint64_t hidden_faults = 0;  // filled silently
     uint64_t true_faults = 0;    // became a guest #PF
     uint64_t pages_mapped = 0;
-    uint64_t drops_all = 0;       // whole-shadow drops
-    uint64_t drops_page = 0;      // invlpg
+    uint64_t drops_all = 0;   // whole-shadow drops
+    uint64_t drops_page = 0;  // invlpg
     uint64_t cr3_switches = 0;
-    uint64_t user_entries = 0;    // drops because ring 3 was entered
+    uint64_t user_entries = 0;  // drops because ring 3 was entered
     std::string report() const;
   };
 

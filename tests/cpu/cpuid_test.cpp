@@ -20,11 +20,11 @@ TEST_F(Cpuid, Leaf0GivesMaxLeafAndVendorInEbxEdxEcx) {
   EXPECT_EQ(vendor, "bt86bt86bt86");
 }
 
-TEST_F(Cpuid, Leaf1IsFamily6WithTscMsrCx8Cmov) {
+TEST_F(Cpuid, Leaf1IsFamily6WithPseTscMsrCx8PgeCmov) {
   v.gpr[EAX] = 1;
   cpu.cpuid();
   EXPECT_EQ((v.gpr[EAX] >> 8) & 0xf, 6u) << "family";
-  EXPECT_EQ(v.gpr[EDX], (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15));
+  EXPECT_EQ(v.gpr[EDX], (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
   EXPECT_EQ(v.gpr[ECX], 0u);
 }
 

@@ -35,7 +35,16 @@ uint64_t EngineCore::mode_key() const {
   return uint64_t(v.cpl) | (v.paging() ? 4 : 0);
 }
 
+void EngineCore::unlink() {
+  // Back to the exit stubs each site jumped to before it was patched.
+  for (const Link& l : links_) std::memcpy(l.site, &l.stub_rel32, 4);
+  links_.clear();
+  v.jc_tag = ++generation_ << 32;  // and no indirect branch finds an old target either
+  stats.unlinks++;
+}
+
 void EngineCore::flush() {
+  links_.clear();
   cache.flush();
   static_exits.clear();
   // Entries of the old generation can never match again.
@@ -57,7 +66,12 @@ RunExit EngineCore::run(bool progress, bool single) {
       last_mode_ = mode;
       v.jc_tag = ++generation_ << 32;  // jump-cache entries belong to one mode
     }
-    return mode << 32;
+    return mode << 52;
+  };
+  // Translations are keyed by mode, the guest-physical page of their first byte and their
+  // linear EIP: the same linear code in another address space is another unit.
+  auto key = [&](uint64_t mode, uint32_t eip) {
+    return mode | (uint64_t(src.phys_page(eip)) << 32) | eip;
   };
   uint64_t mode = sync_mode();
   auto yields = [&](uint32_t eip) { return yield_check && yield_check(eip); };
@@ -67,7 +81,7 @@ RunExit EngineCore::run(bool progress, bool single) {
     if (!(first && progress) && yields(v.eip)) return RunExit{RunExit::Kind::Yield};
     if (single && !first) return RunExit{RunExit::Kind::Yield};
     const uint32_t eip = v.eip;
-    Unit* u = single ? nullptr : cache.find(mode | eip);
+    Unit* u = single ? nullptr : cache.find(key(mode, eip));
     if (!u) {
       // A unit starts only where the guest may fetch; elsewhere the fetch is its exception.
       if (auto f = src.fetch_fault(eip)) {
@@ -83,7 +97,7 @@ RunExit EngineCore::run(bool progress, bool single) {
         u = translate(eip, (uint64_t(1) << 63) | (stats.units << 32) | eip);
         opt.max_unit_instructions = cap;
       } else {
-        u = translate(eip, mode | eip);
+        u = translate(eip, key(mode, eip));
       }
     }
     stats.entries++;
@@ -94,15 +108,18 @@ RunExit EngineCore::run(bool progress, bool single) {
       case cpu::Exit::Chain: {
         const uint32_t target = v.eip;
         if (single || !opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
-        Unit* t = cache.find(mode | target);
+        Unit* t = cache.find(key(mode, target));
         if (!t) {
           if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
-          t = translate(target, mode | target);
+          t = translate(target, key(mode, target));
         }
         if (stats.flushes != flushes) break;  // the site went away with the flush
-        // Paging is off in every mode that reaches here today, so units may chain across
-        // pages; with guest paging, cross-page chains must be dropped on CR3 writes.
+        // A chain fixes where the target's linear address led when it was made: links() are
+        // undone when the guest's mappings change (unlink()).
         auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
+        int32_t old;
+        std::memcpy(&old, site, 4);
+        links_.push_back({site, old});
         int32_t rel = int32_t(t->host - (site + 4));
         std::memcpy(site, &rel, 4);
         stats.chains++;
@@ -111,10 +128,10 @@ RunExit EngineCore::run(bool progress, bool single) {
       case cpu::Exit::Lookup: {
         stats.lookup_misses++;
         if (single || (stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
-        Unit* t = cache.find(mode | v.eip);
+        Unit* t = cache.find(key(mode, v.eip));
         if (!t) {
           if (src.fetch_fault(v.eip)) break;  // raised at the loop top
-          t = translate(v.eip, mode | v.eip);
+          t = translate(v.eip, key(mode, v.eip));
         }
         jc_insert(v.eip, t);
         break;
@@ -206,6 +223,7 @@ void Engine::set_stop_eip(std::optional<uint32_t> eip) {
 void Engine::flush() {
   impl_->flush();
 }
+void Engine::unlink() { impl_->unlink(); }
 const Stats& Engine::stats() const {
   return impl_->stats;
 }

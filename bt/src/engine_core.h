@@ -24,6 +24,7 @@ class EngineCore {
   RunExit run(bool progress, bool single = false);
   Unit* translate(uint32_t eip, uint64_t key);
   void flush();
+  void unlink();
   uint64_t mode_key() const;
 
   // Callouts record here why they asked to leave translated code.
@@ -47,6 +48,11 @@ class EngineCore {
   bool decode(uint32_t eip, Insn& in, std::string& err);
   void jc_insert(uint32_t eip, Unit* u);
 
+  struct Link {
+    uint8_t* site;       // a patched rel32
+    int32_t stub_rel32;  // what it held before: the jump to its exit stub
+  };
+  std::vector<Link> links_;
   std::unique_ptr<JumpCacheEntry[]> jc_;
   uint64_t generation_ = 1;
   uint64_t last_mode_ = ~0ull;

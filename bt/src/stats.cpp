@@ -23,7 +23,8 @@ std::string Stats::report() const {
                    pct(ident_instructions, guest_instructions));
   s += fmt::format("mean translate time         {:.2f} us/unit\n",
                    units ? double(translate_ns) / double(units) / 1000.0 : 0.0);
-  s += fmt::format("translation cache used      {} bytes ({} flushes)\n", tc_bytes, flushes);
+  s += fmt::format("translation cache used      {} bytes ({} flushes, {} unlinks)\n", tc_bytes,
+                   flushes, unlinks);
   s += fmt::format("chains made                 {}\n", chains);
   s += fmt::format("indirect lookups            {} hits, {} misses ({:.1f}% hit)\n", lookup_hits,
                    lookup_misses, pct(lookup_hits, lookup_hits + lookup_misses));

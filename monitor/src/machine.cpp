@@ -33,8 +33,9 @@ void on_interrupt(int) {
 // the callout is still running.
 class Hooks final : public cpu::Hooks {
  public:
-  Hooks(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, cpu::Vcpu& v, bool& flush_tc)
-      : as_(as), shadow_(shadow), v_(v), flush_tc_(flush_tc) {}
+  Hooks(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, cpu::Vcpu& v, bool& flush_tc,
+        bool& unlink_tc)
+      : as_(as), shadow_(shadow), v_(v), flush_tc_(flush_tc), unlink_tc_(unlink_tc) {}
   void paging_changed(uint32_t old_cr0, uint32_t) override {
     const bool was = old_cr0 & cpu::cr0::PG;
     if (v_.paging()) {
@@ -44,29 +45,38 @@ class Hooks final : public cpu::Hooks {
     }
     flush();
   }
+  // Translations are keyed by guest-physical page and stay; the chains between them encode
+  // the old mappings and go.
   void cr3_written(uint32_t) override {
     if (!v_.paging()) return;
     shadow_.cr3_written();
-    flush();
+    unlink();
   }
   void invlpg(uint32_t linear) override {
     if (!v_.paging()) return;
     shadow_.drop_page(linear);
-    flush();  // translations are keyed by linear address
+    unlink();
   }
   void entered_outer_ring(uint8_t cpl) override {
     if (cpl == 3 && v_.paging()) shadow_.entering_user();
   }
 
  private:
+  // Both wait for the loop: the unit that made the callout is still running. Chained units
+  // check the pending word at entry, so none runs before the loop has done it.
   void flush() {
     flush_tc_ = true;
+    v_.pending.async = 1;
+  }
+  void unlink() {
+    unlink_tc_ = true;
     v_.pending.async = 1;
   }
   shadowmmu::AddressSpace& as_;
   shadowmmu::Shadow& shadow_;
   cpu::Vcpu& v_;
   bool& flush_tc_;
+  bool& unlink_tc_;
 };
 
 // Guest code bytes, read from the physmap: at linear = physical with paging off, through the
@@ -88,6 +98,12 @@ class GuestCode final : public bt::CodeSource {
     if (tracing) traces_.note_translated(pa);
     avail = uint32_t(std::min<uint64_t>(4096 - (pa & 4095), as_.ram_size() - pa));
     return p;
+  }
+  uint32_t phys_page(uint32_t linear) override {
+    if (!v_.paging()) return 0;
+    auto r = shadow_.translate(linear, false, v_.cpl == 3);
+    if (auto* t = std::get_if<shadowmmu::Translation>(&r)) return t->phys >> 12;
+    return 0;  // not fetchable: the dispatcher raises the fault before any lookup matters
   }
   bool tracing = true;  // off while one instruction runs untraced (it may rewrite its code)
 
@@ -163,7 +179,7 @@ Machine::Machine(const Config& cfg)
   ports_ = make_port_bus(*dev_, [this] {
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
   });
-  hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, flush_tc_);
+  hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, flush_tc_, unlink_tc_);
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_);
   code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
   mem_.set_code_traces(&traces_);
@@ -384,7 +400,10 @@ int Machine::loop() {
     }
     if (flush_tc_) {
       engine_->flush();
-      flush_tc_ = false;
+      flush_tc_ = unlink_tc_ = false;
+    } else if (unlink_tc_) {
+      engine_->unlink();
+      unlink_tc_ = false;
     }
     if (!translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;

@@ -78,7 +78,8 @@ class Machine {
   shadowmmu::CodeTraces traces_;
   uint64_t code_writes_seen_ = 0;
   bool single_next_ = false;  // run one instruction untraced (it writes translated code)
-  bool flush_tc_ = false;  // a CPU hook asked for the translation cache to go
+  bool flush_tc_ = false;   // a CPU hook asked for the translation cache to go
+  bool unlink_tc_ = false;  // ... or for its chains to go
   std::unique_ptr<Devices> dev_;
   std::unique_ptr<cpu::Ports> ports_;
   std::unique_ptr<cpu::Hooks> hooks_;

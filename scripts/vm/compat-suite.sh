@@ -24,10 +24,9 @@ gtest tests/de/de_tests
 gtest tests/diff/diff_native_tests --gtest_filter=-GeneratedCases.RunNativelyAsTheirClassExpects
 gtest tests/diff/diff_tests --gtest_filter=-*muldiv*:*exceptions*
 
-# The ring-3 guests with direct execution (paging: under guest paging): every TAP check passes,
-# and user code did run directly (the statistics count entries). processes is not here: in this
-# slow emulated CPU it cannot get through a timer tick (docs/ARCHITECTURE.md, guest paging).
-for g in usermode exceptions timer cpuid alu_user paging; do
+# The ring-3 guests with direct execution (paging, processes: under guest paging): every TAP
+# check passes, and user code did run directly (the statistics count entries).
+for g in usermode exceptions timer cpuid alu_user paging processes; do
   echo "== guest $g"
   status=0
   ./bt86 run --kernel "guests/$g.elf" --stats > /tmp/$g.out 2> /tmp/$g.err || status=$?

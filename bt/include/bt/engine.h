@@ -23,6 +23,9 @@ class CodeSource {
   // Why `linear` cannot be fetched, when the guest must see it as an exception (a #PF under
   // guest paging); nullopt when there is simply no memory there.
   virtual std::optional<cpu::Fault> fetch_fault(uint32_t) { return std::nullopt; }
+  // The guest-physical page number that `linear` fetches from now (part of a translation's
+  // key); 0 where linear = physical.
+  virtual uint32_t phys_page(uint32_t) { return 0; }
 };
 
 struct Options {
@@ -80,6 +83,9 @@ class Engine {
   void set_stop_eip(std::optional<uint32_t> eip);
   // Discards every translation (e.g. after guest code was modified behind our back).
   void flush();
+  // Undoes every chain and empties the jump cache, keeping the translations: for when the
+  // guest's linear-to-physical mappings change (CR3 write, invlpg).
+  void unlink();
   const Stats& stats() const;
   // Translates (only) the unit at `eip` as a new unit, for benchmarks. Returns its host code
   // size; `guest_bytes` receives how many guest code bytes it covers.

@@ -39,7 +39,7 @@ class Hooks final : public cpu::Hooks {
   void paging_changed(uint32_t old_cr0, uint32_t) override {
     const bool was = old_cr0 & cpu::cr0::PG;
     if (v_.paging()) {
-      shadow_.drop_all();
+      shadow_.reset();
     } else if (was) {
       as_.map_identity();
     }

@@ -31,6 +31,7 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
   const int prot = PROT_READ | (t.writable && t.dirty && !keep_ro ? PROT_WRITE : 0) |
                    (flags & AddressSpace::kDirect ? PROT_EXEC : 0);
   as_.map_page(linear, t.phys, prot);
+  mapped_.push_back(linear & ~0xfffu);  // a page refilled twice is unmapped twice: harmless
   mapped_any_ = true;
   stats_.hidden_faults++;
   stats_.pages_mapped++;
@@ -39,7 +40,21 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
 
 void Shadow::drop_all() {
   stats_.drops_all++;
+  // Unmapping what was mapped, page by page, is far cheaper than replacing the whole 4 GiB
+  // window while the shadow is small; past a few thousand pages one call wins.
+  if (mapped_.size() > kBulkDrop) {
+    as_.unmap_window();
+  } else {
+    for (uint32_t page : mapped_) as_.unmap_page(page);
+  }
+  mapped_.clear();
+  mapped_any_ = false;
+}
+
+void Shadow::reset() {
+  stats_.drops_all++;
   as_.unmap_window();
+  mapped_.clear();
   mapped_any_ = false;
 }
 

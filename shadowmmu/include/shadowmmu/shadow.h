@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "cpu/vcpu.h"
 #include "shadowmmu/address_space.h"
@@ -50,6 +51,8 @@ class Shadow {
   std::variant<Translation, uint32_t> translate(uint32_t linear, bool write, bool user);
 
   void drop_all();
+  // Empties the whole window, whatever is in it (paging turned on over the identity map).
+  void reset();
   void drop_page(uint32_t linear);
   void cr3_written() {
     stats_.cr3_switches++;
@@ -66,7 +69,9 @@ class Shadow {
  private:
   AddressSpace& as_;
   const cpu::Vcpu& v_;
+  static constexpr size_t kBulkDrop = 4096;
   bool mapped_any_ = false;
+  std::vector<uint32_t> mapped_;  // window pages filled since the last drop
   Stats stats_;
 };
 

@@ -4,13 +4,13 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "devices/clock.h"
+
 namespace monitor {
 
 namespace {
 uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+  return devices::HostClock{}.now_ns();
 }
 }  // namespace
 

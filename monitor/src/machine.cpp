@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 #include <signal.h>
-#include <time.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
 #include "cpu/host_signals.h"
+#include "devices/clock.h"
 #include "devices_wiring.h"
 #include "event_service.h"
 #include "halt_sleep.h"
@@ -87,12 +87,9 @@ class GuestCode final : public bt::CodeSource {
             const cpu::Vcpu& v)
       : as_(as), shadow_(shadow), traces_(traces), v_(v) {}
   const uint8_t* code(uint32_t linear, uint32_t& avail) override {
-    uint32_t pa = linear;
-    if (v_.paging()) {
-      auto r = shadow_.translate(linear, false, v_.cpl == 3);
-      if (!std::holds_alternative<shadowmmu::Translation>(r)) return nullptr;
-      pa = std::get<shadowmmu::Translation>(r).phys;
-    }
+    auto phys = shadow_.phys_of(linear, false, v_.cpl == 3);
+    if (!phys) return nullptr;
+    const uint32_t pa = *phys;
     const uint8_t* p = as_.phys(pa, 1);
     if (!p) return nullptr;
     if (tracing) traces_.note_translated(pa);
@@ -101,9 +98,8 @@ class GuestCode final : public bt::CodeSource {
   }
   uint32_t phys_page(uint32_t linear) override {
     if (!v_.paging()) return 0;
-    auto r = shadow_.translate(linear, false, v_.cpl == 3);
-    if (auto* t = std::get_if<shadowmmu::Translation>(&r)) return t->phys >> 12;
-    return 0;  // not fetchable: the dispatcher raises the fault before any lookup matters
+    // Not fetchable: the dispatcher raises the fault before any lookup matters.
+    return shadow_.phys_of(linear, false, v_.cpl == 3).value_or(0) >> 12;
   }
   bool tracing = true;  // off while one instruction runs untraced (it may rewrite its code)
 
@@ -144,9 +140,7 @@ class SignalScope {
 };
 
 uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+  return devices::HostClock{}.now_ns();
 }
 
 std::vector<uint8_t> read_file(const std::string& path) {
@@ -289,10 +283,7 @@ void Machine::setup_direct_execution() {
 }
 
 std::optional<uint32_t> Machine::guest_phys(uint32_t linear, bool write) {
-  if (!vcpu_.paging()) return linear;
-  auto r = shadow_.translate(linear, write, vcpu_.cpl == 3);
-  if (auto* t = std::get_if<shadowmmu::Translation>(&r)) return t->phys;
-  return std::nullopt;
+  return shadow_.phys_of(linear, write, vcpu_.cpl == 3);
 }
 
 bool Machine::runs_direct(uint32_t eip) {

@@ -16,6 +16,13 @@ std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool writ
   return walk({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, linear, {write, user});
 }
 
+std::optional<uint32_t> Shadow::phys_of(uint32_t linear, bool write, bool user) {
+  if (!v_.paging()) return linear;
+  auto r = translate(linear, write, user);
+  if (auto* t = std::get_if<Translation>(&r)) return t->phys;
+  return std::nullopt;
+}
+
 Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
   auto r = translate(linear, write, user);
   if (auto* err = std::get_if<uint32_t>(&r)) {

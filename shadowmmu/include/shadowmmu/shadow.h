@@ -49,6 +49,9 @@ class Shadow {
   // The guest's translation of `linear` without installing anything (monitor accesses, code
   // fetches); the walk still sets A/D as the CPU would.
   std::variant<Translation, uint32_t> translate(uint32_t linear, bool write, bool user);
+  // The guest-physical address of `linear` for that access: itself with paging off, nullopt
+  // where the guest would fault.
+  std::optional<uint32_t> phys_of(uint32_t linear, bool write, bool user);
 
   void drop_all();
   // Empties the whole window, whatever is in it (paging turned on over the identity map).

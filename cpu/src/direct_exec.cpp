@@ -27,9 +27,9 @@ using de::DeContext;
 
 DeContext* g_ctx = nullptr;  // the context of the one DirectExec (one vCPU per process)
 
+// Whatever host_signals does not route as asynchronous came from the interrupted code itself.
 bool is_sync(int sig) {
-  return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
-         sig == SIGSYS;
+  return !host_signals::is_async(sig);
 }
 
 // Host signals: guest code (any CS but the monitor's 64-bit one) is sent back to bt86_de_exit

@@ -183,6 +183,9 @@ void remove_async(int sig) {
 }  // namespace cpu::host_signals
 
 namespace cpu::host_signals {
+bool is_async(int sig) {
+  return sig > 0 && sig < NSIG && g_async[sig] != nullptr;
+}
 bool have_fsgsbase() {
   return bt86_have_fsgsbase != 0;
 }

@@ -34,6 +34,8 @@ void remove_claimer(Claimer c);
 // Routes an asynchronous signal (SIGALRM, SIGINT, ...) through the trampoline.
 void add_async(int sig, AsyncCallback cb);
 void remove_async(int sig);
+// Whether `sig` is routed as an asynchronous signal (add_async).
+bool is_async(int sig);
 
 // Whether the host lets user code use rdfsbase/wrfsbase/rdgsbase/wrgsbase (Linux 5.9+ on a CPU
 // with FSGSBASE). Without them, FS/GS bases are set with arch_prctl. Valid after init().

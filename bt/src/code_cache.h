@@ -11,9 +11,9 @@
 namespace bt {
 
 struct Unit {
-  uint32_t eip;           // linear EIP of the first instruction
-  uint32_t guest_bytes;   // guest code bytes covered
-  uint8_t* host;          // entry point in the cache
+  uint32_t eip;          // linear EIP of the first instruction
+  uint32_t guest_bytes;  // guest code bytes covered
+  uint8_t* host;         // entry point in the cache
   uint32_t host_size;
   uint32_t ninsns;
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
@@ -48,6 +48,7 @@ class CodeCache {
   // The unit whose host code contains `p`, or nullptr.
   const Unit* unit_at(const void* p) const;
   void flush();
+  size_t units() const { return by_address_.size(); }
 
  private:
   uint8_t* base_ = nullptr;

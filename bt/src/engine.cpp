@@ -45,6 +45,7 @@ void EngineCore::unlink() {
 
 void EngineCore::flush() {
   links_.clear();
+  stats.invalidated += cache.units();
   cache.flush();
   static_exits.clear();
   // Entries of the old generation can never match again.
@@ -59,7 +60,7 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   e.host = reinterpret_cast<uint64_t>(u->host);
 }
 
-RunExit EngineCore::run(bool progress, bool single) {
+RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
   auto sync_mode = [&] {
     uint64_t mode = mode_key();
     if (mode != last_mode_) {
@@ -81,7 +82,18 @@ RunExit EngineCore::run(bool progress, bool single) {
     if (!(first && progress) && yields(v.eip)) return RunExit{RunExit::Kind::Yield};
     if (single && !first) return RunExit{RunExit::Kind::Yield};
     const uint32_t eip = v.eip;
-    Unit* u = single ? nullptr : cache.find(key(mode, eip));
+    // A one-instruction unit made while its code stays traced is kept under its own key (the
+    // same writer tends to come back); an untraced one must not outlive the instruction.
+    uint64_t single_key = 0;
+    Unit* u = nullptr;
+    if (!single) {
+      u = cache.find(key(mode, eip));
+    } else if (keep_single) {
+      single_key = (uint64_t(1) << 62) | key(mode, eip);
+      u = cache.find(single_key);
+    } else {
+      single_key = (uint64_t(1) << 63) | (stats.units << 32) | eip;  // a key no lookup uses
+    }
     if (!u) {
       // A unit starts only where the guest may fetch; elsewhere the fetch is its exception.
       if (auto f = src.fetch_fault(eip)) {
@@ -91,10 +103,9 @@ RunExit EngineCore::run(bool progress, bool single) {
         return x;
       }
       if (single) {
-        // A key no dispatch looks up; the unit is gone with the next flush.
         const unsigned cap = opt.max_unit_instructions;
         opt.max_unit_instructions = 1;
-        u = translate(eip, (uint64_t(1) << 63) | (stats.units << 32) | eip);
+        u = translate(eip, single_key);
         opt.max_unit_instructions = cap;
       } else {
         u = translate(eip, key(mode, eip));
@@ -211,8 +222,8 @@ Engine::~Engine() = default;
 RunExit Engine::run(bool progress) {
   return impl_->run(progress);
 }
-RunExit Engine::run_single() {
-  return impl_->run(true, true);
+RunExit Engine::run_single(bool traced) {
+  return impl_->run(true, true, traced);
 }
 void Engine::set_yield_check(std::function<bool(uint32_t)> check) {
   impl_->yield_check = std::move(check);
@@ -223,7 +234,9 @@ void Engine::set_stop_eip(std::optional<uint32_t> eip) {
 void Engine::flush() {
   impl_->flush();
 }
-void Engine::unlink() { impl_->unlink(); }
+void Engine::unlink() {
+  impl_->unlink();
+}
 const Stats& Engine::stats() const {
   return impl_->stats;
 }

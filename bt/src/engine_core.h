@@ -21,7 +21,7 @@ class EngineCore {
   EngineCore(cpu::Cpu& cpu, CodeSource& src, const Options& opt);
   ~EngineCore();
 
-  RunExit run(bool progress, bool single = false);
+  RunExit run(bool progress, bool single = false, bool keep_single = false);
   Unit* translate(uint32_t eip, uint64_t key);
   void flush();
   void unlink();

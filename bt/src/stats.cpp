@@ -1,14 +1,15 @@
-#include <fmt/format.h>
-
 #include "bt/stats.h"
+
+#include <fmt/format.h>
 
 namespace bt {
 
 const char* callout_name(CalloutKind k) {
-  static const char* names[] = {"port in", "port out", "cpuid", "rdtsc", "popf", "cli/sti",
-                                "hlt", "control reg", "debug reg", "descriptor table",
-                                "segment load", "far transfer", "iret", "bcd", "bound", "msr",
-                                "cache/tlb"};
+  static const char* names[] = {
+      "port in",      "port out",     "cpuid",       "rdtsc",     "popf",
+      "cli/sti",      "hlt",          "control reg", "debug reg", "descriptor table",
+      "segment load", "far transfer", "iret",        "bcd",       "bound",
+      "msr",          "cache/tlb"};
   static_assert(std::size(names) == size_t(CalloutKind::Count));
   return names[size_t(k)];
 }
@@ -25,6 +26,7 @@ std::string Stats::report() const {
                    units ? double(translate_ns) / double(units) / 1000.0 : 0.0);
   s += fmt::format("translation cache used      {} bytes ({} flushes, {} unlinks)\n", tc_bytes,
                    flushes, unlinks);
+  s += fmt::format("translations invalidated    {}\n", invalidated);
   s += fmt::format("chains made                 {}\n", chains);
   s += fmt::format("indirect lookups            {} hits, {} misses ({:.1f}% hit)\n", lookup_hits,
                    lookup_misses, pct(lookup_hits, lookup_hits + lookup_misses));

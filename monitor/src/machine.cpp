@@ -54,7 +54,7 @@ class Hooks final : public cpu::Hooks {
   }
   void invlpg(uint32_t linear) override {
     if (!v_.paging()) return;
-    shadow_.drop_page(linear);
+    shadow_.invlpg(linear);
     unlink();
   }
   void entered_outer_ring(uint8_t cpl) override {
@@ -177,6 +177,7 @@ Machine::Machine(const Config& cfg)
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_);
   code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
   mem_.set_code_traces(&traces_);
+  mem_.set_shadow(&shadow_);
 }
 
 Machine::~Machine() {
@@ -304,13 +305,16 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
       if (de_ && direct_code_.state(t->phys) == shadowmmu::DirectCode::State::Direct) {
         auto writer = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
         direct_code_.on_write(t->phys, writer && !from_translated ? *writer : ~0u);
-        shadow_.drop_all();
+        shadow_.protect_phys(t->phys);
       }
     }
   }
   auto fill = shadow_.fill(linear, write, vcpu_.cpl == 3);
   switch (fill.outcome) {
     case shadowmmu::Shadow::Outcome::Mapped:
+      // A write to a traced page table: the monitor runs the writer alone (either engine's
+      // code, translated for that one instruction) and drops what the entries it changed made.
+      if (write && shadow_.is_table(fill.phys)) table_write_ = linear;
       return std::nullopt;
     case shadowmmu::Shadow::Outcome::GuestFault:
       try {
@@ -383,6 +387,31 @@ std::optional<int> Machine::run_direct() {
   return std::nullopt;
 }
 
+// One instruction alone: untraced if it writes translated code (it may rewrite what follows
+// it), with a traced page table writable if it writes one. Whatever the outcome (it may not
+// even start, for a pending event), the page is read-only again afterwards; an instruction
+// that did not complete faults again and comes back here.
+bt::RunExit Machine::run_single() {
+  auto& code = static_cast<GuestCode&>(*code_);
+  if (table_write_) shadow_.table_write_begin(*table_write_);
+  code.tracing = !single_next_;
+  bt::RunExit x;
+  try {
+    x = engine_->run_single(code.tracing);
+  } catch (...) {
+    code.tracing = true;
+    shadow_.table_write_end();
+    table_write_.reset();
+    throw;
+  }
+  code.tracing = true;
+  shadow_.table_write_end();
+  table_write_.reset();
+  if (single_next_) flush_tc_ = true;  // the untraced unit must not outlive this instruction
+  single_next_ = false;
+  return x;
+}
+
 int Machine::loop() {
   for (;;) {
     if (traces_.stats().code_writes != code_writes_seen_) {  // incl. the monitor's own writes
@@ -396,20 +425,16 @@ int Machine::loop() {
       engine_->unlink();
       unlink_tc_ = false;
     }
-    if (!translate_next_ && runs_direct(vcpu_.eip)) {
+    const bool single = single_next_ || table_write_;
+    if (!single && !translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;
       continue;
     }
     bt::RunExit x;
     const uint64_t t0 = now_ns();
     try {
-      if (single_next_) {
-        auto& code = static_cast<GuestCode&>(*code_);
-        code.tracing = false;
-        x = engine_->run_single();
-        code.tracing = true;
-        single_next_ = false;
-        flush_tc_ = true;  // the untraced unit must not outlive this instruction
+      if (single) {
+        x = run_single();
       } else {
         x = engine_->run(translate_next_);
       }

@@ -13,10 +13,10 @@
 #include "cpu/cpu.h"
 #include "cpu/direct_exec.h"
 #include "shadowmmu/address_space.h"
-#include "shadowmmu/direct_code.h"
 #include "shadowmmu/code_traces.h"
-#include "shadowmmu/shadow.h"
+#include "shadowmmu/direct_code.h"
 #include "shadowmmu/guest_memory.h"
+#include "shadowmmu/shadow.h"
 
 namespace monitor {
 
@@ -48,6 +48,7 @@ class Machine {
 
  private:
   int loop();
+  bt::RunExit run_single();
   // The status to end with once the guest asked to exit or reset, or the user interrupted.
   std::optional<int> finished();
   // Services pending events (the timer, interrupt delivery); a status if the VM must stop.
@@ -78,6 +79,8 @@ class Machine {
   shadowmmu::CodeTraces traces_;
   uint64_t code_writes_seen_ = 0;
   bool single_next_ = false;  // run one instruction untraced (it writes translated code)
+  // Run one instruction with the traced page table at this window page writable (it writes it).
+  std::optional<uint32_t> table_write_;
   bool flush_tc_ = false;   // a CPU hook asked for the translation cache to go
   bool unlink_tc_ = false;  // ... or for its chains to go
   std::unique_ptr<Devices> dev_;

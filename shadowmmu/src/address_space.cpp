@@ -100,12 +100,21 @@ void AddressSpace::unmap_window() {
   page0_mapped_ = false;
 }
 
-void AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
+bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
   void* want = reinterpret_cast<void*>(uint64_t(linear & ~0xfffu));
   void* p = mmap(want, kPage, prot, MAP_SHARED | MAP_FIXED, memfd_, off_t(phys & ~0xfffu));
-  if (p == MAP_FAILED)
+  if (p == MAP_FAILED) {
+    if (errno == ENOMEM) return false;
     throw Error(fmt::format("cannot map guest page {:#x} at {:#x}: {}", phys, linear, errstr()));
+  }
   identity_ = false;
+  return true;
+}
+
+void AddressSpace::protect_page(uint32_t linear, int prot) {
+  const uint64_t at = linear & ~0xfffu;
+  if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
+    throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
 }
 
 void AddressSpace::set_page_flag(uint32_t phys, PageFlag f, bool on) {
@@ -119,7 +128,7 @@ void AddressSpace::apply_identity_prot(uint32_t phys) {
   if (!identity_ || at < window_start_ || at + kPage > ram_size_) return;
   const uint8_t f = page_flags(phys);
   const int prot =
-      PROT_READ | (f & (kDirect | kTraced) ? 0 : PROT_WRITE) | (f & kDirect ? PROT_EXEC : 0);
+      PROT_READ | (f & kReadOnlyFlags ? 0 : PROT_WRITE) | (f & kDirect ? PROT_EXEC : 0);
   if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
     throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
 }

@@ -14,8 +14,7 @@ void CodeTraces::note_translated(uint32_t phys) {
   as_.set_page_flag(phys, AddressSpace::kTraced, true);
   stats_.pages_traced++;
   if (v_.paging()) {
-    // Without a reverse map, every mapping of the page goes; refills map it read-only.
-    shadow_.drop_all();
+    shadow_.protect_phys(phys);
   } else {
     as_.apply_identity_prot(phys);
   }
@@ -25,7 +24,11 @@ bool CodeTraces::on_write(uint32_t phys) {
   if (!traced(phys)) return false;
   as_.set_page_flag(phys, AddressSpace::kTraced, false);
   stats_.code_writes++;
-  if (!v_.paging()) as_.apply_identity_prot(phys);
+  if (v_.paging()) {
+    shadow_.protect_phys(phys);
+  } else {
+    as_.apply_identity_prot(phys);
+  }
   return true;
 }
 

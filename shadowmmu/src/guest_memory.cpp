@@ -21,10 +21,13 @@ cpu::MaybeFault GuestMemory::access(uint32_t linear, uint8_t* buf, unsigned len,
       if (auto* err = std::get_if<uint32_t>(&r)) return cpu::Fault{cpu::kPF, true, *err, linear};
       pa = std::get<Translation>(r).phys;
     }
-    if (write && direct_code_) direct_code_->note_write(pa, chunk);
-    if (write && code_traces_) {
-      code_traces_->on_write(pa);
-      if (((pa + chunk - 1) ^ pa) >> 12) code_traces_->on_write(pa + chunk - 1);
+    if (write) {
+      const bool paged = shadow_ && v_.paging();
+      const bool was_direct = as_.page_flags(pa) & AddressSpace::kDirect;
+      if (direct_code_) direct_code_->note_write(pa, chunk);
+      if (paged && was_direct) shadow_->protect_phys(pa);  // its mappings lose execution
+      if (code_traces_) code_traces_->on_write(pa);
+      if (paged) shadow_->note_write(pa, chunk);
     }
     for (unsigned i = 0; i < chunk; ++i) {
       uint8_t* p = as_.phys(uint32_t(pa + i), 1);

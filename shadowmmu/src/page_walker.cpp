@@ -20,10 +20,11 @@ uint32_t load(PhysRam ram, uint32_t pa) {
 void store(PhysRam ram, uint32_t pa, uint32_t v) {
   if (uint64_t(pa) + 4 <= ram.size) std::memcpy(ram.base + pa, &v, 4);
 }
-}  // namespace
 
-std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
-                                         uint32_t linear, Access acc) {
+// With `peek`, a walk that would set an A or D bit gives up (returns pf::P) instead.
+std::variant<Translation, uint32_t> walk_tables(PhysRam ram, uint32_t cr0, uint32_t cr3,
+                                                uint32_t cr4, uint32_t linear, Access acc,
+                                                bool peek) {
   const uint32_t code = (acc.write ? pf::W : 0) | (acc.user ? pf::U : 0);
   const uint32_t pde_pa = (cr3 & 0xfffff000u) | ((linear >> 22) << 2);
   uint32_t pde = load(ram, pde_pa);
@@ -43,11 +44,14 @@ std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3
   const bool write_ok = rw || (!acc.user && !(cr0 & cpu::cr0::WP));
   if (acc.write && !write_ok) return code | pf::P;
 
-  if (!(pde & kA) || (large && acc.write && !(pde & kD))) {
+  const bool pde_update = !(pde & kA) || (large && acc.write && !(pde & kD));
+  const bool pte_update = !large && (!(pte & kA) || (acc.write && !(pte & kD)));
+  if (peek && (pde_update || pte_update)) return code | pf::P;
+  if (pde_update) {
     pde |= kA | (large && acc.write ? kD : 0);
     store(ram, pde_pa, pde);
   }
-  if (!large && (!(pte & kA) || (acc.write && !(pte & kD)))) {
+  if (pte_update) {
     pte |= kA | (acc.write ? kD : 0);
     store(ram, pte_pa, pte);
   }
@@ -59,7 +63,23 @@ std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3
   t.writable = acc.user ? rw : write_ok;
   t.global = (cr4 & cpu::cr4::PGE) && (leaf & kG);
   t.dirty = (large ? pde : pte) & kD;
+  t.user_writable = user_ok && rw;
+  t.pde_pa = pde_pa;
+  if (!large) t.pte_pa = pte_pa;
   return t;
+}
+}  // namespace
+
+std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                         uint32_t linear, Access acc) {
+  return walk_tables(ram, cr0, cr3, cr4, linear, acc, false);
+}
+
+std::optional<Translation> peek(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                uint32_t linear, Access acc) {
+  auto r = walk_tables(ram, cr0, cr3, cr4, linear, acc, true);
+  if (auto* t = std::get_if<Translation>(&r)) return *t;
+  return std::nullopt;
 }
 
 }  // namespace shadowmmu

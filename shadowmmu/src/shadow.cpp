@@ -3,13 +3,29 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 
+#include <algorithm>
+
 namespace shadowmmu {
+
+namespace {
+constexpr uint32_t kPageMask = ~0xfffu;
+// A hidden fault also maps the already-accessed neighbours in its aligned 64 KiB block: a
+// host fault costs tens of microseconds on a paravirtualized host, one more mmap a fraction
+// of that (docs/PERFORMANCE.md). Entries whose A bit is clear are left alone, so the guest
+// still sees A set exactly where it touched.
+constexpr uint32_t kPrefetchPages = 16;
+}  // namespace
 
 std::string Shadow::Stats::report() const {
   return fmt::format(
-      "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {}\n  "
-      "whole-shadow drops {} (CR3 writes {}, ring-3 entries {})\n  invlpg drops {}\n",
-      hidden_faults, true_faults, pages_mapped, drops_all, cr3_switches, user_entries, drops_page);
+      "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {} ({} "
+      "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
+      "  ring-3 entries dropping supervisor mappings {} ({} pages)\n  whole-shadow drops {}\n"
+      "  page tables traced {}\n  trace hits: page-table writes {} ({} entries changed, {} "
+      "mappings dropped)\n",
+      hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
+      globals_kept, invlpg, user_entries, supervisor_drops, drops_all, tables_traced, table_writes,
+      entries_changed, table_drops);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -23,6 +39,35 @@ std::optional<uint32_t> Shadow::phys_of(uint32_t linear, bool write, bool user) 
   return std::nullopt;
 }
 
+int Shadow::prot_for(const Mapping& m) const {
+  // Read-only until the guest entry is dirty, so the first write sets D through a fault; and
+  // read-only while the frame holds translated code, directly executed code or page tables,
+  // so writes to them are seen.
+  const uint8_t f = as_.page_flags(m.phys);
+  return PROT_READ | (m.may_write && !(f & AddressSpace::kReadOnlyFlags) ? PROT_WRITE : 0) |
+         (f & AddressSpace::kDirect ? PROT_EXEC : 0);
+}
+
+bool Shadow::install(uint32_t linear, const Translation& t) {
+  const uint32_t page = linear & kPageMask;
+  if (auto old = maps_.find(page); old != maps_.end()) forget(old);  // a refill replaces it
+  Mapping m{t.phys & kPageMask, t.pde_pa, t.pte_pa, t.writable && t.dirty, t.global, false};
+  m.user_safe = t.user && (!m.may_write || t.user_writable);
+  // Trace the tables first: if the page is one of them it is mapped read-only at once.
+  trace_table(m.pde_pa, true, page);
+  if (m.pte_pa != Translation::kNoPte) trace_table(m.pte_pa, false, page);
+  if (!as_.map_page(page, m.phys, prot_for(m))) {
+    if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
+    untrace_table(m.pde_pa);
+    return false;
+  }
+  maps_.emplace(page, m);
+  aliases_[m.phys >> 12].push_back(page);
+  if (!m.user_safe) unsafe_.push_back(page);
+  stats_.pages_mapped++;
+  return true;
+}
+
 Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
   auto r = translate(linear, write, user);
   if (auto* err = std::get_if<uint32_t>(&r)) {
@@ -30,44 +75,117 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
     return {Outcome::GuestFault, *err};
   }
   const Translation& t = std::get<Translation>(r);
-  if (uint64_t(t.phys & ~0xfffu) + 4096 > as_.ram_size()) return {Outcome::NoRam};
-  // Read-only until the guest entry is dirty, so the first write sets D through a fault.
-  // Translated code and directly executed code stay read-only, so writes to them are seen.
-  const uint8_t flags = as_.page_flags(t.phys);
-  const bool keep_ro = flags & (AddressSpace::kTraced | AddressSpace::kDirect);
-  const int prot = PROT_READ | (t.writable && t.dirty && !keep_ro ? PROT_WRITE : 0) |
-                   (flags & AddressSpace::kDirect ? PROT_EXEC : 0);
-  as_.map_page(linear, t.phys, prot);
-  mapped_.push_back(linear & ~0xfffu);  // a page refilled twice is unmapped twice: harmless
-  mapped_any_ = true;
+  if (uint64_t(t.phys & kPageMask) + 4096 > as_.ram_size()) return {Outcome::NoRam};
+  if (!install(linear, t)) {
+    // The host's mapping limit (vm.max_map_count): start the shadow afresh.
+    drop_all();
+    if (!install(linear, t))
+      throw Error("the host refuses to map even one guest page (vm.max_map_count too low?)");
+  }
   stats_.hidden_faults++;
-  stats_.pages_mapped++;
+  prefetch(linear, user);
   return {Outcome::Mapped, 0, t.phys};
+}
+
+void Shadow::prefetch(uint32_t linear, bool user) {
+  const uint32_t first = linear & ~(kPrefetchPages * 4096 - 1);
+  for (uint32_t i = 0; i < kPrefetchPages; ++i) {
+    const uint32_t page = first + i * 4096;
+    if (page == (linear & kPageMask) || maps_.count(page)) continue;
+    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, user});
+    if (!t || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size()) continue;
+    if (!install(page, *t)) return;
+    stats_.prefetched++;
+  }
+}
+
+void Shadow::forget(std::map<uint32_t, Mapping>::iterator it) {
+  const uint32_t page = it->first;
+  const Mapping m = it->second;
+  maps_.erase(it);
+  auto a = aliases_.find(m.phys >> 12);
+  if (a != aliases_.end()) {
+    std::erase(a->second, page);
+    if (a->second.empty()) aliases_.erase(a);
+  }
+  if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
+  untrace_table(m.pde_pa);
+}
+
+void Shadow::remove(uint32_t page) {
+  auto it = maps_.find(page);
+  if (it == maps_.end()) return;
+  as_.unmap_page(page);
+  forget(it);
+  stats_.pages_dropped++;
+}
+
+template <class Pred>
+size_t Shadow::remove_if(Pred pred) {
+  std::vector<uint32_t> pages;
+  for (const auto& [page, m] : maps_)
+    if (pred(m)) pages.push_back(page);
+  // Unmapping page by page is far cheaper than replacing the whole 4 GiB window while there
+  // are few pages; past a few thousand, one call wins (if nothing is to stay).
+  if (pages.size() > kBulkDrop && pages.size() == maps_.size()) {
+    drop_window();
+    return pages.size();
+  }
+  for (uint32_t page : pages) remove(page);
+  return pages.size();
+}
+
+void Shadow::drop_window() {
+  stats_.pages_dropped += maps_.size();
+  as_.unmap_window();
+  maps_.clear();
+  aliases_.clear();
+  unsafe_.clear();
+  for (const auto& [frame, tab] : tables_)
+    as_.set_page_flag(frame << 12, AddressSpace::kTable, false);
+  tables_.clear();
 }
 
 void Shadow::drop_all() {
   stats_.drops_all++;
-  // Unmapping what was mapped, page by page, is far cheaper than replacing the whole 4 GiB
-  // window while the shadow is small; past a few thousand pages one call wins.
-  if (mapped_.size() > kBulkDrop) {
-    as_.unmap_window();
-  } else {
-    for (uint32_t page : mapped_) as_.unmap_page(page);
-  }
-  mapped_.clear();
-  mapped_any_ = false;
+  remove_if([](const Mapping&) { return true; });
 }
 
 void Shadow::reset() {
   stats_.drops_all++;
-  as_.unmap_window();
-  mapped_.clear();
-  mapped_any_ = false;
+  drop_window();
 }
 
-void Shadow::drop_page(uint32_t linear) {
-  stats_.drops_page++;
-  as_.unmap_page(linear);
+void Shadow::invlpg(uint32_t linear) {
+  stats_.invlpg++;
+  remove(linear & kPageMask);
+}
+
+void Shadow::cr3_written() {
+  stats_.cr3_switches++;
+  remove_if([](const Mapping& m) { return !m.global; });
+  stats_.globals_kept += maps_.size();
+}
+
+void Shadow::entering_user() {
+  if (unsafe_.empty()) return;
+  uint64_t dropped = 0;
+  for (uint32_t page : unsafe_) {
+    auto it = maps_.find(page);
+    if (it == maps_.end() || it->second.user_safe) continue;  // gone, or refilled by ring 3
+    remove(page);
+    ++dropped;
+  }
+  unsafe_.clear();
+  if (!dropped) return;
+  stats_.user_entries++;
+  stats_.supervisor_drops += dropped;
+}
+
+void Shadow::protect_phys(uint32_t phys) {
+  auto a = aliases_.find(phys >> 12);
+  if (a == aliases_.end()) return;
+  for (uint32_t page : a->second) as_.protect_page(page, prot_for(maps_.at(page)));
 }
 
 }  // namespace shadowmmu

@@ -103,4 +103,37 @@ TEST_F(PageWalkerTest, TablesOutsideRamReadAsNotPresent) {
   EXPECT_EQ(error(walk(0x5000, {false, false})), 0u);
 }
 
+TEST_F(PageWalkerTest, ReportsTheEntriesItReadAndWhetherUserMayWrite) {
+  map(0x5000, 0x9000, kP | kRW | kUS, kP | kRW | kUS);
+  auto t = std::get<Translation>(walk(0x5000, {false, false}));
+  EXPECT_EQ(t.pde_pa, kDir);
+  EXPECT_EQ(t.pte_pa, kTable + 5 * 4);
+  EXPECT_TRUE(t.user_writable);
+  pte(0x5000) &= ~kRW;
+  EXPECT_FALSE(std::get<Translation>(walk(0x5000, {false, false})).user_writable);
+  pde(0x400000) = 0x800000 | kP | kRW | kPS;
+  t = std::get<Translation>(walk(0x400000, {false, false}, cpu::cr0::WP, cpu::cr4::PSE));
+  EXPECT_EQ(t.pte_pa, Translation::kNoPte);
+  EXPECT_FALSE(t.user_writable);
+}
+
+TEST_F(PageWalkerTest, PeekChangesNothingAndRefusesWhatWouldSetABit) {
+  map(0x5000, 0x9000, kP | kRW | kUS, kP | kRW | kUS);
+  auto peek = [&](uint32_t linear, Access acc) {
+    return shadowmmu::peek({ram_.data(), ram_.size()}, cpu::cr0::WP | cpu::cr0::PG | cpu::cr0::PE,
+                           kDir, 0, linear, acc);
+  };
+  EXPECT_FALSE(peek(0x5000, {false, false}));  // A clear
+  EXPECT_FALSE(pte(0x5000) & kA);
+  pde(0x5000) |= kA;
+  pte(0x5000) |= kA;
+  auto t = peek(0x5004, {false, true});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->phys, 0x9004u);
+  EXPECT_FALSE(peek(0x5000, {true, true}));  // D clear
+  EXPECT_FALSE(pte(0x5000) & kD);
+  pte(0x5000) &= ~kUS;
+  EXPECT_FALSE(peek(0x5000, {false, true}));  // would fault
+}
+
 }  // namespace

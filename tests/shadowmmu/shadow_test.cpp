@@ -1,16 +1,20 @@
 // The shadow's fill decisions with a real window: hidden faults map the guest's frame with the
-// rights it allows (read-only until dirty, or while the frame holds code), true faults give the
-// #PF error code, frames outside RAM are refused, and drops empty the window.
+// rights it allows (read-only until dirty, or while the frame holds code or page tables), true
+// faults give the #PF error code, frames outside RAM are refused; page-table traces drop what
+// changed entries made; CR3 writes keep global mappings; ring-3 entry drops supervisor ones.
 #include "shadowmmu/shadow.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace {
 
 using Outcome = shadowmmu::Shadow::Outcome;
-constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kD = 0x40;
+constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40, kG = 0x100;
 constexpr uint32_t kDir = 0x1000, kTable = 0x2000, kFrame = 0x9000, kLinear = 0x40000000;
 
 class ShadowTest : public ::testing::Test {
@@ -31,6 +35,24 @@ class ShadowTest : public ::testing::Test {
   uint32_t pte() { return get(kTable + ((kLinear >> 12) & 0x3ff) * 4); }
   static volatile uint32_t* at(uint32_t linear) {
     return reinterpret_cast<volatile uint32_t*>(uintptr_t(linear));
+  }
+  // The PTE of window page `linear` (all test pages share one page table).
+  void map_at(uint32_t linear, uint32_t frame_bits) {
+    set(kTable + ((linear >> 12) & 0x3ff) * 4, frame_bits);
+  }
+  // The host's protection of the window page at `linear` ("---" when nothing is mapped), from
+  // /proc/self/maps: a write test through a read-only page would kill the test.
+  static std::string prot(uint32_t linear) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+      unsigned long lo, hi;
+      char perms[5] = {};
+      if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3 && linear >= lo &&
+          linear < hi)
+        return std::string(perms, 3);
+    }
+    return "";
   }
 
   shadowmmu::AddressSpace as_;
@@ -72,17 +94,137 @@ TEST_F(ShadowTest, FramesOutsideRamAreRefused) {
   EXPECT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::NoRam);
 }
 
-TEST_F(ShadowTest, DropsEmptyTheWindow) {
+TEST_F(ShadowTest, Cr3WriteAndInvlpgDropTheMapping) {
   map(kP | kRW | kUS | kD);
   ASSERT_EQ(shadow_.fill(kLinear, false, true).outcome, Outcome::Mapped);
   shadow_.cr3_written();
   EXPECT_EQ(shadow_.stats().cr3_switches, 1u);
-  EXPECT_EQ(shadow_.stats().drops_all, 1u);
+  EXPECT_EQ(shadow_.mapped_pages(), 0u);
   // The page is gone: a fresh fill is needed again (and counted).
   ASSERT_EQ(shadow_.fill(kLinear, false, true).outcome, Outcome::Mapped);
   EXPECT_EQ(shadow_.stats().hidden_faults, 2u);
-  shadow_.drop_page(kLinear);
-  EXPECT_EQ(shadow_.stats().drops_page, 1u);
+  shadow_.invlpg(kLinear);
+  EXPECT_EQ(shadow_.stats().invlpg, 1u);
+  EXPECT_EQ(shadow_.mapped_pages(), 0u);
+}
+
+constexpr uint32_t kAlias = kLinear + 0x10000;  // where the page table itself is mapped
+
+TEST_F(ShadowTest, PageTablesAreReadOnlyWhileMappingsUseThem) {
+  map(kP | kRW | kUS | kD);
+  map_at(kAlias, kTable | kP | kRW | kUS | kD);
+  ASSERT_EQ(shadow_.fill(kAlias, true, false).outcome, Outcome::Mapped);
+  // The alias was made from the table's own entry: the table is traced, the alias read-only.
+  EXPECT_TRUE(shadow_.is_table(kTable));
+  EXPECT_TRUE(shadow_.is_table(kDir));
+  EXPECT_EQ(prot(kAlias), "r--");
+  ASSERT_EQ(shadow_.fill(kLinear, true, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear), "rw-");
+  EXPECT_FALSE(shadow_.is_table(kFrame));
+}
+
+TEST_F(ShadowTest, TableWriteDropsOnlyWhatTheChangedEntriesMade) {
+  map(kP | kRW | kUS | kD);
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW | kUS | kD);
+  map_at(kAlias, kTable | kP | kRW | kUS | kD);
+  for (uint32_t l : {kLinear, kLinear + 0x1000, kAlias})
+    ASSERT_EQ(shadow_.fill(l, false, false).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.mapped_pages(), 3u);
+
+  // The guest's write runs with the table writable at the alias, and only then.
+  shadow_.table_write_begin(kAlias);
+  EXPECT_EQ(prot(kAlias), "rw-");
+  at(kAlias)[(kLinear >> 12) & 0x3ff] = (kFrame + 0x2000) | kP | kRW | kUS;
+  const uint32_t next = ((kLinear >> 12) & 0x3ff) + 1;
+  at(kAlias)[next] = at(kAlias)[next];  // a write that changes nothing drops nothing
+  shadow_.table_write_end();
+  EXPECT_EQ(prot(kAlias), "r--");
+  EXPECT_EQ(prot(kLinear), "---");  // its entry changed: the old frame is no longer reachable
+  EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
+  EXPECT_EQ(shadow_.stats().table_writes, 1u);
+  EXPECT_EQ(shadow_.stats().entries_changed, 1u);
+  EXPECT_EQ(shadow_.stats().table_drops, 1u);
+  // The next access walks the new entry.
+  set(kFrame + 0x2000, 0x5a5a);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(*at(kLinear), 0x5a5au);
+}
+
+TEST_F(ShadowTest, DirectoryWriteDropsTheRegionAndMonitorWritesCount) {
+  map(kP | kRW | kUS | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  // The monitor writing the PDE through the physmap (e.g. an exception frame on that page).
+  const uint32_t pde_pa = kDir + (kLinear >> 22) * 4;
+  shadow_.note_write(pde_pa, 4);
+  EXPECT_EQ(shadow_.mapped_pages(), 0u);
+  EXPECT_EQ(shadow_.stats().table_drops, 1u);
+  // With its last mapping gone, the table is no longer traced.
+  EXPECT_FALSE(shadow_.is_table(kTable));
+  EXPECT_FALSE(shadow_.is_table(kDir));
+}
+
+TEST_F(ShadowTest, Cr3WriteKeepsGlobalMappingsUntilInvlpg) {
+  v_.cr4 = cpu::cr4::PGE;
+  map(kP | kRW | kD | kG);
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, false).outcome, Outcome::Mapped);
+  shadow_.cr3_written();
+  EXPECT_EQ(prot(kLinear), "rw-");
+  EXPECT_EQ(prot(kLinear + 0x1000), "---");
+  EXPECT_EQ(shadow_.stats().globals_kept, 1u);
+  shadow_.invlpg(kLinear);
+  EXPECT_EQ(prot(kLinear), "---");
+}
+
+TEST_F(ShadowTest, EnteringUserDropsOnlyWhatRing3MayNotUse) {
+  v_.cr0 &= ~cpu::cr0::WP;
+  map(kP | kRW | kD);                                                 // supervisor only
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kUS | kD);        // user read-only...
+  map_at(kLinear + 0x2000, (kFrame + 0x2000) | kP | kRW | kUS | kD);  // user writable
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  // ... which ring 0 may write with WP clear: writable as mapped, so not for ring 3.
+  ASSERT_EQ(shadow_.fill(kLinear + 0x1000, true, false).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.fill(kLinear + 0x2000, true, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
+  shadow_.entering_user();
+  EXPECT_EQ(prot(kLinear), "---");
+  EXPECT_EQ(prot(kLinear + 0x1000), "---");
+  EXPECT_EQ(prot(kLinear + 0x2000), "rw-");
+  EXPECT_EQ(shadow_.stats().supervisor_drops, 2u);
+  // Ring 3 filling the read-only user page gets it read-only, and keeps it.
+  ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, true).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear + 0x1000), "r--");
+  shadow_.entering_user();
+  EXPECT_EQ(prot(kLinear + 0x1000), "r--");
+}
+
+TEST_F(ShadowTest, PrefetchMapsOnlyAccessedNeighboursRing3MayUse) {
+  map(kP | kRW | kUS);
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW | kUS | kA);       // accessed, clean
+  map_at(kLinear + 0x2000, (kFrame + 0x2000) | kP | kRW | kUS);            // never accessed
+  map_at(kLinear + 0x3000, (kFrame + 0x3000) | kP | kRW | kA | kD);        // supervisor
+  map_at(kLinear + 0x4000, (kFrame + 0x4000) | kP | kRW | kUS | kA | kD);  // accessed, dirty
+  ASSERT_EQ(shadow_.fill(kLinear, false, true).outcome, Outcome::Mapped);
+  EXPECT_EQ(shadow_.stats().prefetched, 2u);
+  EXPECT_EQ(prot(kLinear + 0x1000), "r--");  // not dirty: the first write must come back
+  EXPECT_EQ(prot(kLinear + 0x2000), "---");
+  EXPECT_EQ(get(kTable + (((kLinear + 0x2000) >> 12) & 0x3ff) * 4) & kA, 0u);
+  EXPECT_EQ(prot(kLinear + 0x3000), "---");
+  EXPECT_EQ(prot(kLinear + 0x4000), "rw-");
+}
+
+TEST_F(ShadowTest, ProtectionFollowsThePageFlags) {
+  map(kP | kRW | kUS | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, true, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear), "rw-");
+  as_.set_page_flag(kFrame, shadowmmu::AddressSpace::kTraced, true);
+  shadow_.protect_phys(kFrame);
+  EXPECT_EQ(prot(kLinear), "r--");
+  as_.set_page_flag(kFrame, shadowmmu::AddressSpace::kTraced, false);
+  as_.set_page_flag(kFrame, shadowmmu::AddressSpace::kDirect, true);
+  shadow_.protect_phys(kFrame);
+  EXPECT_EQ(prot(kLinear), "r-x");
 }
 
 }  // namespace

@@ -47,13 +47,13 @@ struct RunExit {
   };
   Kind kind = Kind::Event;
   cpu::Fault fault{};
-  bool software = false;      // Exception: int n / int3 / into (deliver with next_eip)
-  uint32_t next_eip = 0;      // Exception: the EIP after the instruction
-  uint32_t address = 0;       // MemoryFault: the host/guest address
-  bool write = false;         // MemoryFault: a write access
-  int host_trapno = -1;       // MemoryFault/Exception from a host signal: the host trap number
-  uint32_t host_error = 0;    // ... and the host's error code for it
-  std::string what;           // Unsupported: what, with the instruction's disassembly
+  bool software = false;    // Exception: int n / int3 / into (deliver with next_eip)
+  uint32_t next_eip = 0;    // Exception: the EIP after the instruction
+  uint32_t address = 0;     // MemoryFault: the host/guest address
+  bool write = false;       // MemoryFault: a write access
+  int host_trapno = -1;     // MemoryFault/Exception from a host signal: the host trap number
+  uint32_t host_error = 0;  // ... and the host's error code for it
+  std::string what;         // Unsupported: what, with the instruction's disassembly
 };
 
 class EngineCore;
@@ -69,10 +69,11 @@ class Engine {
   // With `progress`, the first translation unit runs even if the yield check would stop it (the
   // caller sent the engine there for one instruction direct execution cannot do).
   RunExit run(bool progress = false);
-  // Runs exactly one guest instruction, from a translation made for it alone and discarded
-  // (the caller turns code-page tracing off around it: the instruction may write the code
-  // that follows it). Returns Yield when the instruction completed normally.
-  RunExit run_single();
+  // Runs exactly one guest instruction, from a translation made for it alone. Untraced (the
+  // caller turned code-page tracing off: the instruction may write the code that follows it),
+  // that translation is discarded; `traced`, it is kept for the next time. Returns Yield when
+  // the instruction completed normally.
+  RunExit run_single(bool traced = false);
 
   // Asked before the engine enters a unit through the dispatcher, and before it links a branch
   // or caches an indirect target, whether control at `eip` should go back to the caller

@@ -8,26 +8,43 @@
 namespace bt {
 
 enum class CalloutKind : uint8_t {
-  PortIn, PortOut, Cpuid, Rdtsc, Popf, CliSti, Halt, ControlReg, DebugReg, DescriptorTable,
-  SegmentLoad, FarTransfer, Iret, Bcd, Bound, Msr, CacheTlb, Count
+  PortIn,
+  PortOut,
+  Cpuid,
+  Rdtsc,
+  Popf,
+  CliSti,
+  Halt,
+  ControlReg,
+  DebugReg,
+  DescriptorTable,
+  SegmentLoad,
+  FarTransfer,
+  Iret,
+  Bcd,
+  Bound,
+  Msr,
+  CacheTlb,
+  Count
 };
 const char* callout_name(CalloutKind k);
 
 struct Stats {
-  uint64_t units = 0;                // translation units made
-  uint64_t guest_instructions = 0;   // guest instructions translated
-  uint64_t ident_instructions = 0;   // ... of which copied as IDENT
-  uint64_t translate_ns = 0;         // total time spent translating
-  uint64_t tc_bytes = 0;             // translation-cache bytes in use
+  uint64_t units = 0;               // translation units made
+  uint64_t guest_instructions = 0;  // guest instructions translated
+  uint64_t ident_instructions = 0;  // ... of which copied as IDENT
+  uint64_t translate_ns = 0;        // total time spent translating
+  uint64_t tc_bytes = 0;            // translation-cache bytes in use
   uint64_t flushes = 0;
-  uint64_t unlinks = 0;  // chains undone because guest mappings changed
-  uint64_t chains = 0;               // direct branches patched
-  uint64_t lookup_hits = 0;          // indirect branches found in the jump cache
-  uint64_t lookup_misses = 0;        // ... that went to the dispatcher
-  uint64_t entries = 0;              // entries from the monitor into translated code
+  uint64_t unlinks = 0;        // chains undone because guest mappings changed
+  uint64_t invalidated = 0;    // translations discarded by flushes
+  uint64_t chains = 0;         // direct branches patched
+  uint64_t lookup_hits = 0;    // indirect branches found in the jump cache
+  uint64_t lookup_misses = 0;  // ... that went to the dispatcher
+  uint64_t entries = 0;        // entries from the monitor into translated code
   uint64_t exits_pending = 0;
-  uint64_t static_exits = 0;         // int n, #UD, unsupported
-  uint64_t host_faults = 0;          // signals taken in translated code
+  uint64_t static_exits = 0;  // int n, #UD, unsupported
+  uint64_t host_faults = 0;   // signals taken in translated code
   std::array<uint64_t, size_t(CalloutKind::Count)> callouts{};
 
   std::string report() const;

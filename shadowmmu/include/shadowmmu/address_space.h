@@ -39,12 +39,17 @@ class AddressSpace {
   void map_identity();
   void unmap_window();
   // One guest-physical page at a window address (guest paging), or nothing there again.
-  void map_page(uint32_t linear, uint32_t phys, int prot);
+  // map_page returns false when the host refuses more mappings (vm.max_map_count); any other
+  // failure throws.
+  bool map_page(uint32_t linear, uint32_t phys, int prot);
   void unmap_page(uint32_t linear);
+  void protect_page(uint32_t linear, int prot);
 
   // Why a guest-physical page may not be mapped writable (or must be executable) in the
-  // window: it runs directly (DirectCode) or translations were made from it (CodeTraces).
-  enum PageFlag : uint8_t { kDirect = 1, kTraced = 2 };
+  // window: it runs directly (DirectCode), translations were made from it (CodeTraces), or
+  // the shadow holds mappings made from its entries (a guest page table, Shadow).
+  enum PageFlag : uint8_t { kDirect = 1, kTraced = 2, kTable = 4 };
+  static constexpr uint8_t kReadOnlyFlags = kDirect | kTraced | kTable;
   uint8_t page_flags(uint32_t phys) const {
     uint32_t p = phys >> 12;
     return p < flags_.size() ? flags_[p] : 0;

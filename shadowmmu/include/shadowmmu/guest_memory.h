@@ -7,6 +7,7 @@
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/code_traces.h"
 #include "shadowmmu/direct_code.h"
+#include "shadowmmu/shadow.h"
 
 namespace shadowmmu {
 
@@ -19,12 +20,15 @@ class GuestMemory final : public cpu::Memory {
   void set_direct_code(DirectCode* dc) { direct_code_ = dc; }
   // ... and so must pages that translations were made from.
   void set_code_traces(CodeTraces* ct) { code_traces_ = ct; }
+  // ... and so must the shadow: page-table entries, and the rights of mapped pages.
+  void set_shadow(Shadow* s) { shadow_ = s; }
 
  private:
   cpu::MaybeFault access(uint32_t linear, uint8_t* buf, unsigned len, Mode m, bool write);
 
   DirectCode* direct_code_ = nullptr;
   CodeTraces* code_traces_ = nullptr;
+  Shadow* shadow_ = nullptr;
   AddressSpace& as_;
   const cpu::Vcpu& v_;
 };

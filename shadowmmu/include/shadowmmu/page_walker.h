@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <variant>
 
 namespace shadowmmu {
@@ -15,12 +16,17 @@ struct Access {
 };
 
 struct Translation {
-  uint32_t phys = 0;      // the guest-physical address of the byte
-  bool writable = false;  // a write with the same privilege would pass
-  bool user = false;      // user accesses pass
-  bool global = false;    // G in the final entry, with CR4.PGE
-  bool dirty = false;     // D in the final entry (after this access)
-  bool large = false;     // a 4 MiB page
+  uint32_t phys = 0;           // the guest-physical address of the byte
+  bool writable = false;       // a write with the same privilege would pass
+  bool user = false;           // user accesses pass
+  bool global = false;         // G in the final entry, with CR4.PGE
+  bool dirty = false;          // D in the final entry (after this access)
+  bool large = false;          // a 4 MiB page
+  bool user_writable = false;  // user writes pass (whatever the access's privilege)
+  // Where the walk read it from: the page-table traces follow these entries.
+  uint32_t pde_pa = 0;
+  uint32_t pte_pa = kNoPte;  // kNoPte for a 4 MiB page
+  static constexpr uint32_t kNoPte = ~0u;
 };
 
 // #PF error code bits (no PAE: no fetch bit).
@@ -37,5 +43,9 @@ struct PhysRam {
 // Translates `linear`; on a violation returns the #PF error code and changes nothing.
 std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
                                          uint32_t linear, Access acc);
+// The translation a walk would give if it changes nothing in guest memory (the entries are
+// already accessed, and dirty for a write); nullopt if it would fault or set an A/D bit.
+std::optional<Translation> peek(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                uint32_t linear, Access acc);
 
 }  // namespace shadowmmu

@@ -4,15 +4,23 @@
 // becomes a guest #PF ("true" faults). Pages whose guest entry is not dirty are mapped
 // read-only, so the first write comes back to set D.
 //
-// Not yet (issue 4 goes on): traces on page-table and code pages, per-address-space shadows,
-// global pages surviving CR3 writes. Coherence comes from dropping the shadow: everything on a
-// CR3 write or a paging-mode change, the page on invlpg, and everything when the guest enters
-// ring 3 (pages mapped for ring 0 may be supervisor-only or writable only under CR0.WP = 0).
+// Coherence comes from page-table traces: every guest page holding an entry a mapping was made
+// from is read-only in the window. A write to one is run by the monitor alone (begin/end
+// below) and the mappings made from the entries it changed are dropped, so the shadow never
+// holds a mapping the guest's tables no longer give (stricter than a TLB, which may keep one
+// until the flush). Address spaces: a CR3 write drops the non-global mappings; global ones
+// stay, as in the TLB, until invlpg or a paging-mode change.
+//
+// User/supervisor: direct and translated ring-3 code reach the same window as translated
+// ring-0 code. With no protection keys on the host, entering ring 3 drops only the mappings
+// ring 3 must not use (supervisor pages, or pages writable only for ring 0); user pages stay.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -29,11 +37,19 @@ class Shadow {
   struct Stats {
     uint64_t hidden_faults = 0;  // filled silently
     uint64_t true_faults = 0;    // became a guest #PF
-    uint64_t pages_mapped = 0;
-    uint64_t drops_all = 0;   // whole-shadow drops
-    uint64_t drops_page = 0;  // invlpg
+    uint64_t pages_mapped = 0;   // including prefetched
+    uint64_t prefetched = 0;     // neighbours mapped along with a hidden fault
+    uint64_t pages_dropped = 0;
+    uint64_t drops_all = 0;  // whole-shadow drops (paging mode changes, host mapping limit)
     uint64_t cr3_switches = 0;
-    uint64_t user_entries = 0;  // drops because ring 3 was entered
+    uint64_t globals_kept = 0;  // global mappings that outlived a CR3 write
+    uint64_t user_entries = 0;  // ring-3 entries that had supervisor mappings to drop
+    uint64_t supervisor_drops = 0;
+    uint64_t invlpg = 0;
+    uint64_t tables_traced = 0;  // pages that became traced page tables
+    uint64_t table_writes = 0;   // trace hits: guest writes to traced page tables
+    uint64_t entries_changed = 0;
+    uint64_t table_drops = 0;  // mappings dropped because their entry changed
     std::string report() const;
   };
 
@@ -53,28 +69,70 @@ class Shadow {
   // where the guest would fault.
   std::optional<uint32_t> phys_of(uint32_t linear, bool write, bool user);
 
+  // Paging-mode changes (CR0.PG/WP, CR4.PSE/PGE): everything goes.
   void drop_all();
   // Empties the whole window, whatever is in it (paging turned on over the identity map).
   void reset();
-  void drop_page(uint32_t linear);
-  void cr3_written() {
-    stats_.cr3_switches++;
-    drop_all();
-  }
-  // Ring 3 is about to run: what ring 0 had mapped must go.
-  void entering_user() {
-    if (!mapped_any_) return;
-    stats_.user_entries++;
-    drop_all();
-  }
+  void invlpg(uint32_t linear);
+  void cr3_written();
+  // Ring 3 is about to run: mappings it may not use go.
+  void entering_user();
+  // The flags of guest-physical page `phys` changed: its mappings get the rights they imply.
+  void protect_phys(uint32_t phys);
+
+  // Page-table traces. is_table: the page holds entries mappings were made from.
+  bool is_table(uint32_t phys) const { return as_.page_flags(phys) & AddressSpace::kTable; }
+  // A guest write to the traced table mapped at window page `linear` is about to run alone:
+  // the page is writable until table_write_end, which drops what the changed entries made.
+  void table_write_begin(uint32_t linear);
+  void table_write_end();
+  bool table_write_open() const { return open_.has_value(); }
+  // The monitor wrote guest-physical [phys, phys+len) through the physmap.
+  void note_write(uint32_t phys, unsigned len);
+
+  size_t mapped_pages() const { return maps_.size(); }
   const Stats& stats() const { return stats_; }
 
  private:
+  struct Mapping {
+    uint32_t phys;  // page frame address
+    uint32_t pde_pa, pte_pa;
+    bool may_write;  // the guest allows writes with the filling privilege, and D is set
+    bool global;
+    bool user_safe;  // ring 3 may use it as mapped
+  };
+  struct Table {
+    uint32_t refs = 0;            // mappings made from its entries
+    bool dir = false;             // used as a page directory
+    std::vector<uint16_t> slots;  // used as a page table under these directory slots
+  };
+
+  // Maps `linear` as `t` says (and records it); false when the host refuses more mappings.
+  bool install(uint32_t linear, const Translation& t);
+  void prefetch(uint32_t linear, bool user);
+  int prot_for(const Mapping& m) const;
+  // Forgets the record (and the table references) of a mapping that is gone or replaced.
+  void forget(std::map<uint32_t, Mapping>::iterator it);
+  void remove(uint32_t page);
+  template <class Pred>
+  size_t remove_if(Pred pred);
+  void drop_window();
+  void trace_table(uint32_t entry_pa, bool dir, uint32_t linear);
+  void untrace_table(uint32_t entry_pa);
+  void entry_changed(uint32_t entry_pa);
+
   AddressSpace& as_;
   const cpu::Vcpu& v_;
   static constexpr size_t kBulkDrop = 4096;
-  bool mapped_any_ = false;
-  std::vector<uint32_t> mapped_;  // window pages filled since the last drop
+  std::map<uint32_t, Mapping> maps_;                             // by window page
+  std::unordered_map<uint32_t, std::vector<uint32_t>> aliases_;  // frame -> window pages
+  std::unordered_map<uint32_t, Table> tables_;                   // table frame -> uses
+  std::vector<uint32_t> unsafe_;  // window pages mapped for ring 0 only (may be stale)
+  struct OpenWrite {
+    uint32_t page, phys;
+    std::vector<uint8_t> before;
+  };
+  std::optional<OpenWrite> open_;
   Stats stats_;
 };
 

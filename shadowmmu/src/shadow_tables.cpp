@@ -1,0 +1,90 @@
+// Page-table traces: the guest frames holding entries the shadow's mappings were made from
+// are read-only in the window while any such mapping exists. A guest write to one runs alone
+// between table_write_begin and table_write_end; comparing the frame before and after finds
+// the entries it changed, whatever the instruction was (mov, cmpxchg8b, rep stos), and only
+// the mappings made from those entries go.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "shadowmmu/shadow.h"
+
+namespace shadowmmu {
+
+namespace {
+constexpr uint32_t kPageMask = ~0xfffu;
+}
+
+void Shadow::trace_table(uint32_t entry_pa, bool dir, uint32_t linear) {
+  const uint32_t frame = entry_pa >> 12;
+  Table& tab = tables_[frame];
+  if (dir) {
+    tab.dir = true;
+  } else {
+    const auto slot = uint16_t(linear >> 22);
+    if (std::find(tab.slots.begin(), tab.slots.end(), slot) == tab.slots.end())
+      tab.slots.push_back(slot);
+  }
+  if (tab.refs++) return;
+  as_.set_page_flag(entry_pa, AddressSpace::kTable, true);
+  stats_.tables_traced++;
+  protect_phys(entry_pa);  // its own mappings become read-only
+}
+
+void Shadow::untrace_table(uint32_t entry_pa) {
+  auto it = tables_.find(entry_pa >> 12);
+  if (it == tables_.end() || --it->second.refs) return;
+  tables_.erase(it);
+  as_.set_page_flag(entry_pa, AddressSpace::kTable, false);
+  protect_phys(entry_pa);  // writable again where the guest allows it
+}
+
+void Shadow::entry_changed(uint32_t entry_pa) {
+  auto it = tables_.find(entry_pa >> 12);
+  if (it == tables_.end()) return;
+  stats_.entries_changed++;
+  const uint32_t i = (entry_pa & 0xfff) >> 2;
+  std::vector<uint32_t> victims;
+  if (it->second.dir) {
+    for (auto m = maps_.lower_bound(i << 22); m != maps_.end() && (m->first >> 22) == i; ++m)
+      if (m->second.pde_pa == entry_pa) victims.push_back(m->first);
+  }
+  for (uint16_t slot : it->second.slots) {
+    const uint32_t page = (uint32_t(slot) << 22) | (i << 12);
+    auto m = maps_.find(page);
+    if (m != maps_.end() && m->second.pte_pa == entry_pa) victims.push_back(page);
+  }
+  for (uint32_t page : victims) remove(page);  // may untrace the table: `it` is done with
+  stats_.table_drops += victims.size();
+}
+
+void Shadow::table_write_begin(uint32_t linear) {
+  table_write_end();
+  const uint32_t page = linear & kPageMask;
+  auto m = maps_.find(page);
+  if (m == maps_.end() || !is_table(m->second.phys)) return;
+  const uint8_t* now = as_.phys(m->second.phys, 4096);
+  open_ = OpenWrite{page, m->second.phys, std::vector<uint8_t>(now, now + 4096)};
+  stats_.table_writes++;
+  as_.protect_page(page, PROT_READ | PROT_WRITE);
+}
+
+void Shadow::table_write_end() {
+  if (!open_) return;
+  OpenWrite w = std::move(*open_);
+  open_.reset();
+  auto m = maps_.find(w.page);
+  if (m != maps_.end()) as_.protect_page(w.page, prot_for(m->second));
+  const uint8_t* now = as_.phys(w.phys, 4096);
+  for (uint32_t off = 0; off < 4096; off += 4)
+    if (std::memcmp(now + off, w.before.data() + off, 4) != 0) entry_changed(w.phys + off);
+}
+
+void Shadow::note_write(uint32_t phys, unsigned len) {
+  if (!len) return;
+  for (uint64_t pa = phys & ~3u; pa < uint64_t(phys) + len; pa += 4)
+    if (is_table(uint32_t(pa))) entry_changed(uint32_t(pa));
+}
+
+}  // namespace shadowmmu

@@ -62,8 +62,10 @@ bool read_far_ptr(EngineCore& e, uint64_t a0, uint64_t seg, uint32_t& offset, ui
 }
 
 void set_reg16_or_32(cpu::Vcpu& v, unsigned reg, unsigned size, uint32_t value) {
-  if (size == 4) v.gpr[reg] = value;
-  else v.gpr[reg] = (v.gpr[reg] & ~0xffffu) | (value & 0xffff);
+  if (size == 4)
+    v.gpr[reg] = value;
+  else
+    v.gpr[reg] = (v.gpr[reg] & ~0xffffu) | (value & 0xffff);
 }
 }  // namespace
 
@@ -228,9 +230,8 @@ uint32_t store_sys(void* vp, uint64_t a0, uint64_t a1) {
 }
 
 uint32_t lmsw(void* vp, uint64_t a0, uint64_t) {
-  return guarded(vp, CalloutKind::ControlReg, [&](EngineCore& e, cpu::Cpu& c) {
-    return finish(e, c.lmsw(uint16_t(a0)), true);
-  });
+  return guarded(vp, CalloutKind::ControlReg,
+                 [&](EngineCore& e, cpu::Cpu& c) { return finish(e, c.lmsw(uint16_t(a0)), true); });
 }
 
 uint32_t clts(void* vp, uint64_t, uint64_t) {
@@ -242,6 +243,28 @@ uint32_t invlpg(void* vp, uint64_t a0, uint64_t a1) {
   return guarded(vp, CalloutKind::CacheTlb, [&](EngineCore& e, cpu::Cpu& c) {
     return finish(e, c.invlpg(linear(e, a0, a1)), true);
   });
+}
+
+// The watch's callbacks run in the middle of a unit: they resume it, whatever they do; an
+// error in them (a host mapping refused) stops the VM rather than unwinding through JIT frames.
+template <typename F>
+uint32_t watch_call(void* vp, F&& call) {
+  return guarded(vp, CalloutKind::WatchedWrite, [&](EngineCore& e, cpu::Cpu&) -> uint32_t {
+    try {
+      call(e);
+    } catch (const std::exception& err) {
+      throw cpu::Unsupported{std::string("watching a guest write: ") + err.what()};
+    }
+    return 0;
+  });
+}
+
+uint32_t watch_begin(void* vp, uint64_t a0, uint64_t a1) {
+  return watch_call(vp, [&](EngineCore& e) { e.watch.begin(linear(e, a0, a1)); });
+}
+
+uint32_t watch_end(void* vp, uint64_t, uint64_t) {
+  return watch_call(vp, [](EngineCore& e) { e.watch.end(); });
 }
 
 uint32_t cache_op(void* vp, uint64_t, uint64_t) {
@@ -339,13 +362,27 @@ uint32_t bcd(void* vp, uint64_t, uint64_t a1) {
     uint8_t imm = uint8_t(a1 >> 8);
     cpu::MaybeFault f;
     switch (a1 & 0xff) {
-      case 0: c.daa(); break;
-      case 1: c.das(); break;
-      case 2: c.aaa(); break;
-      case 3: c.aas(); break;
-      case 4: f = c.aam(imm); break;
-      case 5: c.aad(imm); break;
-      default: c.salc(); break;
+      case 0:
+        c.daa();
+        break;
+      case 1:
+        c.das();
+        break;
+      case 2:
+        c.aaa();
+        break;
+      case 3:
+        c.aas();
+        break;
+      case 4:
+        f = c.aam(imm);
+        break;
+      case 5:
+        c.aad(imm);
+        break;
+      default:
+        c.salc();
+        break;
     }
     return finish(e, f, false);
   });

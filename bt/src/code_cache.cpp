@@ -13,8 +13,8 @@ namespace bt {
 CodeCache::CodeCache(size_t bytes) : size_(bytes) {
   // RWX: units are assembled in place and patched when chained. The region is above 4 GiB
   // (the low 8 GiB are reserved for the guest), so guest code cannot address it.
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p =
+      mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     throw std::runtime_error(std::string("cannot map the translation cache: ") +
                              std::strerror(errno));

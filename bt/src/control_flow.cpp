@@ -18,7 +18,9 @@ void emit_chain(Ctx& c, uint32_t target) {
   c.chains.push_back({site, target});
 }
 
-void emit_jump_to_lookup(Ctx& c) { c.a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.lookup)))); }
+void emit_jump_to_lookup(Ctx& c) {
+  c.a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.lookup))));
+}
 
 namespace {
 uint32_t branch_target(const Insn& in) {
@@ -55,19 +57,25 @@ void emit_cx_loop(Ctx& c, const Insn& in, uint32_t target) {
   a.bind(zero);
   a.mov(rcx, r9);
   // CX == 0: jcxz branches, the loops fall through.
-  if (op == 0xE3) emit_chain(c, target);
-  else a.jmp(fall);
+  if (op == 0xE3)
+    emit_chain(c, target);
+  else
+    a.jmp(fall);
   a.bind(nonzero);
   if (op == 0xE1) a.jne(fall);  // loope: also needs ZF = 1
   if (op == 0xE0) a.je(fall);   // loopne: also needs ZF = 0
-  if (op == 0xE3) a.jmp(fall);
-  else emit_chain(c, target);
+  if (op == 0xE3)
+    a.jmp(fall);
+  else
+    emit_chain(c, target);
   a.bind(fall);
   emit_chain(c, in.next());
 }
 
 // The condition code (0-15) of a jcc, from its opcode.
-uint8_t condition(const Insn& in) { return in.d.opcode & 0xf; }
+uint8_t condition(const Insn& in) {
+  return in.d.opcode & 0xf;
+}
 }  // namespace
 
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled) {

@@ -228,6 +228,9 @@ RunExit Engine::run_single(bool traced) {
 void Engine::set_yield_check(std::function<bool(uint32_t)> check) {
   impl_->yield_check = std::move(check);
 }
+void Engine::set_write_watch(WriteWatch w) {
+  impl_->watch = std::move(w);
+}
 void Engine::set_stop_eip(std::optional<uint32_t> eip) {
   impl_->stop_eip = eip;
 }

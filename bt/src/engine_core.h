@@ -41,6 +41,7 @@ class EngineCore {
   std::vector<StaticExit> static_exits;
   std::optional<uint32_t> stop_eip;
   std::function<bool(uint32_t)> yield_check;
+  WriteWatch watch;
   ZydisDecoder decoder;
 
  private:

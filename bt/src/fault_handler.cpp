@@ -29,10 +29,9 @@ bool on_fault(int sig, siginfo_t* si, ucontext_t* uc) {
   const Unit* u = core && core->cache.contains(rip) ? core->cache.unit_at(rip) : nullptr;
   if (!u) return false;
   const uint32_t off = uint32_t(rip - u->host);
-  auto it = std::upper_bound(u->insn_map.begin(), u->insn_map.end(), off,
-                             [](uint32_t o, const std::pair<uint32_t, uint32_t>& e) {
-                               return o < e.first;
-                             });
+  auto it = std::upper_bound(
+      u->insn_map.begin(), u->insn_map.end(), off,
+      [](uint32_t o, const std::pair<uint32_t, uint32_t>& e) { return o < e.first; });
   uint32_t eip = it == u->insn_map.begin() ? u->eip : (it - 1)->second;
 
   cpu::Vcpu& v = core->v;
@@ -50,7 +49,9 @@ bool on_fault(int sig, siginfo_t* si, ucontext_t* uc) {
 }
 }  // namespace
 
-HostFault& last_host_fault() { return g_fault; }
+HostFault& last_host_fault() {
+  return g_fault;
+}
 
 void install_fault_handlers(EngineCore& core) {
   if (g_core) throw std::logic_error("only one translation engine per process");

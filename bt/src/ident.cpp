@@ -31,25 +31,61 @@ bool is_ident(const Insn& in) {
       break;
   }
   switch (d.mnemonic) {
-    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC:
-    case ZYDIS_MNEMONIC_SBB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB:
-    case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST:
-    case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
-    case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_MUL: case ZYDIS_MNEMONIC_IMUL:
-    case ZYDIS_MNEMONIC_DIV: case ZYDIS_MNEMONIC_IDIV:
-    case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
-    case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: case ZYDIS_MNEMONIC_RCL:
-    case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SHLD: case ZYDIS_MNEMONIC_SHRD:
-    case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
-    case ZYDIS_MNEMONIC_BTC: case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
-    case ZYDIS_MNEMONIC_XCHG: case ZYDIS_MNEMONIC_CMPXCHG: case ZYDIS_MNEMONIC_CMPXCHG8B:
-    case ZYDIS_MNEMONIC_XADD: case ZYDIS_MNEMONIC_BSWAP: case ZYDIS_MNEMONIC_MOVZX:
-    case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
-    case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE: case ZYDIS_MNEMONIC_CWD:
-    case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_LAHF: case ZYDIS_MNEMONIC_SAHF:
-    case ZYDIS_MNEMONIC_CLC: case ZYDIS_MNEMONIC_STC: case ZYDIS_MNEMONIC_CMC:
-    case ZYDIS_MNEMONIC_CLD: case ZYDIS_MNEMONIC_STD: case ZYDIS_MNEMONIC_XLAT:
-    case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_PAUSE: case ZYDIS_MNEMONIC_ENDBR32:
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_OR:
+    case ZYDIS_MNEMONIC_ADC:
+    case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_SUB:
+    case ZYDIS_MNEMONIC_XOR:
+    case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST:
+    case ZYDIS_MNEMONIC_INC:
+    case ZYDIS_MNEMONIC_DEC:
+    case ZYDIS_MNEMONIC_NEG:
+    case ZYDIS_MNEMONIC_NOT:
+    case ZYDIS_MNEMONIC_MUL:
+    case ZYDIS_MNEMONIC_IMUL:
+    case ZYDIS_MNEMONIC_DIV:
+    case ZYDIS_MNEMONIC_IDIV:
+    case ZYDIS_MNEMONIC_SHL:
+    case ZYDIS_MNEMONIC_SHR:
+    case ZYDIS_MNEMONIC_SAR:
+    case ZYDIS_MNEMONIC_ROL:
+    case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_RCL:
+    case ZYDIS_MNEMONIC_RCR:
+    case ZYDIS_MNEMONIC_SHLD:
+    case ZYDIS_MNEMONIC_SHRD:
+    case ZYDIS_MNEMONIC_BT:
+    case ZYDIS_MNEMONIC_BTS:
+    case ZYDIS_MNEMONIC_BTR:
+    case ZYDIS_MNEMONIC_BTC:
+    case ZYDIS_MNEMONIC_BSF:
+    case ZYDIS_MNEMONIC_BSR:
+    case ZYDIS_MNEMONIC_XCHG:
+    case ZYDIS_MNEMONIC_CMPXCHG:
+    case ZYDIS_MNEMONIC_CMPXCHG8B:
+    case ZYDIS_MNEMONIC_XADD:
+    case ZYDIS_MNEMONIC_BSWAP:
+    case ZYDIS_MNEMONIC_MOVZX:
+    case ZYDIS_MNEMONIC_MOVSX:
+    case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_CBW:
+    case ZYDIS_MNEMONIC_CWDE:
+    case ZYDIS_MNEMONIC_CWD:
+    case ZYDIS_MNEMONIC_CDQ:
+    case ZYDIS_MNEMONIC_LAHF:
+    case ZYDIS_MNEMONIC_SAHF:
+    case ZYDIS_MNEMONIC_CLC:
+    case ZYDIS_MNEMONIC_STC:
+    case ZYDIS_MNEMONIC_CMC:
+    case ZYDIS_MNEMONIC_CLD:
+    case ZYDIS_MNEMONIC_STD:
+    case ZYDIS_MNEMONIC_XLAT:
+    case ZYDIS_MNEMONIC_NOP:
+    case ZYDIS_MNEMONIC_PAUSE:
+    case ZYDIS_MNEMONIC_ENDBR32:
       return true;
     case ZYDIS_MNEMONIC_MOV:
       // Not the segment, control and debug register forms.
@@ -79,7 +115,8 @@ void emit_ident(Ctx& c, const Insn& in) {
   } else if (in.has_modrm()) {
     unsigned modrm_at = r.modrm.offset - r.prefix_count;
     b.insert(b.end(), body, body + modrm_at);
-    if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode == 0x82) b.back() = 0x80;  // no 0x82 in 64-bit
+    if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode == 0x82)
+      b.back() = 0x80;  // no 0x82 in 64-bit
     if (in.modrm_is_mem()) {
       put_modrm_mem(b, in, r.modrm.reg);
     } else {
@@ -87,8 +124,10 @@ void emit_ident(Ctx& c, const Insn& in) {
     }
     unsigned rest = r.modrm.offset + 1;
     if (in.modrm_is_mem()) {
-      if (r.disp.size) rest = r.disp.offset + r.disp.size / 8;
-      else if (r.modrm.rm == 4) rest = r.sib.offset + 1;
+      if (r.disp.size)
+        rest = r.disp.offset + r.disp.size / 8;
+      else if (r.modrm.rm == 4)
+        rest = r.sib.offset + 1;
     }
     b.insert(b.end(), in.bytes + rest, in.bytes + d.length);
   } else {

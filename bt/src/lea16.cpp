@@ -27,8 +27,10 @@ bool emit_lea16(Ctx& c, const Insn& in) {
   c.a.lea(r8d, addr);
   c.a.movzx(r8d, r8w);
   const uint32_t id = guest_gpr(dst.reg.value);
-  if (dst.size == 32) c.a.mov(Gpd(id), r8d);
-  else c.a.mov(Gpw(id), r8w);
+  if (dst.size == 32)
+    c.a.mov(Gpd(id), r8d);
+  else
+    c.a.mov(Gpw(id), r8w);
   return true;
 }
 

@@ -1,21 +1,23 @@
 // Re-encoding guest memory operands for the host: the guest's ModRM/SIB/displacement are kept,
 // under a 0x67 prefix so the address is computed in 32 bits and wraps at 4 GiB (DESIGN §4.1).
-#include "engine_core.h"
 #include "cpu/host_signals.h"
+#include "engine_core.h"
 #include "translator.h"
 
 namespace bt {
 
 using namespace asmjit;
 
-x86::Mem vcpu_field(int32_t off, uint32_t size) { return x86::Mem(x86::r15, off, size); }
+x86::Mem vcpu_field(int32_t off, uint32_t size) {
+  return x86::Mem(x86::r15, off, size);
+}
 
 void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32_t extra_disp) {
   const auto& r = in.d.raw;
   uint8_t mod = r.modrm.mod, rm = r.modrm.rm;
   const bool sib = rm == 4;
   int32_t disp = int32_t(r.disp.value);
-  const bool absolute = mod == 0 && rm == 5;             // [disp32]: RIP-relative in 64-bit mode
+  const bool absolute = mod == 0 && rm == 5;  // [disp32]: RIP-relative in 64-bit mode
   const bool sib_nobase = sib && mod == 0 && r.sib.base == 5;  // [index*s + disp32]
   if (absolute) {
     // Re-encode as SIB with no base and no index, which means a plain disp32 in 64-bit mode.
@@ -63,6 +65,15 @@ int guest_segment(ZydisRegister r) {
   }
 }
 
+int memory_segment(const Insn& in) {
+  for (unsigned i = 0; i < in.d.operand_count; ++i) {
+    if (in.ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
+    int s = guest_segment(in.ops[i].mem.segment);
+    return s >= 0 ? s : cpu::DS;
+  }
+  return cpu::DS;
+}
+
 int segment_override(const Insn& in) {
   for (unsigned i = 0; i < in.d.operand_count; ++i) {
     const auto& op = in.ops[i];
@@ -83,8 +94,8 @@ void set_host_gs_base_from_r8(Ctx& c) {
   }
   const x86::Gp regs[] = {x86::rax, x86::rcx, x86::r11, x86::rdi, x86::rsi};
   for (int i = 0; i < 5; ++i) c.a.mov(vcpu_field(cpu::off::syscall_save + 8 * i, 8), regs[i]);
-  c.a.mov(x86::eax, 158);      // arch_prctl
-  c.a.mov(x86::edi, 0x1001);   // ARCH_SET_GS
+  c.a.mov(x86::eax, 158);     // arch_prctl
+  c.a.mov(x86::edi, 0x1001);  // ARCH_SET_GS
   c.a.mov(x86::rsi, x86::r8);
   c.a.syscall();
   for (int i = 0; i < 5; ++i) c.a.mov(regs[i], vcpu_field(cpu::off::syscall_save + 8 * i, 8));

@@ -13,8 +13,12 @@ using namespace asmjit;
 using namespace asmjit::x86;
 
 namespace {
-Mem vc(int32_t off, uint32_t size = 4) { return Mem(r15, off, size); }
-Gpd gpd(int i) { return Gpd(uint32_t(i)); }
+Mem vc(int32_t off, uint32_t size = 4) {
+  return Mem(r15, off, size);
+}
+Gpd gpd(int i) {
+  return Gpd(uint32_t(i));
+}
 
 void save_guest_state(Assembler& a) {
   for (int i = 0; i < 8; ++i) a.mov(vc(cpu::off::gpr + 4 * i), gpd(i));
@@ -88,12 +92,12 @@ void Runtime::build(CodeCache& cache) {
   a.movzx(r9d, r8w);
   a.mov(r10, vc(cpu::off::jc_table, 8));
   a.lea(r10, ptr(r10, r9, 3));
-  a.lea(r10, ptr(r10, r9, 3));          // r10 = &table[eip & 0xffff] (16-byte entries)
+  a.lea(r10, ptr(r10, r9, 3));  // r10 = &table[eip & 0xffff] (16-byte entries)
   a.mov(r11, vc(cpu::off::jc_tag, 8));
-  a.lea(r11, ptr(r11, r8));              // key = tag | eip (tag has a zero low half)
+  a.lea(r11, ptr(r11, r8));  // key = tag | eip (tag has a zero low half)
   a.mov(r9, ptr(r10));
   a.not_(r9);
-  a.lea(r9, ptr(r9, r11, 0, 1));         // r9 = key - entry.key
+  a.lea(r9, ptr(r9, r11, 0, 1));  // r9 = key - entry.key
   a.mov(r12, rcx);
   a.mov(rcx, r9);
   a.jecxz(rcx, l_hit);

@@ -11,7 +11,9 @@ using namespace asmjit;
 using namespace asmjit::x86;
 
 namespace {
-Mem stack(int32_t disp, uint32_t size = 4) { return Mem(esp, disp, size); }
+Mem stack(int32_t disp, uint32_t size = 4) {
+  return Mem(esp, disp, size);
+}
 
 Gp host_gpd(ZydisRegister r) {
   return Gpd(guest_gpr(r));
@@ -19,7 +21,9 @@ Gp host_gpd(ZydisRegister r) {
 Gp host_gpw(ZydisRegister r) {
   return Gpw(guest_gpr(r));
 }
-Gpw bp_reg() { return Gpw(uint32_t(cpu::EBP)); }
+Gpw bp_reg() {
+  return Gpw(uint32_t(cpu::EBP));
+}
 
 // The explicit operand only: pop's hidden stack operand is [esp] too.
 bool mem_base_is_esp(const Insn& in) {
@@ -45,12 +49,16 @@ static void emit_push(Ctx& c, const Insn& in) {
       a.mov(stack(-2, 2), host_gpw(op.reg.value));
     }
   } else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-    if (size == 4) a.mov(stack(-4), imm(int32_t(op.imm.value.s)));
-    else a.mov(stack(-2, 2), imm(int16_t(op.imm.value.s)));
+    if (size == 4)
+      a.mov(stack(-4), imm(int32_t(op.imm.value.s)));
+    else
+      a.mov(stack(-2, 2), imm(int16_t(op.imm.value.s)));
   } else {
     load_mem_operand(c, in, 8, size);
-    if (size == 4) a.mov(stack(-4), r8d);
-    else a.mov(stack(-2, 2), r8w);
+    if (size == 4)
+      a.mov(stack(-4), r8d);
+    else
+      a.mov(stack(-2, 2), r8w);
   }
   a.lea(esp, stack(-int32_t(size)));
 }
@@ -96,8 +104,10 @@ static void emit_pusha(Ctx& c, int size) {
   auto& a = c.a;
   // Order: eax ecx edx ebx (original esp) ebp esi edi, from esp-size downwards.
   for (int i = 0; i < 8; ++i) {
-    if (size == 4) a.mov(stack(-4 * (i + 1)), Gpd(uint32_t(i)));
-    else a.mov(stack(-2 * (i + 1), 2), Gpw(uint32_t(i)));
+    if (size == 4)
+      a.mov(stack(-4 * (i + 1)), Gpd(uint32_t(i)));
+    else
+      a.mov(stack(-2 * (i + 1), 2), Gpw(uint32_t(i)));
   }
   a.lea(esp, stack(-8 * size));
 }
@@ -108,8 +118,10 @@ static void emit_popa(Ctx& c, int size) {
   a.mov(r8d, stack(0, uint32_t(size)));
   for (int i = 7; i >= 0; --i) {
     if (i == cpu::ESP) continue;
-    if (size == 4) a.mov(Gpd(uint32_t(i)), stack(4 * (7 - i)));
-    else a.mov(Gpw(uint32_t(i)), stack(2 * (7 - i), 2));
+    if (size == 4)
+      a.mov(Gpd(uint32_t(i)), stack(4 * (7 - i)));
+    else
+      a.mov(Gpw(uint32_t(i)), stack(2 * (7 - i), 2));
   }
   a.lea(esp, stack(8 * size));
 }
@@ -130,8 +142,10 @@ static void emit_pushf(Ctx& c, unsigned size) {
   a.or_(r10d, r11d);
   a.popfq();  // the host flags as they were
   a.mov(rsp, r8);
-  if (size == 4) a.mov(stack(-4), r10d);
-  else a.mov(stack(-2, 2), r10w);
+  if (size == 4)
+    a.mov(stack(-4), r10d);
+  else
+    a.mov(stack(-2, 2), r10w);
   a.lea(esp, stack(-int32_t(size)));
 }
 
@@ -174,19 +188,35 @@ Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled) {
   handled = true;
   const unsigned size = in.d.operand_width / 8;
   switch (in.d.mnemonic) {
-    case ZYDIS_MNEMONIC_PUSH: emit_push(c, in); return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSH:
+      emit_push(c, in);
+      return Flow::Continue;
     case ZYDIS_MNEMONIC_POP:
       return emit_pop(c, in) ? Flow::End : Flow::Continue;
-    case ZYDIS_MNEMONIC_PUSHAD: emit_pusha(c, 4); return Flow::Continue;
-    case ZYDIS_MNEMONIC_POPAD: emit_popa(c, 4); return Flow::Continue;
-    case ZYDIS_MNEMONIC_PUSHA: emit_pusha(c, 2); return Flow::Continue;
-    case ZYDIS_MNEMONIC_POPA: emit_popa(c, 2); return Flow::Continue;
-    case ZYDIS_MNEMONIC_PUSHFD: emit_pushf(c, 4); return Flow::Continue;
-    case ZYDIS_MNEMONIC_PUSHF: emit_pushf(c, 2); return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHAD:
+      emit_pusha(c, 4);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_POPAD:
+      emit_popa(c, 4);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHA:
+      emit_pusha(c, 2);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_POPA:
+      emit_popa(c, 2);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHFD:
+      emit_pushf(c, 4);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_PUSHF:
+      emit_pushf(c, 2);
+      return Flow::Continue;
     case ZYDIS_MNEMONIC_POPFD:
     case ZYDIS_MNEMONIC_POPF:
-      if (size == 4) c.a.mov(r12d, stack(0));
-      else c.a.movzx(r12d, stack(0, 2));
+      if (size == 4)
+        c.a.mov(r12d, stack(0));
+      else
+        c.a.movzx(r12d, stack(0, 2));
       c.a.lea(esp, stack(int32_t(size)));
       emit_callout(c, in, CalloutKind::Popf, popf_callout, true, size);
       return Flow::Continue;

@@ -12,21 +12,10 @@ using namespace asmjit;
 using namespace asmjit::x86;
 
 namespace {
-// The segment a memory operand goes through (DS unless Zydis names another).
+// The segment register a register operand names (DS for anything else).
 int seg_index(ZydisRegister r) {
   int s = guest_segment(r);
   return s >= 0 ? s : cpu::DS;
-}
-
-const ZydisDecodedOperand* mem_operand(const Insn& in) {
-  for (unsigned i = 0; i < in.d.operand_count; ++i)
-    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) return &in.ops[i];
-  return nullptr;
-}
-
-int mem_seg(const Insn& in) {
-  const auto* m = mem_operand(in);
-  return m ? seg_index(m->mem.segment) : cpu::DS;
 }
 
 // r12d = the 16- or 32-bit value of operand `i` (register or memory).
@@ -40,7 +29,9 @@ void value_to_r12(Ctx& c, const Insn& in, int i, unsigned bytes) {
 }
 
 // r12d = offset of the memory operand (its segment base is added by the callout).
-void ea_to_r12(Ctx& c, const Insn& in) { lea_mem_operand(c, in, 12); }
+void ea_to_r12(Ctx& c, const Insn& in) {
+  lea_mem_operand(c, in, 12);
+}
 
 void static_exception(Ctx& c, const Insn& in, uint8_t vector, bool software) {
   StaticExit e;
@@ -84,8 +75,10 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       const auto& data = in.ops[is_in ? 0 : 1];
       const auto& port = in.ops[is_in ? 1 : 0];
       uint32_t a1 = data.size / 8;
-      if (port.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) a1 |= uint32_t(port.imm.value.u & 0xff) << 8;
-      else a1 |= 1u << 31;
+      if (port.type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        a1 |= uint32_t(port.imm.value.u & 0xff) << 8;
+      else
+        a1 |= 1u << 31;
       emit_callout(c, in, is_in ? CalloutKind::PortIn : CalloutKind::PortOut,
                    is_in ? co::port_in : co::port_out, true, a1);
       return Flow::Continue;
@@ -106,7 +99,7 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
                                                         : 3;
       ea_to_r12(c, in);
       emit_callout(c, in, CalloutKind::DescriptorTable, co::desc_table, true,
-                   uint32_t(mem_seg(in)) | op << 8);
+                   uint32_t(memory_segment(in)) | op << 8);
       return Flow::Continue;
     }
     case ZYDIS_MNEMONIC_LLDT:
@@ -118,12 +111,14 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
     case ZYDIS_MNEMONIC_SLDT:
     case ZYDIS_MNEMONIC_STR:
     case ZYDIS_MNEMONIC_SMSW: {
-      uint32_t which = d.mnemonic == ZYDIS_MNEMONIC_SLDT ? 0 : d.mnemonic == ZYDIS_MNEMONIC_STR ? 1 : 2;
+      uint32_t which = d.mnemonic == ZYDIS_MNEMONIC_SLDT  ? 0
+                       : d.mnemonic == ZYDIS_MNEMONIC_STR ? 1
+                                                          : 2;
       const auto& op = in.ops[0];
       uint32_t a1 = which | uint32_t(osize) << 24;
       if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
         ea_to_r12(c, in);
-        a1 |= 1u << 4 | uint32_t(mem_seg(in)) << 16;
+        a1 |= 1u << 4 | uint32_t(memory_segment(in)) << 16;
       } else {
         a1 |= guest_gpr(op.reg.value) << 8;
       }
@@ -139,7 +134,7 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       return Flow::Continue;
     case ZYDIS_MNEMONIC_INVLPG:
       ea_to_r12(c, in);
-      emit_callout(c, in, CalloutKind::CacheTlb, co::invlpg, true, uint32_t(mem_seg(in)));
+      emit_callout(c, in, CalloutKind::CacheTlb, co::invlpg, true, uint32_t(memory_segment(in)));
       return Flow::End;
     case ZYDIS_MNEMONIC_WBINVD:
     case ZYDIS_MNEMONIC_INVD:
@@ -204,9 +199,9 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
                  : d.mnemonic == ZYDIS_MNEMONIC_LGS ? cpu::GS
                                                     : cpu::SS;
       ea_to_r12(c, in);
-      emit_callout(
-          c, in, CalloutKind::SegmentLoad, co::load_far_pointer, true,
-          uint32_t(dest) | guest_gpr(in.ops[0].reg.value) << 8 | uint32_t(mem_seg(in)) << 16);
+      emit_callout(c, in, CalloutKind::SegmentLoad, co::load_far_pointer, true,
+                   uint32_t(dest) | guest_gpr(in.ops[0].reg.value) << 8 |
+                       uint32_t(memory_segment(in)) << 16);
       return Flow::End;
     }
     case ZYDIS_MNEMONIC_JMP:
@@ -220,7 +215,7 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       } else {
         ea_to_r12(c, in);
         emit_callout(c, in, CalloutKind::FarTransfer, call ? co::far_call_mem : co::far_jmp_mem,
-                     true, uint32_t(mem_seg(in)));
+                     true, uint32_t(memory_segment(in)));
       }
       return Flow::End;
     }
@@ -255,13 +250,22 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       return Flow::End;
     case ZYDIS_MNEMONIC_BOUND:
       ea_to_r12(c, in);
-      emit_callout(c, in, CalloutKind::Bound, co::bound, true,
-                   guest_gpr(in.ops[0].reg.value) | uint32_t(mem_seg(in)) << 8 | osize << 16);
+      emit_callout(
+          c, in, CalloutKind::Bound, co::bound, true,
+          guest_gpr(in.ops[0].reg.value) | uint32_t(memory_segment(in)) << 8 | osize << 16);
       return Flow::Continue;
-    case ZYDIS_MNEMONIC_DAA: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 0); return Flow::Continue;
-    case ZYDIS_MNEMONIC_DAS: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 1); return Flow::Continue;
-    case ZYDIS_MNEMONIC_AAA: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 2); return Flow::Continue;
-    case ZYDIS_MNEMONIC_AAS: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 3); return Flow::Continue;
+    case ZYDIS_MNEMONIC_DAA:
+      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 0);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_DAS:
+      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 1);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_AAA:
+      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 2);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_AAS:
+      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 3);
+      return Flow::Continue;
     case ZYDIS_MNEMONIC_AAM:
     case ZYDIS_MNEMONIC_AAD: {
       uint32_t base = uint32_t(in.ops[0].imm.value.u & 0xff);
@@ -269,7 +273,9 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
                    (d.mnemonic == ZYDIS_MNEMONIC_AAM ? 4 : 5) | base << 8);
       return Flow::Continue;
     }
-    case ZYDIS_MNEMONIC_SALC: emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 6); return Flow::Continue;
+    case ZYDIS_MNEMONIC_SALC:
+      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 6);
+      return Flow::Continue;
     default:
       break;
   }

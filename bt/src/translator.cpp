@@ -1,12 +1,14 @@
 // Building one translation unit: the pending-event check at its entry, the guest instructions
 // one family emitter at a time, the exit stubs of its chain sites, and installation into the
 // translation cache.
+#include "translator.h"
+
 #include <fmt/format.h>
 
 #include <chrono>
 
+#include "callouts.h"
 #include "engine_core.h"
-#include "translator.h"
 
 namespace bt {
 
@@ -134,8 +136,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       StaticExit e;
       if (err == "undecodable" && src.fetch_fault(cur + 15)) {
         e.kind = StaticExit::Kind::Unsupported;
-        e.what = "an instruction that continues on a page the guest cannot fetch (#PF in the "
-                 "middle of an instruction)";
+        e.what =
+            "an instruction that continues on a page the guest cannot fetch (#PF in the "
+            "middle of an instruction)";
       } else if (err == "undecodable") {
         e.kind = StaticExit::Kind::Exception;  // an invalid opcode is #UD, as on hardware
         e.vector = cpu::kUD;
@@ -157,12 +160,19 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       flow = Flow::End;
     } else if ((in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) &&
                in.d.meta.category != ZYDIS_CATEGORY_COND_BR) {  // cx-based loop/jcxz are
-      if (!emit_lea16(c, in)) {                                  // control flow's
+      if (!emit_lea16(c, in)) {                                 // control flow's
         emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
         flow = Flow::End;
       }
     } else if (is_ident(in)) {
+      const bool watched = in.modrm_is_mem() && watch.wraps && watch.wraps(in.eip);
+      if (watched) {
+        lea_mem_operand(c, in, 12);
+        emit_callout(c, in, CalloutKind::WatchedWrite, callouts::watch_begin, true,
+                     uint32_t(memory_segment(in)));
+      }
       emit_ident(c, in);
+      if (watched) emit_callout(c, in, CalloutKind::WatchedWrite, callouts::watch_end);
     } else {
       flow = emit_control_flow(c, in, handled);
       if (!handled) flow = emit_stack_op(c, in, handled);
@@ -228,9 +238,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   Unit* u = cache.insert(key, std::move(unit));
   stats.units++;
   stats.tc_bytes = cache.used();
-  stats.translate_ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now() - t0)
-                                     .count());
+  stats.translate_ns += uint64_t(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
   return u;
 }
 

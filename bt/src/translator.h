@@ -52,8 +52,8 @@ struct Ctx {
   EngineCore& core;
   uint8_t cpl;
   std::vector<ChainSite> chains;
-  int gs_holds = -1;  // which guest segment's base the host GS base holds now (-1: unknown)
-  bool ident = false; // set by the emitter that handled the instruction as IDENT
+  int gs_holds = -1;   // which guest segment's base the host GS base holds now (-1: unknown)
+  bool ident = false;  // set by the emitter that handled the instruction as IDENT
 };
 
 // --- emitters: each returns Flow::End if the instruction ends the unit ---
@@ -69,6 +69,8 @@ asmjit::x86::Mem vcpu_field(int32_t off, uint32_t size = 4);
 // Appends the host encoding of the guest instruction's memory operand (ModRM, SIB, disp) with
 // `reg` in the ModRM reg field. `extra_disp` is added to the displacement.
 void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32_t extra_disp = 0);
+// The guest segment of the instruction's memory operand (DS unless Zydis names another).
+int memory_segment(const Insn& in);
 // The guest segment (cpu::FS/GS) whose base must be applied through the host GS base for this
 // instruction's memory operand, or -1 when the segment is flat and needs nothing.
 int segment_override(const Insn& in);

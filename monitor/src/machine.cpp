@@ -194,6 +194,14 @@ int Machine::run() {
   cpu_->reset_multiboot(boot.entry, kMultibootBootloaderMagic, boot.info_addr);
   as_.map_identity();
   engine_ = std::make_unique<bt::Engine>(*cpu_, *code_);
+  engine_->set_write_watch({
+      [this](uint32_t eip) {
+        auto phys = guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
+        return phys && table_writers_.count(*phys) > 0;
+      },
+      [this](uint32_t linear) { shadow_.table_write_begin(linear); },
+      [this] { shadow_.table_write_end(); },
+  });
   setup_direct_execution();
 
   g_vcpu = &vcpu_;
@@ -314,7 +322,12 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
     case shadowmmu::Shadow::Outcome::Mapped:
       // A write to a traced page table: the monitor runs the writer alone (either engine's
       // code, translated for that one instruction) and drops what the entries it changed made.
-      if (write && shadow_.is_table(fill.phys)) table_write_ = linear;
+      if (write && shadow_.is_table(fill.phys)) {
+        table_write_ = linear;
+        // Translated writers are translated again, watched (see WriteWatch).
+        auto writer = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
+        if (from_translated && writer && table_writers_.insert(*writer).second) flush_tc_ = true;
+      }
       return std::nullopt;
     case shadowmmu::Shadow::Outcome::GuestFault:
       try {
@@ -437,6 +450,7 @@ int Machine::loop() {
         x = run_single();
       } else {
         x = engine_->run(translate_next_);
+        shadow_.table_write_end();  // a watched write that faulted left its table open
       }
     } catch (const cpu::Unsupported& u) {
       return stop("unsupported: " + u.what);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
@@ -81,6 +82,9 @@ class Machine {
   bool single_next_ = false;  // run one instruction untraced (it writes translated code)
   // Run one instruction with the traced page table at this window page writable (it writes it).
   std::optional<uint32_t> table_write_;
+  // Guest-physical addresses of translated instructions that wrote traced page tables: they
+  // are translated between write-watch callouts from then on (no host fault per write).
+  std::unordered_set<uint32_t> table_writers_;
   bool flush_tc_ = false;   // a CPU hook asked for the translation cache to go
   bool unlink_tc_ = false;  // ... or for its chains to go
   std::unique_ptr<Devices> dev_;

@@ -45,20 +45,23 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
     }
   }
   if (!header)
-    throw LoadError(fmt::format("{}: not a multiboot kernel (no multiboot v1 header in the first "
-                                "8 KiB)",
-                                path));
+    throw LoadError(
+        fmt::format("{}: not a multiboot kernel (no multiboot v1 header in the first "
+                    "8 KiB)",
+                    path));
   if (header->flags & 0xffff & ~kKnownRequiredFlags)
-    throw LoadError(fmt::format("{}: the multiboot header requires features bt86 does not "
-                                "provide (flags {:#x})",
-                                path, header->flags));
+    throw LoadError(
+        fmt::format("{}: the multiboot header requires features bt86 does not "
+                    "provide (flags {:#x})",
+                    path, header->flags));
 
   // 2. The ELF32 image.
   if (img.size() < sizeof(Elf32_Ehdr) || std::memcmp(img.data(), ELFMAG, SELFMAG) != 0) {
     if (header->flags & kAoutKludge)
-      throw LoadError(fmt::format("{}: non-ELF (a.out kludge) multiboot kernels are not "
-                                  "supported; link the kernel as ELF32",
-                                  path));
+      throw LoadError(
+          fmt::format("{}: non-ELF (a.out kludge) multiboot kernels are not "
+                      "supported; link the kernel as ELF32",
+                      path));
     throw LoadError(fmt::format("{}: not an ELF file", path));
   }
   auto eh = read<Elf32_Ehdr>(img, 0);
@@ -80,20 +83,21 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
     if (ph.p_filesz > ph.p_memsz)
       throw LoadError(fmt::format("{}: segment {} has a file size above its memory size", path, i));
     if (uint64_t(ph.p_offset) + ph.p_filesz > img.size())
-      throw LoadError(fmt::format("{}: truncated ELF file (segment {} needs bytes {:#x}..{:#x}, "
-                                  "the file has {:#x})",
-                                  path, i, ph.p_offset, uint64_t(ph.p_offset) + ph.p_filesz,
-                                  img.size()));
+      throw LoadError(
+          fmt::format("{}: truncated ELF file (segment {} needs bytes {:#x}..{:#x}, "
+                      "the file has {:#x})",
+                      path, i, ph.p_offset, uint64_t(ph.p_offset) + ph.p_filesz, img.size()));
     uint8_t* dst = as.phys(ph.p_paddr, ph.p_memsz);
     if (!dst)
-      throw LoadError(fmt::format("{}: segment {} at physical {:#x}..{:#x} lies outside guest "
-                                  "RAM ({} MiB)",
-                                  path, i, ph.p_paddr, uint64_t(ph.p_paddr) + ph.p_memsz,
-                                  as.ram_size() >> 20));
+      throw LoadError(
+          fmt::format("{}: segment {} at physical {:#x}..{:#x} lies outside guest "
+                      "RAM ({} MiB)",
+                      path, i, ph.p_paddr, uint64_t(ph.p_paddr) + ph.p_memsz, as.ram_size() >> 20));
     if (ph.p_paddr < kInfoLimit && ph.p_paddr + ph.p_memsz > kInfoBase)
-      throw LoadError(fmt::format("{}: segment {} overlaps low memory the loader uses "
-                                  "({:#x}..{:#x})",
-                                  path, i, kInfoBase, kInfoLimit));
+      throw LoadError(
+          fmt::format("{}: segment {} overlaps low memory the loader uses "
+                      "({:#x}..{:#x})",
+                      path, i, kInfoBase, kInfoLimit));
     std::memcpy(dst, img.data() + ph.p_offset, ph.p_filesz);
     std::memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
     boot.kernel_start = std::min(boot.kernel_start, ph.p_paddr);
@@ -133,7 +137,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
   const char loader[] = "bt86";
   const uint32_t name_addr = place(loader, sizeof loader);
   info[0] = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);  // mem, cmdline, mmap, loader name
-  info[1] = 639;                                                 // mem_lower (KiB)
+  info[1] = 639;                                            // mem_lower (KiB)
   info[2] = ram > 0x100000 ? uint32_t((ram - 0x100000) >> 10) : 0;  // mem_upper (KiB)
   info[4] = cmd_addr;
   info[11] = uint32_t(mmap.size() * sizeof(MmapEntry));  // mmap_length

@@ -16,7 +16,7 @@ struct LoadError : std::runtime_error {
 
 struct BootInfo {
   uint32_t entry = 0;
-  uint32_t info_addr = 0;       // guest-physical address of the multiboot_info structure
+  uint32_t info_addr = 0;  // guest-physical address of the multiboot_info structure
   uint32_t kernel_start = 0, kernel_end = 0;
 };
 

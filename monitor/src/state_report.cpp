@@ -18,7 +18,8 @@ void print_state_report(const std::string& reason, const cpu::Vcpu& v,
                    code ? bt::disassemble(code, avail, v.eip) : "(code not readable)");
   const char* names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
   s += "  ";
-  for (int i = 0; i < 8; ++i) s += fmt::format("{}={:08x}{}", names[i], v.gpr[i], i == 3 ? "\n  " : " ");
+  for (int i = 0; i < 8; ++i)
+    s += fmt::format("{}={:08x}{}", names[i], v.gpr[i], i == 3 ? "\n  " : " ");
   s += fmt::format("\n  EFLAGS={:08x} CPL={} CR0={:08x} CR2={:08x} CR3={:08x} CR4={:08x}\n",
                    v.read_eflags(), v.cpl, v.cr0, v.cr2, v.cr3, v.cr4);
   const char* segs[6] = {"ES", "CS", "SS", "DS", "FS", "GS"};

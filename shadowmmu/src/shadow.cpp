@@ -9,10 +9,12 @@ namespace shadowmmu {
 
 namespace {
 constexpr uint32_t kPageMask = ~0xfffu;
-// A hidden fault also maps the already-accessed neighbours in its aligned 64 KiB block: a
-// host fault costs tens of microseconds on a paravirtualized host, one more mmap a fraction
-// of that (docs/PERFORMANCE.md). Entries whose A bit is clear are left alone, so the guest
-// still sees A set exactly where it touched.
+// A hidden fault from ring 3 also maps the already-accessed neighbours in its aligned 64 KiB
+// block: a host fault costs tens of microseconds on a paravirtualized host, one more mmap a
+// fraction of that (docs/PERFORMANCE.md). Entries whose A bit is clear are left alone, so the
+// guest still sees A set exactly where it touched. Ring 0 gets no prefetch: what it maps is
+// mostly supervisor-only and goes at the next entry to ring 3, and in a guest switching
+// processes on every tick those wasted calls ate the ticks (processes, in the TCG VM).
 constexpr uint32_t kPrefetchPages = 16;
 }  // namespace
 
@@ -21,11 +23,12 @@ std::string Shadow::Stats::report() const {
       "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {} ({} "
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
       "  ring-3 entries dropping supervisor mappings {} ({} pages)\n  whole-shadow drops {}\n"
-      "  page tables traced {}\n  trace hits: page-table writes {} ({} entries changed, {} "
+      "  page tables traced {} (released {})\n  trace hits: page-table writes {} ({} entries "
+      "changed, {} "
       "mappings dropped)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
-      globals_kept, invlpg, user_entries, supervisor_drops, drops_all, tables_traced, table_writes,
-      entries_changed, table_drops);
+      globals_kept, invlpg, user_entries, supervisor_drops, drops_all, tables_traced,
+      tables_released, table_writes, entries_changed, table_drops);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -83,16 +86,16 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
       throw Error("the host refuses to map even one guest page (vm.max_map_count too low?)");
   }
   stats_.hidden_faults++;
-  prefetch(linear, user);
+  if (user) prefetch(linear);
   return {Outcome::Mapped, 0, t.phys};
 }
 
-void Shadow::prefetch(uint32_t linear, bool user) {
+void Shadow::prefetch(uint32_t linear) {
   const uint32_t first = linear & ~(kPrefetchPages * 4096 - 1);
   for (uint32_t i = 0; i < kPrefetchPages; ++i) {
     const uint32_t page = first + i * 4096;
     if (page == (linear & kPageMask) || maps_.count(page)) continue;
-    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, user});
+    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, true});
     if (!t || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size()) continue;
     if (!install(page, *t)) return;
     stats_.prefetched++;

@@ -26,18 +26,25 @@ void Shadow::trace_table(uint32_t entry_pa, bool dir, uint32_t linear) {
     if (std::find(tab.slots.begin(), tab.slots.end(), slot) == tab.slots.end())
       tab.slots.push_back(slot);
   }
-  if (tab.refs++) return;
+  tab.refs++;
+  if (is_table(entry_pa)) return;  // traced already (perhaps idle)
   as_.set_page_flag(entry_pa, AddressSpace::kTable, true);
   stats_.tables_traced++;
   protect_phys(entry_pa);  // its own mappings become read-only
 }
 
+// A table no mapping uses any more stays traced, idle: the guest often maps through it again
+// soon (re-protecting it would cost a host call per alias), and its next write releases it.
 void Shadow::untrace_table(uint32_t entry_pa) {
   auto it = tables_.find(entry_pa >> 12);
-  if (it == tables_.end() || --it->second.refs) return;
-  tables_.erase(it);
-  as_.set_page_flag(entry_pa, AddressSpace::kTable, false);
-  protect_phys(entry_pa);  // writable again where the guest allows it
+  if (it != tables_.end() && it->second.refs) it->second.refs--;
+}
+
+void Shadow::release_table(uint32_t frame) {
+  tables_.erase(frame);
+  as_.set_page_flag(frame << 12, AddressSpace::kTable, false);
+  stats_.tables_released++;
+  protect_phys(frame << 12);  // writable again where the guest allows it
 }
 
 void Shadow::entry_changed(uint32_t entry_pa) {
@@ -64,6 +71,10 @@ void Shadow::table_write_begin(uint32_t linear) {
   const uint32_t page = linear & kPageMask;
   auto m = maps_.find(page);
   if (m == maps_.end() || !is_table(m->second.phys)) return;
+  if (auto t = tables_.find(m->second.phys >> 12); t != tables_.end() && !t->second.refs) {
+    release_table(t->first);  // idle: the write needs no watching, nor do the next ones
+    return;
+  }
   const uint8_t* now = as_.phys(m->second.phys, 4096);
   open_ = OpenWrite{page, m->second.phys, std::vector<uint8_t>(now, now + 4096)};
   stats_.table_writes++;

@@ -158,9 +158,26 @@ TEST_F(ShadowTest, DirectoryWriteDropsTheRegionAndMonitorWritesCount) {
   shadow_.note_write(pde_pa, 4);
   EXPECT_EQ(shadow_.mapped_pages(), 0u);
   EXPECT_EQ(shadow_.stats().table_drops, 1u);
-  // With its last mapping gone, the table is no longer traced.
+  // With its last mapping gone, the table stays traced, idle, until it is written.
+  EXPECT_TRUE(shadow_.is_table(kTable));
+}
+
+TEST_F(ShadowTest, AWriteToAnIdleTableReleasesIt) {
+  // The table is also mapped through a second table, in the next 4 MiB.
+  constexpr uint32_t kTable2 = 0x3000, kAlias2 = kLinear + 0x400000;
+  set(kDir + (kAlias2 >> 22) * 4, kTable2 | kP | kRW | kUS);
+  set(kTable2, kTable | kP | kRW | kUS | kD);
+  map(kP | kRW | kUS | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.fill(kAlias2, false, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kAlias2), "r--");
+  shadow_.invlpg(kLinear);  // the table is idle now
+  EXPECT_TRUE(shadow_.is_table(kTable));
+  shadow_.table_write_begin(kAlias2);
+  EXPECT_FALSE(shadow_.table_write_open());  // nothing to watch: released instead
   EXPECT_FALSE(shadow_.is_table(kTable));
-  EXPECT_FALSE(shadow_.is_table(kDir));
+  EXPECT_EQ(prot(kAlias2), "rw-");
+  EXPECT_EQ(shadow_.stats().tables_released, 1u);
 }
 
 TEST_F(ShadowTest, Cr3WriteKeepsGlobalMappingsUntilInvlpg) {
@@ -212,6 +229,10 @@ TEST_F(ShadowTest, PrefetchMapsOnlyAccessedNeighboursRing3MayUse) {
   EXPECT_EQ(get(kTable + (((kLinear + 0x2000) >> 12) & 0x3ff) * 4) & kA, 0u);
   EXPECT_EQ(prot(kLinear + 0x3000), "---");
   EXPECT_EQ(prot(kLinear + 0x4000), "rw-");
+  // Ring 0 fills only what it touched.
+  shadow_.cr3_written();
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(shadow_.mapped_pages(), 1u);
 }
 
 TEST_F(ShadowTest, ProtectionFollowsThePageFlags) {

@@ -56,6 +56,17 @@ struct RunExit {
   std::string what;         // Unsupported: what, with the instruction's disassembly
 };
 
+// Guest writes the caller wants to see as they happen (page-table traces): an IDENT
+// instruction with a memory operand that `wraps` answers true for (by its linear EIP, at
+// translation time) runs between a call to `begin`, with the linear address of its memory
+// operand, and one to `end`. Neither may run guest code; if the instruction faults, `end` is
+// not called, and the caller must close what `begin` opened when run() returns.
+struct WriteWatch {
+  std::function<bool(uint32_t eip)> wraps;
+  std::function<void(uint32_t linear)> begin;
+  std::function<void()> end;
+};
+
 class EngineCore;
 
 class Engine {
@@ -79,6 +90,8 @@ class Engine {
   // or caches an indirect target, whether control at `eip` should go back to the caller
   // (RunExit::Kind::Yield). Branches it answers true for are never chained, so they keep asking.
   void set_yield_check(std::function<bool(uint32_t eip)> check);
+
+  void set_write_watch(WriteWatch w);
 
   // Stops execution (RunExit::Kind::Stop) when control reaches `eip` (differential tests).
   void set_stop_eip(std::optional<uint32_t> eip);

@@ -25,6 +25,7 @@ enum class CalloutKind : uint8_t {
   Bound,
   Msr,
   CacheTlb,
+  WatchedWrite,
   Count
 };
 const char* callout_name(CalloutKind k);

@@ -46,8 +46,9 @@ class Shadow {
     uint64_t user_entries = 0;  // ring-3 entries that had supervisor mappings to drop
     uint64_t supervisor_drops = 0;
     uint64_t invlpg = 0;
-    uint64_t tables_traced = 0;  // pages that became traced page tables
-    uint64_t table_writes = 0;   // trace hits: guest writes to traced page tables
+    uint64_t tables_traced = 0;    // pages that became traced page tables
+    uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
+    uint64_t table_writes = 0;     // trace hits: guest writes to traced page tables
     uint64_t entries_changed = 0;
     uint64_t table_drops = 0;  // mappings dropped because their entry changed
     std::string report() const;
@@ -102,14 +103,14 @@ class Shadow {
     bool user_safe;  // ring 3 may use it as mapped
   };
   struct Table {
-    uint32_t refs = 0;            // mappings made from its entries
+    uint32_t refs = 0;            // mappings made from its entries (0: idle, still traced)
     bool dir = false;             // used as a page directory
     std::vector<uint16_t> slots;  // used as a page table under these directory slots
   };
 
   // Maps `linear` as `t` says (and records it); false when the host refuses more mappings.
   bool install(uint32_t linear, const Translation& t);
-  void prefetch(uint32_t linear, bool user);
+  void prefetch(uint32_t linear);  // ring-3 fills only
   int prot_for(const Mapping& m) const;
   // Forgets the record (and the table references) of a mapping that is gone or replaced.
   void forget(std::map<uint32_t, Mapping>::iterator it);
@@ -119,6 +120,7 @@ class Shadow {
   void drop_window();
   void trace_table(uint32_t entry_pa, bool dir, uint32_t linear);
   void untrace_table(uint32_t entry_pa);
+  void release_table(uint32_t frame);
   void entry_changed(uint32_t entry_pa);
 
   AddressSpace& as_;

@@ -25,10 +25,10 @@ std::string Shadow::Stats::report() const {
       "  ring-3 entries dropping supervisor mappings {} ({} pages)\n  whole-shadow drops {}\n"
       "  page tables traced {} (released {})\n  trace hits: page-table writes {} ({} entries "
       "changed, {} "
-      "mappings dropped)\n",
+      "mappings dropped, {} mapped from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_drops, drops_all, tables_traced,
-      tables_released, table_writes, entries_changed, table_drops);
+      tables_released, table_writes, entries_changed, table_drops, table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {

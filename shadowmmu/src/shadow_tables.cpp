@@ -62,8 +62,21 @@ void Shadow::entry_changed(uint32_t entry_pa) {
     auto m = maps_.find(page);
     if (m != maps_.end() && m->second.pte_pa == entry_pa) victims.push_back(page);
   }
-  for (uint32_t page : victims) remove(page);  // may untrace the table: `it` is done with
+  const std::vector<uint16_t> slots = it->second.slots;  // installs below may rehash tables_
+  for (uint32_t page : victims) remove(page);
   stats_.table_drops += victims.size();
+  // Updated rather than dropped where the new entry gives an accessed user page (Linux sets A
+  // in the entries it makes): the guest made it to be used, and the access would otherwise
+  // cost a host fault. Only user pages, which survive the next entry to ring 3; the walk must
+  // go through this very entry (the slot may belong to a global mapping of another directory).
+  for (uint16_t slot : slots) {
+    const uint32_t page = (uint32_t(slot) << 22) | (i << 12);
+    if (maps_.count(page)) continue;
+    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, true});
+    if (!t || t->pte_pa != entry_pa || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size())
+      continue;
+    if (install(page, *t)) stats_.table_updates++;
+  }
 }
 
 void Shadow::table_write_begin(uint32_t linear) {

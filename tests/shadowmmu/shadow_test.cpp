@@ -150,6 +150,24 @@ TEST_F(ShadowTest, TableWriteDropsOnlyWhatTheChangedEntriesMade) {
   EXPECT_EQ(*at(kLinear), 0x5a5au);
 }
 
+TEST_F(ShadowTest, NewAccessedUserEntriesAreMappedAtOnce) {
+  map(kP | kRW | kUS | kD);
+  map_at(kAlias, kTable | kP | kRW | kUS | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.fill(kAlias, false, false).outcome, Outcome::Mapped);
+  const uint32_t i = (kLinear >> 12) & 0x3ff;
+  shadow_.table_write_begin(kAlias);
+  at(kAlias)[i + 1] = (kFrame + 0x1000) | kP | kRW | kUS | kA | kD;  // as Linux makes them
+  at(kAlias)[i + 2] = (kFrame + 0x2000) | kP | kRW | kUS;            // never accessed
+  at(kAlias)[i + 3] = (kFrame + 0x3000) | kP | kRW | kA | kD;        // supervisor
+  shadow_.table_write_end();
+  EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
+  EXPECT_EQ(prot(kLinear + 0x2000), "---");
+  EXPECT_EQ(get(kTable + (i + 2) * 4) & kA, 0u);  // still as the guest wrote it
+  EXPECT_EQ(prot(kLinear + 0x3000), "---");
+  EXPECT_EQ(shadow_.stats().table_updates, 1u);
+}
+
 TEST_F(ShadowTest, DirectoryWriteDropsTheRegionAndMonitorWritesCount) {
   map(kP | kRW | kUS | kD);
   ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);

@@ -50,7 +50,8 @@ class Shadow {
     uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
     uint64_t table_writes = 0;     // trace hits: guest writes to traced page tables
     uint64_t entries_changed = 0;
-    uint64_t table_drops = 0;  // mappings dropped because their entry changed
+    uint64_t table_drops = 0;    // mappings dropped because their entry changed
+    uint64_t table_updates = 0;  // ... and mapped at once from the new entry
     std::string report() const;
   };
 

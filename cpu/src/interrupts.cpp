@@ -102,6 +102,7 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
   cs.sel = uint16_t((sel & ~3u) | new_cpl);
   v_.load_segment_cache(CS, cs);
   v_.cpl = new_cpl;
+  if (ring_switch) hooks_.entered_inner_ring(new_cpl);
   v_.gpr[ESP] = new_esp;
   v_.eip = offset;
   v_.eflags &= ~(fl::TF | fl::NT | fl::RF | fl::VM);

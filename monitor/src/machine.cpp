@@ -47,9 +47,9 @@ class Hooks final : public cpu::Hooks {
   }
   // Translations are keyed by guest-physical page and stay; the chains between them encode
   // the old mappings and go.
-  void cr3_written(uint32_t) override {
+  void cr3_written(uint32_t old_cr3) override {
     if (!v_.paging()) return;
-    shadow_.cr3_written();
+    shadow_.cr3_written(old_cr3);
     unlink();
   }
   void invlpg(uint32_t linear) override {
@@ -59,6 +59,9 @@ class Hooks final : public cpu::Hooks {
   }
   void entered_outer_ring(uint8_t cpl) override {
     if (cpl == 3 && v_.paging()) shadow_.entering_user();
+  }
+  void entered_inner_ring(uint8_t) override {
+    if (v_.paging()) shadow_.entering_kernel();
   }
 
  private:

@@ -111,9 +111,9 @@ bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
   return true;
 }
 
-void AddressSpace::protect_page(uint32_t linear, int prot) {
+void AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot) {
   const uint64_t at = linear & ~0xfffu;
-  if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
+  if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) != 0)
     throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
 }
 

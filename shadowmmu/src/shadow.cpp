@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace shadowmmu {
 
@@ -22,13 +23,14 @@ std::string Shadow::Stats::report() const {
   return fmt::format(
       "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {} ({} "
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
-      "  ring-3 entries dropping supervisor mappings {} ({} pages)\n  whole-shadow drops {}\n"
+      "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped)\n"
+      "  mappings restored when CR3 came back {}\n  whole-shadow drops {}\n"
       "  page tables traced {} (released {})\n  trace hits: page-table writes {} ({} entries "
       "changed, {} "
       "mappings dropped, {} mapped from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
-      globals_kept, invlpg, user_entries, supervisor_drops, drops_all, tables_traced,
-      tables_released, table_writes, entries_changed, table_drops, table_updates);
+      globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, restored, drops_all,
+      tables_traced, tables_released, table_writes, entries_changed, table_drops, table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -46,6 +48,7 @@ int Shadow::prot_for(const Mapping& m) const {
   // Read-only until the guest entry is dirty, so the first write sets D through a fault; and
   // read-only while the frame holds translated code, directly executed code or page tables,
   // so writes to them are seen.
+  if (m.parked) return PROT_NONE;
   const uint8_t f = as_.page_flags(m.phys);
   return PROT_READ | (m.may_write && !(f & AddressSpace::kReadOnlyFlags) ? PROT_WRITE : 0) |
          (f & AddressSpace::kDirect ? PROT_EXEC : 0);
@@ -54,7 +57,8 @@ int Shadow::prot_for(const Mapping& m) const {
 bool Shadow::install(uint32_t linear, const Translation& t) {
   const uint32_t page = linear & kPageMask;
   if (auto old = maps_.find(page); old != maps_.end()) forget(old);  // a refill replaces it
-  Mapping m{t.phys & kPageMask, t.pde_pa, t.pte_pa, t.writable && t.dirty, t.global, false};
+  Mapping m{t.phys & kPageMask, t.pde_pa, t.pte_pa, t.writable && t.dirty,
+            t.global,           false,    false,    ++seq_};
   m.user_safe = t.user && (!m.may_write || t.user_writable);
   // Trace the tables first: if the page is one of them it is mapped read-only at once.
   trace_table(m.pde_pa, true, page);
@@ -144,6 +148,7 @@ void Shadow::drop_window() {
   maps_.clear();
   aliases_.clear();
   unsafe_.clear();
+  parked_.clear();
   for (const auto& [frame, tab] : tables_)
     as_.set_page_flag(frame << 12, AddressSpace::kTable, false);
   tables_.clear();
@@ -164,25 +169,106 @@ void Shadow::invlpg(uint32_t linear) {
   remove(linear & kPageMask);
 }
 
-void Shadow::cr3_written() {
+void Shadow::cr3_written(uint32_t old_cr3) {
   stats_.cr3_switches++;
+  // Remember the most recently made non-global mappings of the space being left.
+  std::vector<std::pair<uint32_t, uint32_t>> recent;  // (seq, page)
+  for (const auto& [page, m] : maps_)
+    if (!m.global) recent.emplace_back(m.seq, page);
+  if (recent.size() > kSpacePages) {
+    std::nth_element(recent.begin(), recent.begin() + kSpacePages, recent.end(), std::greater<>());
+    recent.resize(kSpacePages);
+  }
+  std::erase_if(spaces_, [&](const Space& sp) { return sp.cr3 == (old_cr3 & kPageMask); });
+  if (spaces_.size() == kSpaces) spaces_.erase(spaces_.begin());
+  Space left{old_cr3 & kPageMask, {}};
+  for (const auto& r : recent) left.pages.push_back(r.second);
+  spaces_.push_back(std::move(left));
+
   remove_if([](const Mapping& m) { return !m.global; });
   stats_.globals_kept += maps_.size();
+
+  auto back = std::find_if(spaces_.begin(), spaces_.end(),
+                           [&](const Space& sp) { return sp.cr3 == (v_.cr3 & kPageMask); });
+  if (back == spaces_.end()) return;
+  std::vector<uint32_t> pages = std::move(back->pages);
+  spaces_.erase(back);
+  for (uint32_t page : pages) {
+    if (maps_.count(page)) continue;
+    // peek: only what is accessed (and, to be writable, dirty) already; nothing is set.
+    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, false});
+    if (!t || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size()) continue;
+    if (!install(page, *t)) return;
+    stats_.restored++;
+  }
 }
+
+namespace {
+// Calls f(first, count) for each run of consecutive window pages in sorted `pages` that `same`
+// says belong together.
+template <class Same, class F>
+void for_each_run(const std::vector<uint32_t>& pages, Same same, F f) {
+  for (size_t i = 0; i < pages.size();) {
+    size_t j = i + 1;
+    while (j < pages.size() && pages[j] == pages[j - 1] + 4096 && same(pages[i], pages[j])) ++j;
+    f(i, j - i);
+    i = j;
+  }
+}
+}  // namespace
 
 void Shadow::entering_user() {
   if (unsafe_.empty()) return;
-  uint64_t dropped = 0;
+  std::vector<uint32_t> pages;
   for (uint32_t page : unsafe_) {
     auto it = maps_.find(page);
-    if (it == maps_.end() || it->second.user_safe) continue;  // gone, or refilled by ring 3
-    remove(page);
-    ++dropped;
+    // Gone, refilled by ring 3, or parked already.
+    if (it != maps_.end() && !it->second.user_safe && !it->second.parked) pages.push_back(page);
   }
   unsafe_.clear();
-  if (!dropped) return;
+  if (pages.empty()) return;
+  std::sort(pages.begin(), pages.end());
+  pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
   stats_.user_entries++;
-  stats_.supervisor_drops += dropped;
+  // One mprotect per run of pages; past kParkRuns runs, unmapping is as cheap and keeps the
+  // next return to ring 0 short.
+  size_t runs = 0;
+  for_each_run(
+      pages, [](uint32_t, uint32_t) { return true; },
+      [&](size_t first, size_t count) {
+        if (runs++ < kParkRuns) {
+          as_.protect_pages(pages[first], uint32_t(count), PROT_NONE);
+          for (size_t k = first; k < first + count; ++k) {
+            maps_.at(pages[k]).parked = true;
+            parked_.push_back(pages[k]);
+          }
+          stats_.supervisor_parked += count;
+        } else {
+          for (size_t k = first; k < first + count; ++k) remove(pages[k]);
+          stats_.supervisor_drops += count;
+        }
+      });
+}
+
+void Shadow::entering_kernel() {
+  if (parked_.empty()) return;
+  std::vector<uint32_t> pages;
+  std::unordered_map<uint32_t, int> prot;
+  for (uint32_t page : parked_) {
+    auto it = maps_.find(page);
+    if (it == maps_.end() || !it->second.parked) continue;  // dropped or refilled meanwhile
+    it->second.parked = false;
+    prot[page] = prot_for(it->second);
+    pages.push_back(page);
+    unsafe_.push_back(page);
+  }
+  parked_.clear();
+  std::sort(pages.begin(), pages.end());
+  for_each_run(
+      pages, [&](uint32_t a, uint32_t b) { return prot[a] == prot[b]; },
+      [&](size_t first, size_t count) {
+        as_.protect_pages(pages[first], uint32_t(count), prot[pages[first]]);
+      });
 }
 
 void Shadow::protect_phys(uint32_t phys) {

@@ -147,6 +147,10 @@ class FakeHooks final : public Hooks {
   }
   void cr3_written(uint32_t old_cr3) override { cr3.push_back(old_cr3); }
   void invlpg(uint32_t linear) override { invlpgs.push_back(linear); }
+  // Ring changes as signed CPLs: +n entered outer ring n, -n entered inner ring n (-0 is 0x80).
+  void entered_outer_ring(uint8_t cpl) override { rings.push_back(int(cpl)); }
+  void entered_inner_ring(uint8_t cpl) override { rings.push_back(cpl ? -int(cpl) : 0x80); }
+  std::vector<int> rings;
   std::vector<std::pair<uint32_t, uint32_t>> paging;  // (old CR0, old CR4) per call
   std::vector<uint32_t> cr3;                          // old CR3 per call
   std::vector<uint32_t> invlpgs;

@@ -105,6 +105,7 @@ TEST_F(Interrupts, ConformingHandlerRunsAtTheCurrentCpl) {
   enter_ring(3);
   cpu.deliver_interrupt(0x41);
   EXPECT_EQ(v.cpl, 3);
+  EXPECT_TRUE(hooks.rings.empty());  // no ring change
   EXPECT_EQ(v.seg[CS].sel, kSlotSel | 3);
   EXPECT_EQ(v.seg[SS].sel, kUserData);
   EXPECT_EQ(v.gpr[ESP], kUserStackTop - 12);
@@ -134,6 +135,8 @@ TEST_F(Interrupts, Ring3InterruptSwitchesToTheTssStack) {
   EXPECT_FALSE(v.if_flag);
   // The data segments are left as they were.
   EXPECT_EQ(v.seg[DS].sel, kUserData);
+  // The shadow MMU hears of the way in (it may bring back what ring 3 could not reach).
+  EXPECT_EQ(hooks.rings, std::vector<int>{0x80});
 }
 
 TEST_F(Interrupts, Ring3ExceptionFrameHasErrorCodeBelowTheUserStack) {

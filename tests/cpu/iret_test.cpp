@@ -45,6 +45,7 @@ TEST_F(Iret, ToRing3LoadsSsEspAndCpl) {
   EXPECT_EQ(v.seg[SS].dpl(), 3);
   EXPECT_EQ(v.gpr[ESP], 0x7abcu);
   EXPECT_TRUE(v.if_flag);
+  EXPECT_EQ(hooks.rings, std::vector<int>{3});  // the shadow MMU hears of it
 }
 
 TEST_F(Iret, ToRing3NullsDataSegmentsTheOuterRingMayNotUse) {

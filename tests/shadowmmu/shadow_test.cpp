@@ -16,6 +16,7 @@ namespace {
 using Outcome = shadowmmu::Shadow::Outcome;
 constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40, kG = 0x100;
 constexpr uint32_t kDir = 0x1000, kTable = 0x2000, kFrame = 0x9000, kLinear = 0x40000000;
+constexpr uint32_t kDir2 = 0x5000;  // an empty page directory
 
 class ShadowTest : public ::testing::Test {
  protected:
@@ -24,6 +25,11 @@ class ShadowTest : public ::testing::Test {
     v_.cr3 = kDir;
     as_.unmap_window();
     set(kDir + (kLinear >> 22) * 4, kTable | kP | kRW | kUS);
+  }
+  void switch_cr3(uint32_t cr3) {
+    const uint32_t old = v_.cr3;
+    v_.cr3 = cr3;
+    shadow_.cr3_written(old);
   }
   void set(uint32_t pa, uint32_t v) { std::memcpy(as_.phys(pa, 4), &v, 4); }
   uint32_t get(uint32_t pa) {
@@ -97,10 +103,12 @@ TEST_F(ShadowTest, FramesOutsideRamAreRefused) {
 TEST_F(ShadowTest, Cr3WriteAndInvlpgDropTheMapping) {
   map(kP | kRW | kUS | kD);
   ASSERT_EQ(shadow_.fill(kLinear, false, true).outcome, Outcome::Mapped);
-  shadow_.cr3_written();
+  switch_cr3(kDir2);
   EXPECT_EQ(shadow_.stats().cr3_switches, 1u);
   EXPECT_EQ(shadow_.mapped_pages(), 0u);
   // The page is gone: a fresh fill is needed again (and counted).
+  EXPECT_EQ(shadow_.fill(kLinear, false, true).outcome, Outcome::GuestFault);  // kDir2 is empty
+  v_.cr3 = kDir;
   ASSERT_EQ(shadow_.fill(kLinear, false, true).outcome, Outcome::Mapped);
   EXPECT_EQ(shadow_.stats().hidden_faults, 2u);
   shadow_.invlpg(kLinear);
@@ -204,7 +212,7 @@ TEST_F(ShadowTest, Cr3WriteKeepsGlobalMappingsUntilInvlpg) {
   map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW | kD);
   ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
   ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, false).outcome, Outcome::Mapped);
-  shadow_.cr3_written();
+  switch_cr3(kDir2);
   EXPECT_EQ(prot(kLinear), "rw-");
   EXPECT_EQ(prot(kLinear + 0x1000), "---");
   EXPECT_EQ(shadow_.stats().globals_kept, 1u);
@@ -226,12 +234,37 @@ TEST_F(ShadowTest, EnteringUserDropsOnlyWhatRing3MayNotUse) {
   EXPECT_EQ(prot(kLinear), "---");
   EXPECT_EQ(prot(kLinear + 0x1000), "---");
   EXPECT_EQ(prot(kLinear + 0x2000), "rw-");
-  EXPECT_EQ(shadow_.stats().supervisor_drops, 2u);
+  EXPECT_EQ(shadow_.stats().supervisor_parked, 2u);
+  // Rights changing meanwhile do not make a parked page reachable.
+  shadow_.protect_phys(kFrame);
+  EXPECT_EQ(prot(kLinear), "---");
+  // Back in ring 0, the parked pages are as they were.
+  shadow_.entering_kernel();
+  EXPECT_EQ(prot(kLinear), "rw-");
+  EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
+  shadow_.entering_user();
   // Ring 3 filling the read-only user page gets it read-only, and keeps it.
   ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, true).outcome, Outcome::Mapped);
   EXPECT_EQ(prot(kLinear + 0x1000), "r--");
+  shadow_.entering_kernel();
   shadow_.entering_user();
   EXPECT_EQ(prot(kLinear + 0x1000), "r--");
+  EXPECT_EQ(prot(kLinear), "---");
+}
+
+TEST_F(ShadowTest, ASpaceGetsItsAccessedMappingsBackWithItsCr3) {
+  map(kP | kRW | kUS | kD);
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW | kUS | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, true, true).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, true).outcome, Outcome::Mapped);
+  switch_cr3(kDir2);
+  EXPECT_EQ(shadow_.mapped_pages(), 0u);
+  // Meanwhile the guest unmaps one of the pages.
+  map_at(kLinear + 0x1000, 0);
+  switch_cr3(kDir);
+  EXPECT_EQ(prot(kLinear), "rw-");
+  EXPECT_EQ(prot(kLinear + 0x1000), "---");
+  EXPECT_EQ(shadow_.stats().restored, 1u);
 }
 
 TEST_F(ShadowTest, PrefetchMapsOnlyAccessedNeighboursRing3MayUse) {
@@ -248,7 +281,8 @@ TEST_F(ShadowTest, PrefetchMapsOnlyAccessedNeighboursRing3MayUse) {
   EXPECT_EQ(prot(kLinear + 0x3000), "---");
   EXPECT_EQ(prot(kLinear + 0x4000), "rw-");
   // Ring 0 fills only what it touched.
-  shadow_.cr3_written();
+  switch_cr3(kDir2);
+  v_.cr3 = kDir;
   ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
   EXPECT_EQ(shadow_.mapped_pages(), 1u);
 }

@@ -63,6 +63,9 @@ class Hooks {
   // The CPL went up (iret to an outer ring): pages mapped for the inner ring must not stay
   // reachable.
   virtual void entered_outer_ring(uint8_t /*cpl*/) {}
+  // The CPL went down (an interrupt or exception into an inner ring): what the outer ring could
+  // not be allowed to reach may come back.
+  virtual void entered_inner_ring(uint8_t /*cpl*/) {}
   // A20 is handled by devices; hlt and shutdown by the monitor loop.
 };
 

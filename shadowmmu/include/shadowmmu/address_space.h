@@ -43,7 +43,8 @@ class AddressSpace {
   // failure throws.
   bool map_page(uint32_t linear, uint32_t phys, int prot);
   void unmap_page(uint32_t linear);
-  void protect_page(uint32_t linear, int prot);
+  void protect_page(uint32_t linear, int prot) { protect_pages(linear, 1, prot); }
+  void protect_pages(uint32_t linear, uint32_t count, int prot);
 
   // Why a guest-physical page may not be mapped writable (or must be executable) in the
   // window: it runs directly (DirectCode), translations were made from it (CodeTraces), or

@@ -12,8 +12,10 @@
 // stay, as in the TLB, until invlpg or a paging-mode change.
 //
 // User/supervisor: direct and translated ring-3 code reach the same window as translated
-// ring-0 code. With no protection keys on the host, entering ring 3 drops only the mappings
-// ring 3 must not use (supervisor pages, or pages writable only for ring 0); user pages stay.
+// ring-0 code. With no protection keys on the host, entering ring 3 parks the mappings ring 3
+// must not use (supervisor pages, or pages writable only for ring 0): mprotect makes them
+// inaccessible, a run of pages at a time, until an interrupt or exception enters ring 0
+// again. User pages stay as they are.
 #pragma once
 
 #include <cstdint>
@@ -42,9 +44,11 @@ class Shadow {
     uint64_t pages_dropped = 0;
     uint64_t drops_all = 0;  // whole-shadow drops (paging mode changes, host mapping limit)
     uint64_t cr3_switches = 0;
-    uint64_t globals_kept = 0;  // global mappings that outlived a CR3 write
-    uint64_t user_entries = 0;  // ring-3 entries that had supervisor mappings to drop
-    uint64_t supervisor_drops = 0;
+    uint64_t globals_kept = 0;       // global mappings that outlived a CR3 write
+    uint64_t user_entries = 0;       // ring-3 entries that had supervisor mappings to hide
+    uint64_t supervisor_parked = 0;  // ... hidden by mprotect, back when ring 0 runs again
+    uint64_t supervisor_drops = 0;   // ... unmapped (beyond kParkRuns runs of pages)
+    uint64_t restored = 0;           // mappings made again when CR3 came back
     uint64_t invlpg = 0;
     uint64_t tables_traced = 0;    // pages that became traced page tables
     uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
@@ -76,9 +80,14 @@ class Shadow {
   // Empties the whole window, whatever is in it (paging turned on over the identity map).
   void reset();
   void invlpg(uint32_t linear);
-  void cr3_written();
-  // Ring 3 is about to run: mappings it may not use go.
+  // CR3 changed from `old_cr3` to the vCPU's: the non-global mappings go, and the ones this
+  // address space had when it was left last are mapped again (where its tables still give
+  // them, accessed): the host fault each would cost is ten times an mmap.
+  void cr3_written(uint32_t old_cr3);
+  // Ring 3 is about to run: mappings it may not use are parked (inaccessible) or dropped.
   void entering_user();
+  // Back in ring 0 from ring 3: parked mappings are accessible again.
+  void entering_kernel();
   // The flags of guest-physical page `phys` changed: its mappings get the rights they imply.
   void protect_phys(uint32_t phys);
 
@@ -102,6 +111,8 @@ class Shadow {
     bool may_write;  // the guest allows writes with the filling privilege, and D is set
     bool global;
     bool user_safe;  // ring 3 may use it as mapped
+    bool parked;     // inaccessible while ring 3 runs (a supervisor mapping)
+    uint32_t seq;    // when it was made (the most recent are remembered per address space)
   };
   struct Table {
     uint32_t refs = 0;            // mappings made from its entries (0: idle, still traced)
@@ -131,6 +142,15 @@ class Shadow {
   std::unordered_map<uint32_t, std::vector<uint32_t>> aliases_;  // frame -> window pages
   std::unordered_map<uint32_t, Table> tables_;                   // table frame -> uses
   std::vector<uint32_t> unsafe_;  // window pages mapped for ring 0 only (may be stale)
+  std::vector<uint32_t> parked_;  // window pages parked while ring 3 runs (may be stale)
+  uint32_t seq_ = 0;
+  // Address spaces left by CR3 writes, the most recent last, with their latest mapped pages.
+  struct Space {
+    uint32_t cr3;
+    std::vector<uint32_t> pages;
+  };
+  std::vector<Space> spaces_;
+  static constexpr size_t kSpaces = 8, kSpacePages = 128, kParkRuns = 64;
   struct OpenWrite {
     uint32_t page, phys;
     std::vector<uint8_t> before;

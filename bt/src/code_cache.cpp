@@ -50,7 +50,17 @@ void CodeCache::flush() {
   for (Unit* u : by_address_) delete u;
   by_address_.clear();
   units_.clear();
+  by_frame_.clear();
   used_ = runtime_end_;
+}
+
+size_t CodeCache::forget_frame(uint32_t frame) {
+  auto it = by_frame_.find(frame);
+  if (it == by_frame_.end()) return 0;
+  size_t n = 0;
+  for (uint64_t key : it->second) n += units_.erase(key);
+  by_frame_.erase(it);
+  return n;
 }
 
 }  // namespace bt

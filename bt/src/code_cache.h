@@ -49,6 +49,12 @@ class CodeCache {
   const Unit* unit_at(const void* p) const;
   void flush();
   size_t units() const { return by_address_.size(); }
+  // Which translations read code from guest frame `frame`, so that a write there can
+  // invalidate just them.
+  void index_frame(uint32_t frame, uint64_t key) { by_frame_[frame].push_back(key); }
+  // Forgets, for lookups, every translation made from `frame` and returns how many there were.
+  // Their host code stays until the next flush; the caller makes sure nothing jumps to it.
+  size_t forget_frame(uint32_t frame);
 
  private:
   uint8_t* base_ = nullptr;
@@ -57,6 +63,7 @@ class CodeCache {
   size_t used_ = 0;
   std::unordered_map<uint64_t, Unit*> units_;
   std::vector<Unit*> by_address_;  // in allocation order, so sorted by host address
+  std::unordered_map<uint32_t, std::vector<uint64_t>> by_frame_;  // may name forgotten keys
 };
 
 }  // namespace bt

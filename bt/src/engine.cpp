@@ -240,6 +240,14 @@ void Engine::flush() {
 void Engine::unlink() {
   impl_->unlink();
 }
+size_t Engine::invalidate_frame(uint32_t frame) {
+  const size_t n = impl_->cache.forget_frame(frame);
+  if (n) {
+    impl_->stats.invalidated += n;
+    impl_->unlink();  // chains into them go (with every other chain), and the jump cache
+  }
+  return n;
+}
 const Stats& Engine::stats() const {
   return impl_->stats;
 }

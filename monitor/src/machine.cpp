@@ -100,7 +100,7 @@ class GuestCode final : public bt::CodeSource {
     return p;
   }
   uint32_t phys_page(uint32_t linear) override {
-    if (!v_.paging()) return 0;
+    if (!v_.paging()) return linear >> 12;
     // Not fetchable: the dispatcher raises the fault before any lookup matters.
     return shadow_.phys_of(linear, false, v_.cpl == 3).value_or(0) >> 12;
   }
@@ -423,17 +423,15 @@ bt::RunExit Machine::run_single() {
   code.tracing = true;
   shadow_.table_write_end();
   table_write_.reset();
-  if (single_next_) flush_tc_ = true;  // the untraced unit must not outlive this instruction
+  // An untraced one-instruction unit has a key no lookup uses: it cannot run again.
   single_next_ = false;
   return x;
 }
 
 int Machine::loop() {
   for (;;) {
-    if (traces_.stats().code_writes != code_writes_seen_) {  // incl. the monitor's own writes
-      code_writes_seen_ = traces_.stats().code_writes;
-      flush_tc_ = true;
-    }
+    // Written code frames (by the guest, or by the monitor's own writes): their translations go.
+    for (uint32_t frame : traces_.take_written()) engine_->invalidate_frame(frame);
     if (flush_tc_) {
       engine_->flush();
       flush_tc_ = unlink_tc_ = false;

@@ -78,7 +78,6 @@ class Machine {
   shadowmmu::DirectCode direct_code_;
   shadowmmu::Shadow shadow_;
   shadowmmu::CodeTraces traces_;
-  uint64_t code_writes_seen_ = 0;
   bool single_next_ = false;  // run one instruction untraced (it writes translated code)
   // Run one instruction with the traced page table at this window page writable (it writes it).
   std::optional<uint32_t> table_write_;

@@ -24,6 +24,7 @@ bool CodeTraces::on_write(uint32_t phys) {
   if (!traced(phys)) return false;
   as_.set_page_flag(phys, AddressSpace::kTraced, false);
   stats_.code_writes++;
+  written_.push_back(phys >> 12);
   if (v_.paging()) {
     shadow_.protect_phys(phys);
   } else {

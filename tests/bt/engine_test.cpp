@@ -83,6 +83,27 @@ TEST_F(EngineTest, StraightLineArithmeticReachesStop) {
   EXPECT_EQ(v_.eip, kBase + 11);
 }
 
+TEST_F(EngineTest, AnInvalidatedFrameIsTranslatedAgain) {
+  auto* code = reinterpret_cast<uint8_t*>(uintptr_t(kBase));
+  const uint8_t mov_eax_1[] = {0xB8, 1, 0, 0, 0};
+  std::memcpy(code, mov_eax_1, sizeof mov_eax_1);
+  bt::Engine e(cpu_, src_);
+  e.set_stop_eip(kBase + 5);
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::EAX), 1u);
+  code[1] = 2;  // nobody tells the engine: the old translation runs
+  v_.eip = kBase;
+  e.run();
+  EXPECT_EQ(reg(cpu::EAX), 1u);
+  EXPECT_EQ(e.invalidate_frame(0), 1u);  // this source keeps everything in frame 0
+  v_.eip = kBase;
+  e.run();
+  EXPECT_EQ(reg(cpu::EAX), 2u);
+  EXPECT_EQ(e.stats().invalidated, 1u);
+  EXPECT_EQ(e.stats().units, 2u);
+  EXPECT_EQ(e.invalidate_frame(7), 0u);
+}
+
 TEST_F(EngineTest, LoopIsChainedAndCountsDown) {
   // mov ecx, 1000; xor eax, eax; L: add eax, 2; loop L
   auto x = run({0xB9, 0xE8, 3, 0, 0, 0x31, 0xC0, 0x83, 0xC0, 2, 0xE2, 0xFB});

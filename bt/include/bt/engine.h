@@ -24,7 +24,7 @@ class CodeSource {
   // guest paging); nullopt when there is simply no memory there.
   virtual std::optional<cpu::Fault> fetch_fault(uint32_t) { return std::nullopt; }
   // The guest-physical page number that `linear` fetches from now (part of a translation's
-  // key); 0 where linear = physical.
+  // key, and what Engine::invalidate_frame names); 0 if the source keeps no pages apart.
   virtual uint32_t phys_page(uint32_t) { return 0; }
 };
 
@@ -100,6 +100,9 @@ class Engine {
   // Undoes every chain and empties the jump cache, keeping the translations: for when the
   // guest's linear-to-physical mappings change (CR3 write, invlpg).
   void unlink();
+  // Discards the translations made from guest frame `frame` (CodeSource::phys_page), e.g.
+  // after the guest wrote it; returns how many there were.
+  size_t invalidate_frame(uint32_t frame);
   const Stats& stats() const;
   // Translates (only) the unit at `eip` as a new unit, for benchmarks. Returns its host code
   // size; `guest_bytes` receives how many guest code bytes it covers.

@@ -1,13 +1,15 @@
 // Traces on guest pages that hold translated code (DESIGN §6): once the translator has read
 // code from a guest-physical page, every window mapping of that page is read-only, so a guest
 // write to it — self-modifying code, or new code loaded over old — faults and is seen. The
-// monitor then drops the page's trace, flushes the translation cache (translations are not
-// yet indexed by page), and runs the writing instruction alone, untraced, before translating
-// again (it may write the very code that follows it).
+// monitor then drops the page's trace, invalidates the translations made from that frame, and
+// runs the writing instruction alone, untraced, before translating again (it may write the
+// very code that follows it).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/shadow.h"
@@ -32,8 +34,11 @@ class CodeTraces {
   // Returns whether the page was traced (the caller must then invalidate translations).
   bool on_write(uint32_t phys);
   const Stats& stats() const { return stats_; }
+  // The frames written since the last call: their translations must go.
+  std::vector<uint32_t> take_written() { return std::exchange(written_, {}); }
 
  private:
+  std::vector<uint32_t> written_;
   AddressSpace& as_;
   Shadow& shadow_;
   const cpu::Vcpu& v_;

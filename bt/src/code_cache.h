@@ -16,6 +16,9 @@ struct Unit {
   uint8_t* host;         // entry point in the cache
   uint32_t host_size;
   uint32_t ninsns;
+  // The frame of the second page its last instruction reaches into, if it does.
+  static constexpr uint32_t kNoFrame = ~0u;
+  uint32_t frame2 = kNoFrame;
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
   std::vector<std::pair<uint32_t, uint32_t>> insn_map;
 };

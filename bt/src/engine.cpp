@@ -74,6 +74,15 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
   auto key = [&](uint64_t mode, uint32_t eip) {
     return mode | (uint64_t(src.phys_page(eip)) << 32) | eip;
   };
+  // The key names the first page only: a unit whose last instruction crosses into a second
+  // page holds only while that page still comes from the same frame (it may not, in another
+  // address space); otherwise it is made again under the same key.
+  auto find = [&](uint64_t k) -> Unit* {
+    Unit* u = cache.find(k);
+    if (u && u->frame2 != Unit::kNoFrame && src.phys_page(u->eip + u->guest_bytes - 1) != u->frame2)
+      return nullptr;
+    return u;
+  };
   uint64_t mode = sync_mode();
   auto yields = [&](uint32_t eip) { return yield_check && yield_check(eip); };
   for (bool first = true;; first = false) {
@@ -87,10 +96,10 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     uint64_t single_key = 0;
     Unit* u = nullptr;
     if (!single) {
-      u = cache.find(key(mode, eip));
+      u = find(key(mode, eip));
     } else if (keep_single) {
       single_key = (uint64_t(1) << 62) | key(mode, eip);
-      u = cache.find(single_key);
+      u = find(single_key);
     } else {
       single_key = (uint64_t(1) << 63) | (stats.units << 32) | eip;  // a key no lookup uses
     }
@@ -119,7 +128,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
       case cpu::Exit::Chain: {
         const uint32_t target = v.eip;
         if (single || !opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
-        Unit* t = cache.find(key(mode, target));
+        Unit* t = find(key(mode, target));
         if (!t) {
           if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
           t = translate(target, key(mode, target));
@@ -139,7 +148,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
       case cpu::Exit::Lookup: {
         stats.lookup_misses++;
         if (single || (stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
-        Unit* t = cache.find(key(mode, v.eip));
+        Unit* t = find(key(mode, v.eip));
         if (!t) {
           if (src.fetch_fault(v.eip)) break;  // raised at the loop top
           t = translate(v.eip, key(mode, v.eip));

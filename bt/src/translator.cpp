@@ -236,9 +236,10 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   unit.host = dst;
   unit.host_size = uint32_t(size);
   const uint32_t last = eip + unit.guest_bytes - 1;  // the last instruction may cross a page
+  if ((last ^ eip) >> 12) unit.frame2 = src.phys_page(last);
   Unit* u = cache.insert(key, std::move(unit));
   cache.index_frame(src.phys_page(eip), key);
-  if ((last ^ eip) >> 12) cache.index_frame(src.phys_page(last), key);
+  if (u->frame2 != Unit::kNoFrame) cache.index_frame(u->frame2, key);
   stats.units++;
   stats.tc_bytes = cache.used();
   stats.translate_ns += uint64_t(

@@ -1,13 +1,14 @@
 // Engine-level tests on hand-written guest code in a low mapping of this process (guest linear
 // = host address, as in the shadow window): control flow, chaining, jump cache, callouts,
 // exits. Instruction semantics are covered by the differential tests in tests/diff.
+#include "bt/engine.h"
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <cstring>
 #include <vector>
 
-#include "bt/engine.h"
 #include "cpu/cpu.h"
 
 namespace {
@@ -104,6 +105,43 @@ TEST_F(EngineTest, AnInvalidatedFrameIsTranslatedAgain) {
   EXPECT_EQ(e.invalidate_frame(7), 0u);
 }
 
+// Code whose second page comes from one of two frames, as in two address spaces.
+struct TwoFrameCode final : bt::CodeSource {
+  uint8_t first[4096] = {}, second[2][4096] = {};
+  int frame = 0;
+  const uint8_t* code(uint32_t linear, uint32_t& avail) override {
+    if (linear < kBase || linear >= kBase + 8192) return nullptr;
+    avail = 4096 - (linear & 4095);
+    const uint8_t* page = linear < kBase + 4096 ? first : second[frame];
+    return page + (linear & 4095);
+  }
+  uint32_t phys_page(uint32_t linear) override {
+    return linear < kBase + 4096 ? 1 : uint32_t(10 + frame);
+  }
+};
+
+TEST_F(EngineTest, AUnitCrossingIntoAPageNowMappedElsewhereIsMadeAgain) {
+  TwoFrameCode src;
+  // mov eax, imm32 at the last two bytes of the first page; the immediate's last three bytes
+  // (and then a nop) on the second, different in each frame.
+  src.first[4094] = 0xB8;
+  src.first[4095] = 0x11;
+  const uint8_t a[] = {0x22, 0x33, 0x44, 0x90}, b[] = {0xAA, 0xBB, 0xCC, 0x90};
+  std::memcpy(src.second[0], a, 4);
+  std::memcpy(src.second[1], b, 4);
+  bt::Engine e(cpu_, src);
+  e.set_stop_eip(kBase + 4096 + 4);
+  v_.eip = kBase + 4094;
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::EAX), 0x44332211u);
+  src.frame = 1;
+  v_.eip = kBase + 4094;
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::EAX), 0xCCBBAA11u);
+  // A write to the second frame invalidates the crossing unit too.
+  EXPECT_EQ(e.invalidate_frame(11), 2u);  // the crossing unit, and the one after it
+}
+
 TEST_F(EngineTest, LoopIsChainedAndCountsDown) {
   // mov ecx, 1000; xor eax, eax; L: add eax, 2; loop L
   auto x = run({0xB9, 0xE8, 3, 0, 0, 0x31, 0xC0, 0x83, 0xC0, 2, 0xE2, 0xFB});
@@ -116,11 +154,11 @@ TEST_F(EngineTest, LoopIsChainedAndCountsDown) {
 
 TEST_F(EngineTest, CallAndRetUseTheGuestStackAndTheJumpCache) {
   // mov ecx, 100; L: call F; loop L; jmp end; F: inc eax; ret; end:
-  std::vector<uint8_t> code = {0xB9, 100, 0, 0, 0,        // 0: mov ecx,100
-                               0xE8, 4, 0, 0, 0,          // 5: call F (at 14)
-                               0xE2, 0xF9,                // 10: loop 5
-                               0xEB, 2,                   // 12: jmp 16
-                               0x40, 0xC3};               // 14: F: inc eax; ret
+  std::vector<uint8_t> code = {0xB9, 100,  0, 0, 0,  // 0: mov ecx,100
+                               0xE8, 4,    0, 0, 0,  // 5: call F (at 14)
+                               0xE2, 0xF9,           // 10: loop 5
+                               0xEB, 2,              // 12: jmp 16
+                               0x40, 0xC3};          // 14: F: inc eax; ret
   reg(cpu::EAX) = 0;
   auto x = run(code);
   EXPECT_EQ(x.kind, bt::RunExit::Kind::Stop);

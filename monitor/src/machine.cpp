@@ -306,9 +306,10 @@ bool Machine::runs_direct(uint32_t eip) {
 }
 
 std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_translated) {
+  const bool user = vcpu_.cpl == 3;
+  const auto walked = shadow_.translate(linear, write, user);
   if (write) {
-    auto r = shadow_.translate(linear, true, vcpu_.cpl == 3);
-    if (auto* t = std::get_if<shadowmmu::Translation>(&r)) {
+    if (auto* t = std::get_if<shadowmmu::Translation>(&walked)) {
       // A write the guest allows to a page translations were made from: untrace it, and run a
       // translated writer alone (it may rewrite the code that follows it).
       if (traces_.on_write(t->phys) && from_translated) single_next_ = true;
@@ -320,7 +321,7 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
       }
     }
   }
-  auto fill = shadow_.fill(linear, write, vcpu_.cpl == 3);
+  auto fill = shadow_.fill(linear, user, walked);
   switch (fill.outcome) {
     case shadowmmu::Shadow::Outcome::Mapped:
       // A write to a traced page table: the monitor runs the writer alone (either engine's

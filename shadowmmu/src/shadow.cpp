@@ -76,7 +76,11 @@ bool Shadow::install(uint32_t linear, const Translation& t) {
 }
 
 Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
-  auto r = translate(linear, write, user);
+  return fill(linear, user, translate(linear, write, user));
+}
+
+Shadow::Fill Shadow::fill(uint32_t linear, bool user,
+                          const std::variant<Translation, uint32_t>& r) {
   if (auto* err = std::get_if<uint32_t>(&r)) {
     stats_.true_faults++;
     return {Outcome::GuestFault, *err};

@@ -67,6 +67,8 @@ class Shadow {
   };
   // A host fault at window address `linear` (a write or not) from code at `user` privilege.
   Fill fill(uint32_t linear, bool write, bool user);
+  // The same, with the walk (translate) for that access already made.
+  Fill fill(uint32_t linear, bool user, const std::variant<Translation, uint32_t>& walked);
 
   // The guest's translation of `linear` without installing anything (monitor accesses, code
   // fetches); the walk still sets A/D as the CPU would.

@@ -1,8 +1,9 @@
 /* The cost of guest paging, which a VMM without EPT/NPT must shadow or translate in software:
    a not-present #PF from ring 3 fixed up by the kernel, a PTE rewrite with invlpg, a CR3
-   switch, and first touches of 64 MiB of freshly mapped pages. Loops are timed with rdtsc,
-   best of REPEATS runs (the host may preempt the VMM in any one of them); one line per
-   measurement: `pagebench.<name>: <cycles per operation>` (loop overhead included). Every
+   switch, a system call whose handler reads supervisor-only pages (what keeps them from ring 3
+   costs a VMM without protection keys), and first touches of 64 MiB of freshly mapped pages. Loops
+   are timed with rdtsc, best of REPEATS runs (the host may preempt the VMM in any one of them); one
+   line per measurement: `pagebench.<name>: <cycles per operation>` (loop overhead included). Every
    loop also checks that the translation did what it should, so a VMM that gets paging wrong
    fails (non-zero exit) instead of reporting a fast number.
 
@@ -24,6 +25,8 @@ enum {
   PF_ITERATIONS = 10000, /* a fault round trip costs far more than the other operations */
   REPEATS = 5,
   EXIT_VECTOR = 0x81, /* ends a ring-3 loop through the dispatcher */
+  SYSCALL_VECTOR = 0x80,
+  SUPER_PAGES = 4, /* supervisor-only pages the system call handler reads */
   USER_STACK_SIZE = 0x4000,
   EXIT_SETUP = 3,
   EXIT_WRONG = 4,
@@ -31,9 +34,10 @@ enum {
 
 /* Linear addresses of the test pages, each in its own page table, away from the identity map
    of the kernel (0 - 4 MiB) and of the touch regions (16 - 208 MiB). */
-#define PF_PAGE0 0x40000000u /* pf_user alternates between this page and the next */
-#define PTE_PAGE 0x40400000u /* pte_write */
-#define CR3_PAGE 0x40800000u /* cr3_switch: a different frame in each directory */
+#define PF_PAGE0 0x40000000u   /* pf_user alternates between this page and the next */
+#define PTE_PAGE 0x40400000u   /* pte_write */
+#define CR3_PAGE 0x40800000u   /* cr3_switch: a different frame in each directory */
+#define SUPER_BASE 0x40c00000u /* syscall_super: SUPER_PAGES supervisor-only pages */
 
 /* touch64m: TOUCH_REGIONS disjoint 64 MiB regions, identity mapped, each touched exactly once
    (one run per region), so that every run sees pages nobody has touched before. */
@@ -51,6 +55,7 @@ static volatile pte_t* pf_pte[2];
 static uint32_t pf_frame[2];
 static volatile uint32_t pf_faults;
 static volatile uint32_t touch_base; /* the region the next touch64m run writes */
+static volatile uint32_t syscall_sum;
 
 static inline uint64_t rdtsc(void) {
   uint32_t lo, hi;
@@ -94,6 +99,24 @@ static void user_pf(void) {
   uint64_t t0 = rdtsc();
   for (uint32_t i = 0; i < PF_ITERATIONS; i++)
     *(volatile uint32_t*)(PF_PAGE0 + (i & 1) * PAGE_SIZE) = i;
+  cycles = rdtsc() - t0;
+  user_done();
+}
+
+/* syscall_super: int 0x80 from ring 3; the handler reads one word of each supervisor-only
+   page (tagged 0x5000 + i) and returns. One iteration: the ring switch in, the reads, iret. */
+static void on_syscall(struct trap_frame* f) {
+  (void)f;
+  uint32_t sum = 0;
+  for (uint32_t i = 0; i < SUPER_PAGES; i++)
+    sum += *(volatile uint32_t*)(SUPER_BASE + i * PAGE_SIZE);
+  syscall_sum += sum;
+}
+
+static void user_syscall(void) {
+  uint64_t t0 = rdtsc();
+  for (uint32_t i = 0; i < ITERATIONS; i++)
+    __asm__ volatile("int %0" : : "i"(SYSCALL_VECTOR) : "memory");
   cycles = rdtsc() - t0;
   user_done();
 }
@@ -170,6 +193,16 @@ static uint64_t run_cr3_once(void) {
   return t;
 }
 
+static uint64_t run_syscall_once(void) {
+  syscall_sum = 0;
+  user_run(user_syscall, user_stack + sizeof user_stack, 0);
+  uint32_t want = 0;
+  for (uint32_t i = 0; i < SUPER_PAGES; i++) want += 0x5000 + i;
+  if (syscall_sum != want * ITERATIONS)
+    wrong("syscall_super: the handler read the wrong words", syscall_sum, want * ITERATIONS);
+  return cycles;
+}
+
 static uint64_t run_touch_once(int region) {
   touch_base = TOUCH_BASE + (uint32_t)region * TOUCH_SIZE;
   user_run(user_touch, user_stack + sizeof user_stack, 0);
@@ -218,6 +251,13 @@ static void setup(const struct multiboot_info* mbi) {
   other_pd[PD_INDEX(CR3_PAGE)] = 0;
   map_page(other_pd, CR3_PAGE, cr3_frame[1], PTE_RW);
 
+  /* syscall_super: supervisor only, read-write, not global. */
+  for (uint32_t i = 0; i < SUPER_PAGES; i++) {
+    uint32_t frame = (uint32_t)page_alloc();
+    *(volatile uint32_t*)frame = 0x5000 + i;
+    map_page(kernel_pd, SUPER_BASE + i * PAGE_SIZE, frame, PTE_RW);
+  }
+
   paging_enable(kernel_pd, CR4_PGE);
 }
 
@@ -236,6 +276,8 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   idt_set_gate(EXIT_VECTOR, GATE_INTERRUPT, 3);
   trap_register(EXIT_VECTOR, on_exit);
   trap_register(VEC_PF, on_page_fault);
+  idt_set_gate(SYSCALL_VECTOR, GATE_INTERRUPT, 3);
+  trap_register(SYSCALL_VECTOR, on_syscall);
   setup(mbi);
 
   kprintf("# best of %d runs, cycles per operation (rdtsc, loop overhead included)\n", REPEATS);
@@ -251,6 +293,11 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
       "mapped differently in each\n",
       ITERATIONS);
   kprintf("pagebench.cr3_switch: %llu\n", best_of(run_cr3_once) / ITERATIONS);
+  kprintf(
+      "# syscall_super: %d x int 0x80 from ring 3 whose handler reads %d supervisor-only pages, "
+      "iret\n",
+      ITERATIONS, SUPER_PAGES);
+  kprintf("pagebench.syscall_super: %llu\n", best_of(run_syscall_once) / ITERATIONS);
 
   /* Fresh pages cannot be reused, so each run gets its own region: best of TOUCH_REGIONS. */
   uint64_t best = UINT64_MAX;

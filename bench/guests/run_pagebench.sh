@@ -17,7 +17,7 @@ qemu=$(command -v qemu-system-i386 || true)
 timeout_s=${PAGEBENCH_TIMEOUT:-300}
 # isa-debug-exit: guest_exit(0) becomes (0 << 1) | 1.
 guest_pass=1
-names=(pf_user pte_write cr3_switch touch64m touch64m_total)
+names=(pf_user pte_write cr3_switch syscall_super touch64m touch64m_total)
 
 missing=0
 if [[ ! -x $bt86 ]]; then

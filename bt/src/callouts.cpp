@@ -260,7 +260,11 @@ uint32_t watch_call(void* vp, F&& call) {
 }
 
 uint32_t watch_begin(void* vp, uint64_t a0, uint64_t a1) {
-  return watch_call(vp, [&](EngineCore& e) { e.watch.begin(linear(e, a0, a1)); });
+  return watch_call(vp, [&](EngineCore& e) {
+    const uint32_t at = linear(e, a0, a1 & 0xff);
+    auto host = e.watch.begin(at, unsigned(a1 >> 8));
+    e.v.watch_host = host ? *host : uint64_t(at);  // the window, as any other access
+  });
 }
 
 uint32_t watch_end(void* vp, uint64_t, uint64_t) {

@@ -96,16 +96,30 @@ bool is_ident(const Insn& in) {
   }
 }
 
-void emit_ident(Ctx& c, const Insn& in) {
+bool ident_at_r12_possible(const Insn& in) {
+  if (!in.modrm_is_mem()) return false;
+  // With a REX prefix, the byte registers 4-7 are spl..dil, not ah..bh.
+  for (unsigned i = 0; i < in.d.operand_count; ++i) {
+    const auto& op = in.ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        (op.reg.value == ZYDIS_REGISTER_AH || op.reg.value == ZYDIS_REGISTER_CH ||
+         op.reg.value == ZYDIS_REGISTER_DH || op.reg.value == ZYDIS_REGISTER_BH))
+      return false;
+  }
+  return true;
+}
+
+void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
   const auto& d = in.d;
   const auto& r = d.raw;
   std::vector<uint8_t> b;
   const bool mem = in.modrm_is_mem() || implicit_memory(in);
-  if (mem) b = mem_prefixes(c, in);
+  if (mem && !at_r12) b = mem_prefixes(c, in);
   for (unsigned i = 0; i < r.prefix_count; ++i) {
     uint8_t p = r.prefixes[i].value;
     if (p == 0x66 || p == 0xF0 || p == 0xF2 || p == 0xF3) b.push_back(p);
   }
+  if (at_r12) b.push_back(0x41);  // REX.B: the SIB base below names r12
   const uint8_t* body = in.bytes + r.prefix_count;
   const unsigned body_len = d.length - r.prefix_count;
   if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode >= 0x40 && d.opcode <= 0x4F) {
@@ -117,7 +131,10 @@ void emit_ident(Ctx& c, const Insn& in) {
     b.insert(b.end(), body, body + modrm_at);
     if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode == 0x82)
       b.back() = 0x80;  // no 0x82 in 64-bit
-    if (in.modrm_is_mem()) {
+    if (in.modrm_is_mem() && at_r12) {
+      b.push_back(uint8_t((r.modrm.reg << 3) | 4));  // mod 00, SIB follows
+      b.push_back(0x24);                             // [r12], no index
+    } else if (in.modrm_is_mem()) {
       put_modrm_mem(b, in, r.modrm.reg);
     } else {
       b.push_back(in.bytes[r.modrm.offset]);

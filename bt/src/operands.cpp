@@ -74,6 +74,12 @@ int memory_segment(const Insn& in) {
   return cpu::DS;
 }
 
+uint32_t memory_operand_bytes(const Insn& in) {
+  for (unsigned i = 0; i < in.d.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) return in.ops[i].size / 8;
+  return 0;
+}
+
 int segment_override(const Insn& in) {
   for (unsigned i = 0; i < in.d.operand_count; ++i) {
     const auto& op = in.ops[i];

@@ -58,7 +58,10 @@ struct Ctx {
 
 // --- emitters: each returns Flow::End if the instruction ends the unit ---
 bool is_ident(const Insn& in);
-void emit_ident(Ctx& c, const Insn& in);
+// With `at_r12`, the memory operand becomes [r12] (a host address computed at run time, and
+// no segment): only where ident_at_r12_possible says so.
+void emit_ident(Ctx& c, const Insn& in, bool at_r12 = false);
+bool ident_at_r12_possible(const Insn& in);
 bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea
 Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);
@@ -71,6 +74,8 @@ asmjit::x86::Mem vcpu_field(int32_t off, uint32_t size = 4);
 void put_modrm_mem(std::vector<uint8_t>& out, const Insn& in, uint8_t reg, int32_t extra_disp = 0);
 // The guest segment of the instruction's memory operand (DS unless Zydis names another).
 int memory_segment(const Insn& in);
+// The size in bytes of the instruction's memory operand (0 if it has none).
+uint32_t memory_operand_bytes(const Insn& in);
 // The guest segment (cpu::FS/GS) whose base must be applied through the host GS base for this
 // instruction's memory operand, or -1 when the segment is flat and needs nothing.
 int segment_override(const Insn& in);

@@ -202,7 +202,7 @@ int Machine::run() {
         auto phys = guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
         return phys && table_writers_.count(*phys) > 0;
       },
-      [this](uint32_t linear) { shadow_.table_write_begin(linear); },
+      [this](uint32_t linear, unsigned bytes) { return watched_write(linear, bytes); },
       [this] { shadow_.table_write_end(); },
   });
   setup_direct_execution();
@@ -303,6 +303,22 @@ bool Machine::runs_direct(uint32_t eip) {
   // Code the guest may not fetch goes to the translator, which raises the #PF.
   auto phys = guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
   return phys && direct_code_.state(*phys) != shadowmmu::DirectCode::State::Translate;
+}
+
+// A write by an instruction that wrote page tables before: it goes to the physmap (no host
+// page-table change, which is what a host fault or an mprotect costs), with the entries it
+// may change copied first. Anything unusual — a guest fault, code or directly executed pages,
+// no RAM, a page boundary inside the operand — takes the window, and the ordinary paths.
+std::optional<uint64_t> Machine::watched_write(uint32_t linear, unsigned bytes) {
+  if (!vcpu_.paging() || !bytes || (linear & 0xfff) + bytes > 4096) return std::nullopt;
+  auto walked = shadow_.translate(linear, true, vcpu_.cpl == 3);
+  auto* t = std::get_if<shadowmmu::Translation>(&walked);
+  if (!t) return std::nullopt;
+  constexpr uint8_t kSeen = shadowmmu::AddressSpace::kTraced | shadowmmu::AddressSpace::kDirect;
+  uint8_t* host = as_.phys(t->phys, bytes);
+  if (!host || (as_.page_flags(t->phys) & kSeen)) return std::nullopt;
+  shadow_.table_write_watched(t->phys, bytes);
+  return reinterpret_cast<uint64_t>(host);
 }
 
 std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_translated) {

@@ -50,6 +50,7 @@ class Machine {
  private:
   int loop();
   bt::RunExit run_single();
+  std::optional<uint64_t> watched_write(uint32_t linear, unsigned bytes);
   // The status to end with once the guest asked to exit or reset, or the user interrupted.
   std::optional<int> finished();
   // Services pending events (the timer, interrupt delivery); a status if the VM must stop.

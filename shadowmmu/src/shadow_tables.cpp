@@ -94,14 +94,30 @@ void Shadow::table_write_begin(uint32_t linear) {
   as_.protect_page(page, PROT_READ | PROT_WRITE);
 }
 
+void Shadow::table_write_watched(uint32_t phys, unsigned bytes) {
+  table_write_end();
+  if (!is_table(phys) || !bytes) return;
+  if (auto t = tables_.find(phys >> 12); t != tables_.end() && !t->second.refs) {
+    release_table(t->first);
+    return;
+  }
+  const uint32_t first = phys & ~3u, end = (phys + bytes + 3) & ~3u;  // whole entries
+  const uint8_t* now = as_.phys(first, end - first);
+  if (!now) return;
+  open_ = OpenWrite{kNoPage, first, std::vector<uint8_t>(now, now + (end - first))};
+  stats_.table_writes++;
+}
+
 void Shadow::table_write_end() {
   if (!open_) return;
   OpenWrite w = std::move(*open_);
   open_.reset();
-  auto m = maps_.find(w.page);
-  if (m != maps_.end()) as_.protect_page(w.page, prot_for(m->second));
-  const uint8_t* now = as_.phys(w.phys, 4096);
-  for (uint32_t off = 0; off < 4096; off += 4)
+  if (w.page != kNoPage) {
+    auto m = maps_.find(w.page);
+    if (m != maps_.end()) as_.protect_page(w.page, prot_for(m->second));
+  }
+  const uint8_t* now = as_.phys(w.phys, uint32_t(w.before.size()));
+  for (uint32_t off = 0; off < w.before.size(); off += 4)
     if (std::memcmp(now + off, w.before.data() + off, 4) != 0) entry_changed(w.phys + off);
 }
 

@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -140,6 +142,64 @@ TEST_F(EngineTest, AUnitCrossingIntoAPageNowMappedElsewhereIsMadeAgain) {
   EXPECT_EQ(reg(cpu::EAX), 0xCCBBAA11u);
   // A write to the second frame invalidates the crossing unit too.
   EXPECT_EQ(e.invalidate_frame(11), 2u);  // the crossing unit, and the one after it
+}
+
+// A watched write is re-encoded to go through [r12] (WriteWatch): every operand form must
+// reach the redirected address with the right size, and read-modify-writes must read it too.
+TEST_F(EngineTest, WatchedWritesGoWhereTheWatchSays) {
+  constexpr uint32_t kData = kBase + 0x8000;
+  uint8_t redirect[64] = {};
+  uint32_t init[] = {0, 0, 0, 0x01, 0x55555555, 0, 0xFF};  // offsets 0..24, by 4
+  std::memcpy(redirect, init, sizeof init);
+  std::vector<std::pair<uint32_t, unsigned>> begun;
+  int ended = 0;
+  std::vector<uint8_t> code = {
+      0xBB, 0,    0x80, 0,    0x20,              // mov ebx, kData
+      0xB8, 0x11, 0x11, 0x11, 0x11,              // mov eax, 0x11111111
+      0xBA, 0x44, 0x44, 0x44, 0x44,              // mov edx, 0x44444444
+      0xB9, 0x66, 0x66, 0,    0,                 // mov ecx, 0x6666
+      0x31, 0xF6,                                // xor esi, esi
+      0x89, 0x43, 0x04,                          // mov [ebx+4], eax
+      0xC7, 0x43, 0x08, 0x22, 0x22, 0x22, 0x22,  // mov dword [ebx+8], 0x22222222
+      0x83, 0x4C, 0xB3, 0x0C, 0x30,              // or dword [ebx+esi*4+12], 0x30
+      0x87, 0x53, 0x10,                          // xchg [ebx+16], edx
+      0x66, 0x89, 0x4B, 0x14,                    // mov [ebx+20], cx
+      0x88, 0x4B, 0x16,                          // mov [ebx+22], cl
+      0xF0, 0x0F, 0xBA, 0x73, 0x18, 0x03,        // lock btr dword [ebx+24], 3
+      0x88, 0x63, 0x1C,                          // mov [ebx+28], ah (ah has no REX form: unwatched)
+  };
+  static_assert(kData == 0x20008000);
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
+  bt::Engine e(cpu_, src_);
+  e.set_write_watch({
+      [](uint32_t) { return true; },
+      [&](uint32_t linear, unsigned bytes) -> std::optional<uint64_t> {
+        begun.emplace_back(linear - kData, bytes);
+        return reinterpret_cast<uint64_t>(redirect + (linear - kData));
+      },
+      [&] { ++ended; },
+  });
+  e.set_stop_eip(kBase + uint32_t(code.size()));
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  auto at = [&](unsigned off) {
+    uint32_t v;
+    std::memcpy(&v, redirect + off, 4);
+    return v;
+  };
+  EXPECT_EQ(at(4), 0x11111111u);
+  EXPECT_EQ(at(8), 0x22222222u);
+  EXPECT_EQ(at(12), 0x31u);
+  EXPECT_EQ(at(16), 0x44444444u);
+  EXPECT_EQ(reg(cpu::EDX), 0x55555555u);  // xchg read the redirected word
+  EXPECT_EQ(at(20), 0x00666666u);         // cx at 20, cl at 22
+  EXPECT_EQ(at(24), 0xF7u);
+  EXPECT_EQ(at(28), 0u);
+  auto* guest = reinterpret_cast<const uint8_t*>(uintptr_t(kData));
+  for (unsigned off = 0; off < 28; ++off) EXPECT_EQ(guest[off], 0) << "guest byte " << off;
+  EXPECT_EQ(guest[28], 0x11);  // the unwatched form wrote the guest's memory
+  using P = std::pair<uint32_t, unsigned>;
+  EXPECT_EQ(begun, (std::vector<P>{{4, 4}, {8, 4}, {12, 4}, {16, 4}, {20, 2}, {22, 1}, {24, 4}}));
+  EXPECT_EQ(ended, 7);
 }
 
 TEST_F(EngineTest, LoopIsChainedAndCountsDown) {

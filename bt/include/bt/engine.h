@@ -58,12 +58,14 @@ struct RunExit {
 
 // Guest writes the caller wants to see as they happen (page-table traces): an IDENT
 // instruction with a memory operand that `wraps` answers true for (by its linear EIP, at
-// translation time) runs between a call to `begin`, with the linear address of its memory
-// operand, and one to `end`. Neither may run guest code; if the instruction faults, `end` is
-// not called, and the caller must close what `begin` opened when run() returns.
+// translation time) calls `begin` with the linear address and size of its memory operand
+// first, accesses the host address `begin` returns (nullopt: the window, as any access) in
+// place of the operand, and calls `end` after it. Neither may run guest code. If the
+// instruction faults, `end` is not called: the caller closes what `begin` opened when run()
+// returns.
 struct WriteWatch {
   std::function<bool(uint32_t eip)> wraps;
-  std::function<void(uint32_t linear)> begin;
+  std::function<std::optional<uint64_t>(uint32_t linear, unsigned bytes)> begin;
   std::function<void()> end;
 };
 

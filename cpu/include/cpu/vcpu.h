@@ -17,9 +17,9 @@ enum Seg : uint8_t { ES, CS, SS, DS, FS, GS };  // x86 encoding order
 // EFLAGS bits.
 namespace fl {
 inline constexpr uint32_t CF = 1u << 0, PF = 1u << 2, AF = 1u << 4, ZF = 1u << 6, SF = 1u << 7,
-                          TF = 1u << 8, IF = 1u << 9, DF = 1u << 10, OF = 1u << 11,
-                          IOPL = 3u << 12, NT = 1u << 14, RF = 1u << 16, VM = 1u << 17,
-                          AC = 1u << 18, VIF = 1u << 19, VIP = 1u << 20, ID = 1u << 21;
+                          TF = 1u << 8, IF = 1u << 9, DF = 1u << 10, OF = 1u << 11, IOPL = 3u << 12,
+                          NT = 1u << 14, RF = 1u << 16, VM = 1u << 17, AC = 1u << 18,
+                          VIF = 1u << 19, VIP = 1u << 20, ID = 1u << 21;
 inline constexpr uint32_t ARITH = CF | PF | AF | ZF | SF | OF;
 // The bits that live in host RFLAGS while translated code runs.
 inline constexpr uint32_t IN_HOST = ARITH | DF;
@@ -28,13 +28,13 @@ inline constexpr uint32_t FIXED1 = 1u << 1;
 
 namespace cr0 {
 inline constexpr uint32_t PE = 1u << 0, MP = 1u << 1, EM = 1u << 2, TS = 1u << 3, ET = 1u << 4,
-                          NE = 1u << 5, WP = 1u << 16, AM = 1u << 18, NW = 1u << 29,
-                          CD = 1u << 30, PG = 1u << 31;
+                          NE = 1u << 5, WP = 1u << 16, AM = 1u << 18, NW = 1u << 29, CD = 1u << 30,
+                          PG = 1u << 31;
 }
 namespace cr4 {
-inline constexpr uint32_t VME = 1u << 0, PVI = 1u << 1, TSD = 1u << 2, DE = 1u << 3,
-                          PSE = 1u << 4, PAE = 1u << 5, MCE = 1u << 6, PGE = 1u << 7,
-                          PCE = 1u << 8, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10;
+inline constexpr uint32_t VME = 1u << 0, PVI = 1u << 1, TSD = 1u << 2, DE = 1u << 3, PSE = 1u << 4,
+                          PAE = 1u << 5, MCE = 1u << 6, PGE = 1u << 7, PCE = 1u << 8,
+                          OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10;
 }
 
 // A segment register with its hidden descriptor cache.
@@ -42,7 +42,8 @@ struct Segment {
   uint16_t sel = 0;
   uint32_t base = 0;
   uint32_t limit = 0;  // byte granular, already scaled by G
-  // Access rights as in descriptor bits 40..55 (type:4, S, DPL:2, P, [limit 16..19], AVL, L, D/B, G).
+  // Access rights as in descriptor bits 40..55 (type:4, S, DPL:2, P, [limit 16..19], AVL, L, D/B,
+  // G).
   uint16_t attr = 0;
 
   uint8_t type() const { return attr & 0xf; }
@@ -96,17 +97,17 @@ struct alignas(64) Vcpu {
   uint8_t irq_line = 0;  // the interrupt controller's INTR output
   uint8_t cpl = 0;
   uint8_t pad0 = 0;
-  uint64_t host_rsp = 0;       // monitor stack pointer while translated code runs
-  uint64_t jc_tag = 0;         // jump-cache generation, pre-shifted left by 32
-  uint64_t jc_table = 0;       // host address of the jump cache
-  uint64_t resume = 0;         // where a callout returns to in the translation cache
-  uint64_t exit_info = 0;      // Exit::Chain: host address of the rel32 to patch
+  uint64_t host_rsp = 0;   // monitor stack pointer while translated code runs
+  uint64_t jc_tag = 0;     // jump-cache generation, pre-shifted left by 32
+  uint64_t jc_table = 0;   // host address of the jump cache
+  uint64_t resume = 0;     // where a callout returns to in the translation cache
+  uint64_t exit_info = 0;  // Exit::Chain: host address of the rel32 to patch
   uint32_t exit_reason = 0;
-  uint32_t callout_next = 0;   // guest EIP after the instruction a callout implements
-  uint32_t seg_base[6] = {};   // copies of seg[i].base, for emitted segment-relative accesses
-  uint64_t scratch[6] = {};    // a tiny stack for pushfq/popfq inside translated code
-  uint64_t jc_hits = 0;        // jump-cache hits, counted by translated code (flag-free)
-  void* host_ctx = nullptr;    // the execution engine that owns this vCPU (for callouts)
+  uint32_t callout_next = 0;  // guest EIP after the instruction a callout implements
+  uint32_t seg_base[6] = {};  // copies of seg[i].base, for emitted segment-relative accesses
+  uint64_t scratch[6] = {};   // a tiny stack for pushfq/popfq inside translated code
+  uint64_t jc_hits = 0;       // jump-cache hits, counted by translated code (flag-free)
+  void* host_ctx = nullptr;   // the execution engine that owns this vCPU (for callouts)
 
   // ---- the rest of the architectural state ----
   Segment seg[6];
@@ -122,6 +123,8 @@ struct alignas(64) Vcpu {
   // Translated code saves the registers a system call clobbers here when it must set the host
   // GS base with arch_prctl (hosts without FSGSBASE).
   uint64_t syscall_save[5] = {};
+  // Where a watched guest write goes (bt::WriteWatch), set by its first callout.
+  uint64_t watch_host = 0;
 
   uint32_t& reg(Reg r) { return gpr[r]; }
   uint32_t reg(Reg r) const { return gpr[r]; }
@@ -169,6 +172,7 @@ inline constexpr int32_t scratch_top = offsetof(Vcpu, scratch) + sizeof(Vcpu::sc
 inline constexpr int32_t jc_hits = offsetof(Vcpu, jc_hits);
 inline constexpr int32_t seg_sel = offsetof(Vcpu, seg);  // + i * sizeof(Segment)
 inline constexpr int32_t syscall_save = offsetof(Vcpu, syscall_save);
+inline constexpr int32_t watch_host = offsetof(Vcpu, watch_host);
 inline constexpr int32_t irq_shadow = offsetof(Vcpu, irq_shadow);
 }  // namespace off
 static_assert(off::seg_base + sizeof(Vcpu::seg_base) <= 128,

@@ -98,6 +98,9 @@ class Shadow {
   // A guest write to the traced table mapped at window page `linear` is about to run alone:
   // the page is writable until table_write_end, which drops what the changed entries made.
   void table_write_begin(uint32_t linear);
+  // The same for a write the monitor redirected to the physmap (bt::WriteWatch): `bytes` at
+  // guest-physical `phys` (within one page); no window page is opened.
+  void table_write_watched(uint32_t phys, unsigned bytes);
   void table_write_end();
   bool table_write_open() const { return open_.has_value(); }
   // The monitor wrote guest-physical [phys, phys+len) through the physmap.
@@ -154,9 +157,11 @@ class Shadow {
   std::vector<Space> spaces_;
   static constexpr size_t kSpaces = 8, kSpacePages = 128, kParkRuns = 64;
   struct OpenWrite {
-    uint32_t page, phys;
+    uint32_t page;  // the window page opened for the write, or kNoPage
+    uint32_t phys;  // the first entry copied
     std::vector<uint8_t> before;
   };
+  static constexpr uint32_t kNoPage = 1;  // no window page is at an odd address
   std::optional<OpenWrite> open_;
   Stats stats_;
 };

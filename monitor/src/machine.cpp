@@ -344,9 +344,11 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
       // code, translated for that one instruction) and drops what the entries it changed made.
       if (write && shadow_.is_table(fill.phys)) {
         table_write_ = linear;
-        // Translated writers are translated again, watched (see WriteWatch).
+        // Translated writers are translated again, watched (see WriteWatch): the units that
+        // hold one start in its frame. Called from the loop, not from a unit: safe to drop.
         auto writer = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
-        if (from_translated && writer && table_writers_.insert(*writer).second) flush_tc_ = true;
+        if (from_translated && writer && table_writers_.insert(*writer).second)
+          engine_->invalidate_frame(*writer >> 12);
       }
       return std::nullopt;
     case shadowmmu::Shadow::Outcome::GuestFault:

@@ -12,7 +12,7 @@ build=${1:-$repo/build}
 bt86=$build/bt86
 guest=$build/guests/pagebench.elf
 qemu=$(command -v qemu-system-i386 || true)
-# bt86 needs about 35 s for the whole guest on a 2-core host (each #PF and CR3 load is a
+# bt86 needs about 15 s for the whole guest on a 2-core host (each #PF and CR3 load is a
 # trip through the VMM): leave ample room.
 timeout_s=${PAGEBENCH_TIMEOUT:-300}
 # isa-debug-exit: guest_exit(0) becomes (0 << 1) | 1.

@@ -93,9 +93,14 @@ void AddressSpace::map_identity() {
 }
 
 void AddressSpace::unmap_window() {
-  void* p = mmap(reinterpret_cast<void*>(window_start_), kWindowSize - window_start_, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  if (p == MAP_FAILED) throw Error("cannot clear the guest window: " + errstr());
+  // munmap first: at the host's mapping limit every mmap fails, even one that would replace
+  // thousands of mappings by one. Nothing else maps memory in between (one thread).
+  void* at = reinterpret_cast<void*>(window_start_);
+  if (munmap(at, kWindowSize - window_start_) != 0)
+    throw Error("cannot clear the guest window: " + errstr());
+  void* p = mmap(at, kWindowSize - window_start_, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p != at) throw Error("cannot reserve the guest window again: " + errstr());
   identity_ = false;
   page0_mapped_ = false;
 }
@@ -111,10 +116,11 @@ bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
   return true;
 }
 
-void AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot) {
+bool AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot) {
   const uint64_t at = linear & ~0xfffu;
-  if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) != 0)
-    throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
+  if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) == 0) return true;
+  if (errno == ENOMEM) return false;
+  throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
 }
 
 void AddressSpace::set_page_flag(uint32_t phys, PageFlag f, bool on) {
@@ -133,12 +139,14 @@ void AddressSpace::apply_identity_prot(uint32_t phys) {
     throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
 }
 
-void AddressSpace::unmap_page(uint32_t linear) {
+bool AddressSpace::unmap_page(uint32_t linear) {
   uint64_t at = linear & ~0xfffu;
-  if (at < window_start_) return;
+  if (at < window_start_) return true;
   void* p = mmap(reinterpret_cast<void*>(at), kPage, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  if (p == MAP_FAILED) throw Error("cannot unmap a guest page: " + errstr());
+  if (p != MAP_FAILED) return true;
+  if (errno == ENOMEM) return false;
+  throw Error("cannot unmap a guest page: " + errstr());
 }
 
 }  // namespace shadowmmu

@@ -66,7 +66,7 @@ bool Shadow::install(uint32_t linear, const Translation& t) {
   if (!as_.map_page(page, m.phys, prot_for(m))) {
     if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
     untrace_table(m.pde_pa);
-    return false;
+    return false;  // a mapping it replaced may still be there: the caller drops the window
   }
   maps_.emplace(page, m);
   aliases_[m.phys >> 12].push_back(page);
@@ -88,8 +88,7 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool user,
   const Translation& t = std::get<Translation>(r);
   if (uint64_t(t.phys & kPageMask) + 4096 > as_.ram_size()) return {Outcome::NoRam};
   if (!install(linear, t)) {
-    // The host's mapping limit (vm.max_map_count): start the shadow afresh.
-    drop_all();
+    host_limit();
     if (!install(linear, t))
       throw Error("the host refuses to map even one guest page (vm.max_map_count too low?)");
   }
@@ -126,9 +125,16 @@ void Shadow::forget(std::map<uint32_t, Mapping>::iterator it) {
 void Shadow::remove(uint32_t page) {
   auto it = maps_.find(page);
   if (it == maps_.end()) return;
-  as_.unmap_page(page);
+  if (!as_.unmap_page(page)) return host_limit();
   forget(it);
   stats_.pages_dropped++;
+}
+
+void Shadow::host_limit() {
+  // The host's mapping limit (vm.max_map_count): start the shadow afresh. Replacing the whole
+  // window always takes fewer mappings, never more.
+  stats_.drops_all++;
+  drop_window();
 }
 
 template <class Pred>
@@ -240,8 +246,9 @@ void Shadow::entering_user() {
   for_each_run(
       pages, [](uint32_t, uint32_t) { return true; },
       [&](size_t first, size_t count) {
+        if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
         if (runs++ < kParkRuns) {
-          as_.protect_pages(pages[first], uint32_t(count), PROT_NONE);
+          if (!as_.protect_pages(pages[first], uint32_t(count), PROT_NONE)) return host_limit();
           for (size_t k = first; k < first + count; ++k) {
             maps_.at(pages[k]).parked = true;
             parked_.push_back(pages[k]);
@@ -271,14 +278,17 @@ void Shadow::entering_kernel() {
   for_each_run(
       pages, [&](uint32_t a, uint32_t b) { return prot[a] == prot[b]; },
       [&](size_t first, size_t count) {
-        as_.protect_pages(pages[first], uint32_t(count), prot[pages[first]]);
+        if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
+        if (!as_.protect_pages(pages[first], uint32_t(count), prot[pages[first]])) host_limit();
       });
 }
 
 void Shadow::protect_phys(uint32_t phys) {
   auto a = aliases_.find(phys >> 12);
   if (a == aliases_.end()) return;
-  for (uint32_t page : a->second) as_.protect_page(page, prot_for(maps_.at(page)));
+  const std::vector<uint32_t> pages = a->second;  // host_limit() empties aliases_
+  for (uint32_t page : pages)
+    if (!as_.protect_page(page, prot_for(maps_.at(page)))) return host_limit();
 }
 
 }  // namespace shadowmmu

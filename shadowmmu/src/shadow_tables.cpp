@@ -91,7 +91,10 @@ void Shadow::table_write_begin(uint32_t linear) {
   const uint8_t* now = as_.phys(m->second.phys, 4096);
   open_ = OpenWrite{page, m->second.phys, std::vector<uint8_t>(now, now + 4096)};
   stats_.table_writes++;
-  as_.protect_page(page, PROT_READ | PROT_WRITE);
+  if (!as_.protect_page(page, PROT_READ | PROT_WRITE)) {
+    open_.reset();
+    host_limit();  // the write faults again, on an empty window
+  }
 }
 
 void Shadow::table_write_watched(uint32_t phys, unsigned bytes) {
@@ -114,7 +117,7 @@ void Shadow::table_write_end() {
   open_.reset();
   if (w.page != kNoPage) {
     auto m = maps_.find(w.page);
-    if (m != maps_.end()) as_.protect_page(w.page, prot_for(m->second));
+    if (m != maps_.end() && !as_.protect_page(w.page, prot_for(m->second))) host_limit();
   }
   const uint8_t* now = as_.phys(w.phys, uint32_t(w.before.size()));
   for (uint32_t off = 0; off < w.before.size(); off += 4)

@@ -300,4 +300,35 @@ TEST_F(ShadowTest, ProtectionFollowsThePageFlags) {
   EXPECT_EQ(prot(kLinear), "r-x");
 }
 
+// More mappings than the host allows a process (vm.max_map_count): the shadow starts afresh
+// instead of failing. Adjacent pages map frames two apart, so no two mappings merge.
+TEST(ShadowLimits, TheHostMappingLimitDropsTheShadowInsteadOfFailing) {
+  std::ifstream limit_file("/proc/sys/vm/max_map_count");
+  uint32_t limit = 0;
+  limit_file >> limit;
+  if (limit == 0 || limit > 200000)
+    GTEST_SKIP() << "vm.max_map_count is " << limit << ": too high to reach in a unit test";
+  shadowmmu::AddressSpace as(16u << 20);
+  cpu::Vcpu v;
+  v.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
+  v.cr3 = kDir;
+  as.unmap_window();
+  shadowmmu::Shadow shadow(as, v);
+  const uint32_t pages = limit + 2048, tables = (pages + 1023) / 1024;
+  auto put = [&](uint32_t pa, uint32_t value) { std::memcpy(as.phys(pa, 4), &value, 4); };
+  for (uint32_t t = 0; t < tables; ++t)
+    put(kDir + ((kLinear >> 22) + t) * 4, (0x100000 + t * 4096) | kP | kRW | kUS);
+  for (uint32_t i = 0; i < pages; ++i)
+    put(0x100000 + i * 4, (0x800000 + (i * 2 % 1024) * 4096) | kP | kRW | kUS | kA | kD);
+  for (uint32_t i = 0; i < pages; ++i)
+    ASSERT_EQ(shadow.fill(kLinear + i * 4096, false, true).outcome, Outcome::Mapped) << i;
+  EXPECT_GE(shadow.stats().drops_all, 1u);
+  EXPECT_LT(shadow.mapped_pages(), limit);
+  const uint32_t last = kLinear + (pages - 1) * 4096;
+  EXPECT_EQ(
+      *reinterpret_cast<volatile uint32_t*>(uintptr_t(last)),
+      *reinterpret_cast<const uint32_t*>(as.phys(0x800000 + ((pages - 1) * 2 % 1024) * 4096, 4)));
+  shadow.drop_all();
+}
+
 }  // namespace

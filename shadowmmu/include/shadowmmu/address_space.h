@@ -38,13 +38,16 @@ class AddressSpace {
   // Page 0 stays unmapped where the host forbids it (vm.mmap_min_addr); see page0_mapped().
   void map_identity();
   void unmap_window();
-  // One guest-physical page at a window address (guest paging), or nothing there again.
-  // map_page returns false when the host refuses more mappings (vm.max_map_count); any other
-  // failure throws.
-  bool map_page(uint32_t linear, uint32_t phys, int prot);
-  void unmap_page(uint32_t linear);
-  void protect_page(uint32_t linear, int prot) { protect_pages(linear, 1, prot); }
-  void protect_pages(uint32_t linear, uint32_t count, int prot);
+  // One guest-physical page at a window address (guest paging), or nothing there again, or
+  // other rights for window pages. Each returns false when the host refuses the mappings it
+  // would take (vm.max_map_count: splitting a mapping takes one more); any other failure
+  // throws. unmap_window() always reduces the count.
+  [[nodiscard]] bool map_page(uint32_t linear, uint32_t phys, int prot);
+  [[nodiscard]] bool unmap_page(uint32_t linear);
+  [[nodiscard]] bool protect_page(uint32_t linear, int prot) {
+    return protect_pages(linear, 1, prot);
+  }
+  [[nodiscard]] bool protect_pages(uint32_t linear, uint32_t count, int prot);
 
   // Why a guest-physical page may not be mapped writable (or must be executable) in the
   // window: it runs directly (DirectCode), translations were made from it (CodeTraces), or

@@ -135,6 +135,7 @@ class Shadow {
   template <class Pred>
   size_t remove_if(Pred pred);
   void drop_window();
+  void host_limit();
   void trace_table(uint32_t entry_pa, bool dir, uint32_t linear);
   void untrace_table(uint32_t entry_pa);
   void release_table(uint32_t frame);

@@ -38,33 +38,46 @@ class Hooks final : public cpu::Hooks {
       : as_(as), shadow_(shadow), v_(v), flush_tc_(flush_tc), unlink_tc_(unlink_tc) {}
   void paging_changed(uint32_t old_cr0, uint32_t) override {
     const bool was = old_cr0 & cpu::cr0::PG;
-    if (v_.paging()) {
-      shadow_.reset();
-    } else if (was) {
-      as_.map_identity();
-    }
+    host_call([&] {
+      if (v_.paging()) {
+        shadow_.reset();
+      } else if (was) {
+        as_.map_identity();
+      }
+    });
     flush();
   }
   // Translations are keyed by guest-physical page and stay; the chains between them encode
   // the old mappings and go.
   void cr3_written(uint32_t old_cr3) override {
     if (!v_.paging()) return;
-    shadow_.cr3_written(old_cr3);
+    host_call([&] { shadow_.cr3_written(old_cr3); });
     unlink();
   }
   void invlpg(uint32_t linear) override {
     if (!v_.paging()) return;
-    shadow_.invlpg(linear);
+    host_call([&] { shadow_.invlpg(linear); });
     unlink();
   }
   void entered_outer_ring(uint8_t cpl) override {
-    if (cpl == 3 && v_.paging()) shadow_.entering_user();
+    if (cpl == 3 && v_.paging()) host_call([&] { shadow_.entering_user(); });
   }
   void entered_inner_ring(uint8_t) override {
-    if (v_.paging()) shadow_.entering_kernel();
+    if (v_.paging()) host_call([&] { shadow_.entering_kernel(); });
   }
 
  private:
+  // The hooks run inside callouts, where only cpu::Unsupported may leave (it stops the VM with
+  // its message); a host mapping call failing in some unforeseen way must do the same rather
+  // than unwind through translated code.
+  template <class F>
+  static void host_call(F&& f) {
+    try {
+      f();
+    } catch (const shadowmmu::Error& e) {
+      throw cpu::Unsupported{std::string("host mapping failed: ") + e.what()};
+    }
+  }
   // Both wait for the loop: the unit that made the callout is still running. Chained units
   // check the pending word at entry, so none runs before the loop has done it.
   void flush() {

@@ -11,9 +11,9 @@ namespace shadowmmu {
 namespace {
 constexpr uint32_t kPageMask = ~0xfffu;
 // A hidden fault from ring 3 also maps the already-accessed neighbours in its aligned 64 KiB
-// block: a host fault costs tens of microseconds on a paravirtualized host, one more mmap a
-// fraction of that (docs/PERFORMANCE.md). Entries whose A bit is clear are left alone, so the
-// guest still sees A set exactly where it touched. Ring 0 gets no prefetch: what it maps is
+// block: an mmap costs a few microseconds, and its first touch less than the host fault it
+// saves (bench_host_costs, docs/PERFORMANCE.md). Entries whose A bit is clear are left alone,
+// so the guest still sees A set exactly where it touched. Ring 0 gets no prefetch: what it maps is
 // mostly supervisor-only and goes at the next entry to ring 3, and in a guest switching
 // processes on every tick those wasted calls ate the ticks (processes, in the TCG VM).
 constexpr uint32_t kPrefetchPages = 16;
@@ -25,9 +25,9 @@ std::string Shadow::Stats::report() const {
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
       "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped)\n"
       "  mappings restored when CR3 came back {}\n  whole-shadow drops {}\n"
-      "  page tables traced {} (released {})\n  trace hits: page-table writes {} ({} entries "
-      "changed, {} "
-      "mappings dropped, {} mapped from the new entry)\n",
+      "  page tables traced {} (released {})\n"
+      "  trace hits: page-table writes {} ({} entries changed, {} mappings dropped, {} mapped "
+      "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, restored, drops_all,
       tables_traced, tables_released, table_writes, entries_changed, table_drops, table_updates);
@@ -61,8 +61,13 @@ bool Shadow::install(uint32_t linear, const Translation& t) {
             t.global,           false,    false,    ++seq_};
   m.user_safe = t.user && (!m.may_write || t.user_writable);
   // Trace the tables first: if the page is one of them it is mapped read-only at once.
+  const uint64_t epoch = stats_.drops_all;
   trace_table(m.pde_pa, true, page);
   if (m.pte_pa != Translation::kNoPte) trace_table(m.pte_pa, false, page);
+  if (stats_.drops_all != epoch) {  // re-protecting an alias met the host's limit
+    host_limit();                   // (and what was traced after it must go too)
+    return false;
+  }
   if (!as_.map_page(page, m.phys, prot_for(m))) {
     if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
     untrace_table(m.pde_pa);

@@ -165,7 +165,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
         flow = Flow::End;
       }
     } else if (is_ident(in)) {
-      const bool watched = ident_at_r12_possible(in) && watch.wraps && watch.wraps(in.eip);
+      const bool watched = watch.wraps && ident_at_r12_possible(in) && watch.wraps(in.eip);
       if (watched) {
         // r12 = the operand's offset; the callout makes it the linear address and returns
         // where the access goes instead (WriteWatch::begin), in the vCPU.

@@ -1,6 +1,7 @@
 /* Changes to the paging structures that the CPU must honour at once: a PTE changed plus invlpg
    (a new frame, fewer rights, not present), a non-global PTE changed plus a CR3 load, a switch
-   to another directory, a global PTE changed plus invlpg or a CR4.PGE toggle. Whether a stale
+   to another directory, a global PTE changed plus invlpg or a CR4.PGE toggle, a global page
+   another directory maps elsewhere after a CR4.PGE toggle. Whether a stale
    entry would still be used without the flush is up to the CPU, so it is never checked. */
 #include <stdint.h>
 
@@ -93,6 +94,26 @@ static void check_global(void) {
   tap_ok(third == 0x88888888 && (read_cr4() & CR4_PGE),
          "a global PTE changed plus CR4.PGE cleared and set again: the new frame is read (0x%08x)",
          third);
+
+  /* Another directory maps the global page elsewhere. Right after the switch the CPU may
+     still use the global entry (not checked); after a CR4.PGE toggle it must use the new
+     directory's, and the same going back. */
+  uint32_t p4 = marked_page(0x99999999);
+  volatile pte_t* other = pd_create();
+  *pde_get(other, 0) = *pde_get(kernel_pd, 0);
+  map_page(other, GLOBAL_PAGE, p4, PTE_RW);
+  write_cr3((uint32_t)other);
+  write_cr4(cr4 & ~CR4_PGE);
+  write_cr4(cr4);
+  uint32_t in_other = kread(GLOBAL_PAGE);
+  write_cr3((uint32_t)kernel_pd);
+  write_cr4(cr4 & ~CR4_PGE);
+  write_cr4(cr4);
+  uint32_t back = kread(GLOBAL_PAGE);
+  tap_ok(in_other == 0x99999999 && back == 0x88888888,
+         "a global page mapped elsewhere in another directory: after CR3 switch plus CR4.PGE "
+         "toggle 0x%08x, and back 0x%08x",
+         in_other, back);
 }
 
 void check_tlb(void) {

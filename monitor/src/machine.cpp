@@ -36,16 +36,31 @@ class Hooks final : public cpu::Hooks {
   Hooks(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, cpu::Vcpu& v, bool& flush_tc,
         bool& unlink_tc)
       : as_(as), shadow_(shadow), v_(v), flush_tc_(flush_tc), unlink_tc_(unlink_tc) {}
-  void paging_changed(uint32_t old_cr0, uint32_t) override {
-    const bool was = old_cr0 & cpu::cr0::PG;
-    host_call([&] {
-      if (v_.paging()) {
-        shadow_.reset();
-      } else if (was) {
-        as_.map_identity();
-      }
-    });
-    flush();
+  void paging_changed(uint32_t old_cr0, uint32_t old_cr4) override {
+    const uint32_t cr0_changed = old_cr0 ^ v_.cr0, cr4_changed = old_cr4 ^ v_.cr4;
+    if (cr0_changed & (cpu::cr0::PG | cpu::cr0::PE)) {
+      const bool was = old_cr0 & cpu::cr0::PG;
+      host_call([&] {
+        if (v_.paging()) {
+          shadow_.reset();
+        } else if (was) {
+          as_.map_identity();
+        }
+      });
+      flush();
+      return;
+    }
+    if (!v_.paging()) return;  // nothing is mapped through the guest's tables
+    // Translations are keyed by guest-physical page and stay; mappings made under other rules
+    // (WP, PSE) go. A CR4.PGE toggle is the guest's global TLB flush: with page-table traces
+    // every non-global mapping already follows the current tables, so only global ones (which
+    // may come from another directory) can be stale.
+    if ((cr0_changed & cpu::cr0::WP) || (cr4_changed & cpu::cr4::PSE)) {
+      host_call([&] { shadow_.drop_all(); });
+    } else if (cr4_changed & cpu::cr4::PGE) {
+      host_call([&] { shadow_.drop_globals(); });
+    }
+    unlink();
   }
   // Translations are keyed by guest-physical page and stay; the chains between them encode
   // the old mappings and go.

@@ -25,12 +25,14 @@ std::string Shadow::Stats::report() const {
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
       "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped)\n"
       "  mappings restored when CR3 came back {}\n  whole-shadow drops {}\n"
+      "  global flushes (CR4.PGE toggles) {}\n"
       "  page tables traced {} (released {})\n"
       "  trace hits: page-table writes {} ({} entries changed, {} mappings dropped, {} mapped "
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, restored, drops_all,
-      tables_traced, tables_released, table_writes, entries_changed, table_drops, table_updates);
+      global_flushes, tables_traced, tables_released, table_writes, entries_changed, table_drops,
+      table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -172,6 +174,11 @@ void Shadow::drop_window() {
 void Shadow::drop_all() {
   stats_.drops_all++;
   remove_if([](const Mapping&) { return true; });
+}
+
+void Shadow::drop_globals() {
+  stats_.global_flushes++;
+  remove_if([](const Mapping& m) { return m.global; });
 }
 
 void Shadow::reset() {

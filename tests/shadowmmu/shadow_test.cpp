@@ -220,6 +220,18 @@ TEST_F(ShadowTest, Cr3WriteKeepsGlobalMappingsUntilInvlpg) {
   EXPECT_EQ(prot(kLinear), "---");
 }
 
+TEST_F(ShadowTest, AGlobalFlushDropsOnlyGlobalMappings) {
+  v_.cr4 = cpu::cr4::PGE;
+  map(kP | kRW | kD | kG);
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, false).outcome, Outcome::Mapped);
+  shadow_.drop_globals();
+  EXPECT_EQ(prot(kLinear), "---");
+  EXPECT_EQ(prot(kLinear + 0x1000), "rw-");  // follows the current tables (traced)
+  EXPECT_EQ(shadow_.stats().global_flushes, 1u);
+}
+
 TEST_F(ShadowTest, EnteringUserDropsOnlyWhatRing3MayNotUse) {
   v_.cr0 &= ~cpu::cr0::WP;
   map(kP | kRW | kD);                                                 // supervisor only

@@ -42,7 +42,8 @@ class Shadow {
     uint64_t pages_mapped = 0;   // including prefetched
     uint64_t prefetched = 0;     // neighbours mapped along with a hidden fault
     uint64_t pages_dropped = 0;
-    uint64_t drops_all = 0;  // whole-shadow drops (paging mode changes, host mapping limit)
+    uint64_t drops_all = 0;       // whole-shadow drops (paging mode changes, host mapping limit)
+    uint64_t global_flushes = 0;  // CR4.PGE toggles
     uint64_t cr3_switches = 0;
     uint64_t globals_kept = 0;       // global mappings that outlived a CR3 write
     uint64_t user_entries = 0;       // ring-3 entries that had supervisor mappings to hide
@@ -77,8 +78,11 @@ class Shadow {
   // where the guest would fault.
   std::optional<uint32_t> phys_of(uint32_t linear, bool write, bool user);
 
-  // Paging-mode changes (CR0.PG/WP, CR4.PSE/PGE): everything goes.
+  // Paging-mode changes (CR0.WP, CR4.PSE): everything goes.
   void drop_all();
+  // CR4.PGE toggled (a global TLB flush): the global mappings go; the others follow the
+  // current tables already (traces), and belong to the current directory (CR3 writes).
+  void drop_globals();
   // Empties the whole window, whatever is in it (paging turned on over the identity map).
   void reset();
   void invlpg(uint32_t linear);

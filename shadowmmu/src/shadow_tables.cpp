@@ -47,7 +47,7 @@ void Shadow::release_table(uint32_t frame) {
   protect_phys(frame << 12);  // writable again where the guest allows it
 }
 
-void Shadow::entry_changed(uint32_t entry_pa) {
+void Shadow::entry_changed(uint32_t entry_pa, bool written) {
   auto it = tables_.find(entry_pa >> 12);
   if (it == tables_.end()) return;
   stats_.entries_changed++;
@@ -65,6 +65,7 @@ void Shadow::entry_changed(uint32_t entry_pa) {
   const std::vector<uint16_t> slots = it->second.slots;  // installs below may rehash tables_
   for (uint32_t page : victims) remove(page);
   stats_.table_drops += victims.size();
+  if (!written) return;  // the new value is not there yet
   // Updated rather than dropped where the new entry gives an accessed user page (Linux sets A
   // in the entries it makes): the guest made it to be used, and the access would otherwise
   // cost a host fault. Only user pages, which survive the next entry to ring 3; the walk must
@@ -121,13 +122,13 @@ void Shadow::table_write_end() {
   }
   const uint8_t* now = as_.phys(w.phys, uint32_t(w.before.size()));
   for (uint32_t off = 0; off < w.before.size(); off += 4)
-    if (std::memcmp(now + off, w.before.data() + off, 4) != 0) entry_changed(w.phys + off);
+    if (std::memcmp(now + off, w.before.data() + off, 4) != 0) entry_changed(w.phys + off, true);
 }
 
 void Shadow::note_write(uint32_t phys, unsigned len) {
   if (!len) return;
   for (uint64_t pa = phys & ~3u; pa < uint64_t(phys) + len; pa += 4)
-    if (is_table(uint32_t(pa))) entry_changed(uint32_t(pa));
+    if (is_table(uint32_t(pa))) entry_changed(uint32_t(pa), false);
 }
 
 }  // namespace shadowmmu

@@ -107,7 +107,7 @@ class Shadow {
   void table_write_watched(uint32_t phys, unsigned bytes);
   void table_write_end();
   bool table_write_open() const { return open_.has_value(); }
-  // The monitor wrote guest-physical [phys, phys+len) through the physmap.
+  // The monitor is about to write guest-physical [phys, phys+len) through the physmap.
   void note_write(uint32_t phys, unsigned len);
 
   size_t mapped_pages() const { return maps_.size(); }
@@ -143,7 +143,9 @@ class Shadow {
   void trace_table(uint32_t entry_pa, bool dir, uint32_t linear);
   void untrace_table(uint32_t entry_pa);
   void release_table(uint32_t frame);
-  void entry_changed(uint32_t entry_pa);
+  // The entry at `entry_pa` changes: what was made from it goes; once `written`, an accessed
+  // user page it now gives is mapped at once.
+  void entry_changed(uint32_t entry_pa, bool written);
 
   AddressSpace& as_;
   const cpu::Vcpu& v_;

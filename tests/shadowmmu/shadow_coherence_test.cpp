@@ -1,0 +1,191 @@
+// The shadow's one promise, checked after every step of random guest activity: whatever the
+// host lets code reach in the window, the guest's tables give right now — the same frame, with
+// the access allowed for the current ring, and with the entries already accessed (and dirty,
+// for a write), so no A/D update is missed. Steps: accesses from ring 0 or 3 (host faults
+// go to Shadow::fill), PTE and PDE writes (watched, as translated writers do, or through the
+// physmap, as the monitor does), invlpg, CR3 switches between two directories sharing a page
+// table, ring changes (parking), CR0.WP changes. Global pages are left out: the TLB may keep
+// those across CR3 writes on purpose (tests in shadow_test.cpp).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "shadowmmu/shadow.h"
+
+namespace {
+
+using Outcome = shadowmmu::Shadow::Outcome;
+constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40;
+constexpr uint32_t kDirA = 0x1000, kDirB = 0x2000;
+constexpr uint32_t kShared = 0x3000, kTableA = 0x4000, kTableB = 0x5000;  // page tables
+constexpr uint32_t kFrames = 0x10000, kFrameCount = 16;                   // tagged data frames
+constexpr uint32_t kBase = 0x40000000, kPagesPerTable = 16;
+constexpr uint32_t kSlot0 = kBase >> 22, kSlot1 = kSlot0 + 1;
+
+struct Region {
+  unsigned long lo, hi;
+  std::string perms;
+};
+
+std::vector<Region> host_maps() {
+  std::vector<Region> out;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long lo, hi;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3)
+      out.push_back({lo, hi, std::string(perms, 3)});
+  }
+  return out;
+}
+
+std::string perms_at(const std::vector<Region>& maps, uint32_t linear) {
+  for (const auto& r : maps)
+    if (linear >= r.lo && linear < r.hi) return r.perms;
+  return "---";
+}
+
+class ShadowCoherence : public ::testing::TestWithParam<unsigned> {
+ protected:
+  ShadowCoherence() : as_(1u << 20), shadow_(as_, v_), rng_(GetParam()) {
+    v_.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
+    v_.cr3 = kDirA;
+    as_.unmap_window();
+    set(kDirA + kSlot0 * 4, kShared | kP | kRW | kUS);
+    set(kDirA + kSlot1 * 4, kTableA | kP | kRW | kUS);
+    set(kDirB + kSlot0 * 4, kShared | kP | kRW | kUS);
+    set(kDirB + kSlot1 * 4, kTableB | kP | kRW | kUS);
+    for (uint32_t i = 0; i < kFrameCount; ++i) set(kFrames + i * 4096, 0xf0000000u | i);
+    for (uint32_t table : {kShared, kTableA, kTableB})
+      for (uint32_t i = 0; i < kPagesPerTable; ++i) set(table + i * 4, random_pte());
+  }
+  void set(uint32_t pa, uint32_t v) { std::memcpy(as_.phys(pa, 4), &v, 4); }
+  uint32_t pick(uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng_); }
+  bool chance(unsigned percent) { return pick(100) < percent; }
+  uint32_t random_pte() {
+    // Mostly data frames; sometimes the shared page table itself (a table seen as data).
+    const uint32_t frame = chance(10) ? kShared : kFrames + pick(kFrameCount) * 4096;
+    return frame | (chance(85) ? kP : 0) | (chance(60) ? kRW : 0) | (chance(70) ? kUS : 0) |
+           (chance(50) ? kA : 0) | (chance(40) ? kD : 0);
+  }
+  static uint32_t page(uint32_t i) {  // 16 pages under each directory slot
+    return kBase + (i / kPagesPerTable) * 0x400000 + (i % kPagesPerTable) * 4096;
+  }
+  uint32_t table_of(uint32_t i) const {
+    if (i < kPagesPerTable) return kShared;
+    return v_.cr3 == kDirA ? kTableA : kTableB;
+  }
+
+  // A guest write of `value` to guest-physical `pa` (an entry), the way translated writers do
+  // it (watched) or the way the monitor does (note_write).
+  void write_entry(uint32_t pa, uint32_t value, bool watched) {
+    if (watched) {
+      shadow_.table_write_watched(pa, 4);
+      set(pa, value);
+      shadow_.table_write_end();
+    } else {
+      shadow_.note_write(pa, 4);
+      set(pa, value);
+    }
+  }
+
+  // The promise, for every page of the region.
+  void check(const std::string& after) {
+    const auto maps = host_maps();
+    for (uint32_t i = 0; i < 2 * kPagesPerTable; ++i) {
+      const uint32_t linear = page(i);
+      const std::string perms = perms_at(maps, linear);
+      if (perms[0] != 'r') continue;
+      const shadowmmu::PhysRam ram{as_.physmap(), as_.ram_size()};
+      auto t = shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {false, user_});
+      ASSERT_TRUE(t) << "readable in the window, but the guest's tables do not allow it (or A "
+                        "is clear): page "
+                     << i << ", " << (user_ ? "ring 3" : "ring 0") << ", after " << after;
+      ASSERT_EQ(std::memcmp(reinterpret_cast<const void*>(uintptr_t(linear)),
+                            as_.phys(t->phys & ~0xfffu, 4096), 4096),
+                0)
+          << "the window shows another frame than the guest's tables give: page " << i << ", after "
+          << after;
+      if (perms[1] == 'w') {
+        ASSERT_TRUE(shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {true, user_}))
+            << "writable in the window, but not for the guest (or D is clear): page " << i << ", "
+            << (user_ ? "ring 3" : "ring 0") << ", after " << after;
+      }
+      ASSERT_NE(perms[2], 'x') << "page " << i;
+    }
+  }
+
+  shadowmmu::AddressSpace as_;
+  cpu::Vcpu v_;
+  shadowmmu::Shadow shadow_;
+  std::mt19937 rng_;
+  bool user_ = false;
+};
+
+TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
+  uint64_t fills = 0, table_writes = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const uint32_t i = pick(2 * kPagesPerTable);
+    const uint32_t r = pick(100);
+    std::string what;
+    if (r < 40) {
+      const bool write = chance(30);
+      what = std::string(user_ ? "ring-3 " : "ring-0 ") + (write ? "write" : "read");
+      const std::string perms = perms_at(host_maps(), page(i));
+      if (perms[0] != 'r' || (write && perms[1] != 'w')) {  // the host would fault
+        auto f = shadow_.fill(page(i), write, user_);
+        ASSERT_NE(f.outcome, Outcome::NoRam);
+        ++fills;
+      }
+    } else if (r < 65) {
+      const bool watched = chance(70);
+      what = watched ? "watched PTE write" : "monitor PTE write";
+      write_entry(table_of(i) + (i % kPagesPerTable) * 4, random_pte(), watched);
+      ++table_writes;
+    } else if (r < 70) {
+      what = "PDE write";
+      const uint32_t tables[] = {kTableA, kTableB};
+      const uint32_t value = chance(20) ? 0 : tables[pick(2)] | kP | kRW | (chance(80) ? kUS : 0);
+      write_entry(v_.cr3 + kSlot1 * 4, value, chance(50));
+    } else if (r < 80) {
+      what = "invlpg";
+      shadow_.invlpg(page(i));
+    } else if (r < 88) {
+      what = "CR3 switch";
+      if (user_) continue;  // ring 0 only
+      const uint32_t old = v_.cr3;
+      v_.cr3 = old == kDirA ? kDirB : kDirA;
+      shadow_.cr3_written(old);
+    } else if (r < 98) {
+      user_ = !user_;
+      what = user_ ? "entry to ring 3" : "entry to ring 0";
+      if (user_)
+        shadow_.entering_user();
+      else
+        shadow_.entering_kernel();
+    } else {
+      what = "CR0.WP toggle";
+      if (user_) continue;  // ring 0 only
+      v_.cr0 ^= cpu::cr0::WP;
+      shadow_.drop_all();
+    }
+    check("step " + std::to_string(step) + ": " + what);
+    if (HasFatalFailure()) return;
+  }
+  // The walk must have been exercised, not just skipped.
+  EXPECT_GT(fills, 300u);
+  EXPECT_GT(table_writes, 300u);
+  EXPECT_GT(shadow_.stats().table_drops, 10u);
+  EXPECT_GT(shadow_.stats().supervisor_parked, 10u);
+  shadow_.drop_all();
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ShadowCoherence, ::testing::Values(1u, 2u, 3u, 4u));
+
+}  // namespace

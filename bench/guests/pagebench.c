@@ -1,11 +1,12 @@
 /* The cost of guest paging, which a VMM without EPT/NPT must shadow or translate in software:
    a not-present #PF from ring 3 fixed up by the kernel, a PTE rewrite with invlpg, a CR3
-   switch, a system call whose handler reads supervisor-only pages (what keeps them from ring 3
-   costs a VMM without protection keys), and first touches of 64 MiB of freshly mapped pages. Loops
-   are timed with rdtsc, best of REPEATS runs (the host may preempt the VMM in any one of them); one
-   line per measurement: `pagebench.<name>: <cycles per operation>` (loop overhead included). Every
-   loop also checks that the translation did what it should, so a VMM that gets paging wrong
-   fails (non-zero exit) instead of reporting a fast number.
+   switch, a global TLB flush (CR4.PGE toggle), a system call whose handler reads
+   supervisor-only pages (what keeps them from ring 3 costs a VMM without protection keys),
+   and first touches of 64 MiB of freshly mapped pages. Loops are timed with rdtsc, best of
+   REPEATS runs (the host may preempt the VMM in any one of them); one line per measurement:
+   `pagebench.<name>: <cycles per operation>` (loop overhead included). Every loop also checks
+   that the translation did what it should, so a VMM that gets paging wrong fails (non-zero
+   exit) instead of reporting a fast number.
 
    Needs 256 MiB of guest RAM (bt86 --mem 256M, qemu -m 256): touch64m uses guest physical
    memory from 16 MiB to 208 MiB. */
@@ -203,6 +204,23 @@ static uint64_t run_syscall_once(void) {
   return cycles;
 }
 
+/* global_flush: the global TLB flush Linux does (CR4.PGE cleared and set again), then a read
+   of CR3_PAGE (not global) and of a kernel page (global). */
+static uint64_t run_global_flush_once(void) {
+  volatile uint32_t* p = (volatile uint32_t*)CR3_PAGE;
+  uint32_t cr4 = read_cr4(), bad = 0;
+  uint64_t t0 = rdtsc();
+  for (uint32_t i = 0; i < ITERATIONS; i++) {
+    write_cr4(cr4 & ~CR4_PGE);
+    write_cr4(cr4);
+    bad |= *p ^ 0xc0000000u;
+    bad |= pf_faults ^ PF_ITERATIONS; /* a global kernel page, unchanged since pf_user */
+  }
+  uint64_t t = rdtsc() - t0;
+  if (bad) wrong("global_flush: read the wrong values", bad, 0);
+  return t;
+}
+
 static uint64_t run_touch_once(int region) {
   touch_base = TOUCH_BASE + (uint32_t)region * TOUCH_SIZE;
   user_run(user_touch, user_stack + sizeof user_stack, 0);
@@ -293,6 +311,11 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
       "mapped differently in each\n",
       ITERATIONS);
   kprintf("pagebench.cr3_switch: %llu\n", best_of(run_cr3_once) / ITERATIONS);
+  kprintf(
+      "# global_flush: %d x CR4.PGE cleared and set (a global TLB flush) + a read of a "
+      "non-global and of a global page\n",
+      ITERATIONS);
+  kprintf("pagebench.global_flush: %llu\n", best_of(run_global_flush_once) / ITERATIONS);
   kprintf(
       "# syscall_super: %d x int 0x80 from ring 3 whose handler reads %d supervisor-only pages, "
       "iret\n",

@@ -20,7 +20,7 @@ qemu=$(command -v qemu-system-i386 || true)
 timeout_s=${PAGEBENCH_TIMEOUT:-300}
 # isa-debug-exit: guest_exit(0) becomes (0 << 1) | 1.
 guest_pass=1
-names=(pf_user pte_write cr3_switch syscall_super touch64m touch64m_total)
+names=(pf_user pte_write cr3_switch global_flush syscall_super touch64m touch64m_total)
 
 source "$here/bench_lib.sh"
 bench_start
@@ -37,6 +37,6 @@ for name in "${names[@]}"; do
   printf '%-16s %14s %14s\n' "$name" "$(bench_value bt86 "$name")" "$(bench_value qemu "$name")"
 done
 # What each number includes, as the guest describes it.
-grep '^# \(pf_user\|pte_write\|cr3_switch\|syscall_super\|touch64m\)' "$tmp/qemu.out" \
+grep '^# \(pf_user\|pte_write\|cr3_switch\|global_flush\|syscall_super\|touch64m\)' "$tmp/qemu.out" \
   "$tmp/bt86.out" 2>/dev/null | sed 's/^[^:]*://' | awk '!seen[$0]++' || true
 bench_finish

@@ -35,12 +35,38 @@ uint64_t EngineCore::mode_key() const {
   return uint64_t(v.cpl) | (v.paging() ? 4 : 0);
 }
 
-void EngineCore::unlink() {
+template <class Pred, class JcStale>
+void EngineCore::unlink_if(Pred pred, JcStale jc_stale) {
   // Back to the exit stubs each site jumped to before it was patched.
-  for (const Link& l : links_) std::memcpy(l.site, &l.stub_rel32, 4);
-  links_.clear();
-  v.jc_tag = ++generation_ << 32;  // and no indirect branch finds an old target either
+  std::erase_if(links_, [&](const Link& l) {
+    if (!pred(l)) return false;
+    std::memcpy(l.site, &l.stub_rel32, 4);
+    stats.chains_undone++;
+    return true;
+  });
+  if (jc_stale()) new_generation();  // and no indirect branch finds an old target either
+}
+
+void EngineCore::unlink() {
+  unlink_if([](const Link&) { return true; }, [] { return true; });
   stats.unlinks++;
+}
+
+void EngineCore::unlink_page(uint32_t linear_page) {
+  const uint32_t page = linear_page & ~0xfffu;
+  unlink_if([&](const Link& l) { return l.page == page || l.page2 == page; },
+            [&] { return jc_pages_.count(page) > 0; });
+  stats.page_unlinks++;
+}
+
+void EngineCore::unlink_nonglobal() {
+  unlink_if([](const Link& l) { return !l.global; },
+            [&] {
+              for (const auto& [page, global] : jc_pages_)
+                if (!global) return true;
+              return false;
+            });
+  stats.nonglobal_unlinks++;
 }
 
 void EngineCore::flush() {
@@ -49,12 +75,19 @@ void EngineCore::flush() {
   cache.flush();
   static_exits.clear();
   // Entries of the old generation can never match again.
-  v.jc_tag = ++generation_ << 32;
+  new_generation();
   stats.flushes++;
   stats.tc_bytes = 0;
 }
 
 void EngineCore::jc_insert(uint32_t eip, Unit* u) {
+  // Which pages (global or not) the cached targets came from, for unlink_page/_nonglobal.
+  const uint32_t page = eip & ~0xfffu, page2 = (u->eip + u->guest_bytes - 1) & ~0xfffu;
+  const bool global = src.global(page) && (page2 == page || src.global(page2));
+  for (uint32_t p : {page, page2}) {
+    auto [it, fresh] = jc_pages_.try_emplace(p, global);
+    if (!fresh) it->second = it->second && global;
+  }
   JumpCacheEntry& e = jc_[eip & (kJumpCacheEntries - 1)];
   e.key = v.jc_tag | eip;
   e.host = reinterpret_cast<uint64_t>(u->host);
@@ -65,7 +98,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     uint64_t mode = mode_key();
     if (mode != last_mode_) {
       last_mode_ = mode;
-      v.jc_tag = ++generation_ << 32;  // jump-cache entries belong to one mode
+      new_generation();  // jump-cache entries belong to one mode
     }
     return mode << 52;
   };
@@ -134,12 +167,15 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
           t = translate(target, key(mode, target));
         }
         if (stats.flushes != flushes) break;  // the site went away with the flush
-        // A chain fixes where the target's linear address led when it was made: links() are
-        // undone when the guest's mappings change (unlink()).
+        // A chain fixes where the target's linear address led when it was made: links are
+        // undone when the guest's mappings of its pages change (unlink_page, on invlpg;
+        // unlink_nonglobal, on a CR3 write, unless the guest maps them global).
         auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
         int32_t old;
         std::memcpy(&old, site, 4);
-        links_.push_back({site, old});
+        const uint32_t page = target & ~0xfffu, page2 = (t->eip + t->guest_bytes - 1) & ~0xfffu;
+        const bool global = src.global(page) && (page2 == page || src.global(page2));
+        links_.push_back({site, old, page, page2, global});
         int32_t rel = int32_t(t->host - (site + 4));
         std::memcpy(site, &rel, 4);
         stats.chains++;
@@ -248,6 +284,12 @@ void Engine::flush() {
 }
 void Engine::unlink() {
   impl_->unlink();
+}
+void Engine::unlink_page(uint32_t linear) {
+  impl_->unlink_page(linear);
+}
+void Engine::unlink_nonglobal() {
+  impl_->unlink_nonglobal();
 }
 size_t Engine::invalidate_frame(uint32_t frame) {
   const size_t n = impl_->cache.forget_frame(frame);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "bt/engine.h"
@@ -25,6 +26,8 @@ class EngineCore {
   Unit* translate(uint32_t eip, uint64_t key);
   void flush();
   void unlink();
+  void unlink_page(uint32_t linear_page);
+  void unlink_nonglobal();
   uint64_t mode_key() const;
 
   // Callouts record here why they asked to leave translated code.
@@ -52,8 +55,21 @@ class EngineCore {
   struct Link {
     uint8_t* site;       // a patched rel32
     int32_t stub_rel32;  // what it held before: the jump to its exit stub
+    // The linear pages the target's code came from (the second one if its last instruction
+    // crosses, else the first again), and whether the guest maps them global.
+    uint32_t page, page2;
+    bool global;
   };
   std::vector<Link> links_;
+  // Linear pages with jump-cache entries of the current generation (page -> all global).
+  std::unordered_map<uint32_t, bool> jc_pages_;
+  void new_generation() {
+    v.jc_tag = ++generation_ << 32;
+    jc_pages_.clear();
+  }
+  // Undoes the links `pred` picks; a new jump-cache generation if `jc_stale` says so.
+  template <class Pred, class JcStale>
+  void unlink_if(Pred pred, JcStale jc_stale);
   std::unique_ptr<JumpCacheEntry[]> jc_;
   uint64_t generation_ = 1;
   uint64_t last_mode_ = ~0ull;

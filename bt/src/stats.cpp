@@ -27,6 +27,8 @@ std::string Stats::report() const {
   s += fmt::format("translation cache used      {} bytes ({} flushes, {} unlinks)\n", tc_bytes,
                    flushes, unlinks);
   s += fmt::format("translations invalidated    {}\n", invalidated);
+  s += fmt::format("chains undone               {} (by page {} times, non-global {} times)\n",
+                   chains_undone, page_unlinks, nonglobal_unlinks);
   s += fmt::format("chains made                 {}\n", chains);
   s += fmt::format("indirect lookups            {} hits, {} misses ({:.1f}% hit)\n", lookup_hits,
                    lookup_misses, pct(lookup_hits, lookup_hits + lookup_misses));

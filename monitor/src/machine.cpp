@@ -33,9 +33,8 @@ void on_interrupt(int) {
 // the callout is still running.
 class Hooks final : public cpu::Hooks {
  public:
-  Hooks(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, cpu::Vcpu& v, bool& flush_tc,
-        bool& unlink_tc)
-      : as_(as), shadow_(shadow), v_(v), flush_tc_(flush_tc), unlink_tc_(unlink_tc) {}
+  Hooks(shadowmmu::AddressSpace& as, shadowmmu::Shadow& shadow, cpu::Vcpu& v, TcRequests& tc)
+      : as_(as), shadow_(shadow), v_(v), tc_(tc) {}
   void paging_changed(uint32_t old_cr0, uint32_t old_cr4) override {
     const uint32_t cr0_changed = old_cr0 ^ v_.cr0, cr4_changed = old_cr4 ^ v_.cr4;
     if (cr0_changed & (cpu::cr0::PG | cpu::cr0::PE)) {
@@ -67,12 +66,14 @@ class Hooks final : public cpu::Hooks {
   void cr3_written(uint32_t old_cr3) override {
     if (!v_.paging()) return;
     host_call([&] { shadow_.cr3_written(old_cr3); });
-    unlink();
+    tc_.unlink_nonglobal = true;  // global translations survive, as in the TLB
+    v_.pending.async = 1;
   }
   void invlpg(uint32_t linear) override {
     if (!v_.paging()) return;
     host_call([&] { shadow_.invlpg(linear); });
-    unlink();
+    tc_.unlink_pages.push_back(linear);
+    v_.pending.async = 1;
   }
   void entered_outer_ring(uint8_t cpl) override {
     if (cpl == 3 && v_.paging()) host_call([&] { shadow_.entering_user(); });
@@ -96,18 +97,17 @@ class Hooks final : public cpu::Hooks {
   // Both wait for the loop: the unit that made the callout is still running. Chained units
   // check the pending word at entry, so none runs before the loop has done it.
   void flush() {
-    flush_tc_ = true;
+    tc_.flush = true;
     v_.pending.async = 1;
   }
   void unlink() {
-    unlink_tc_ = true;
+    tc_.unlink_all = true;
     v_.pending.async = 1;
   }
   shadowmmu::AddressSpace& as_;
   shadowmmu::Shadow& shadow_;
   cpu::Vcpu& v_;
-  bool& flush_tc_;
-  bool& unlink_tc_;
+  TcRequests& tc_;
 };
 
 // Guest code bytes, read from the physmap: at linear = physical with paging off, through the
@@ -131,6 +131,12 @@ class GuestCode final : public bt::CodeSource {
     if (!v_.paging()) return linear >> 12;
     // Not fetchable: the dispatcher raises the fault before any lookup matters.
     return shadow_.phys_of(linear, false, v_.cpl == 3).value_or(0) >> 12;
+  }
+  bool global(uint32_t linear) override {
+    if (!v_.paging()) return false;
+    auto r = shadow_.translate(linear, false, v_.cpl == 3);
+    auto* t = std::get_if<shadowmmu::Translation>(&r);
+    return t && t->global;
   }
   bool tracing = true;  // off while one instruction runs untraced (it may rewrite its code)
 
@@ -204,7 +210,7 @@ Machine::Machine(const Config& cfg)
   ports_ = make_port_bus(*dev_, [this] {
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
   });
-  hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, flush_tc_, unlink_tc_);
+  hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, tc_);
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_);
   code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
   mem_.set_code_traces(&traces_);
@@ -479,13 +485,15 @@ int Machine::loop() {
   for (;;) {
     // Written code frames (by the guest, or by the monitor's own writes): their translations go.
     for (uint32_t frame : traces_.take_written()) engine_->invalidate_frame(frame);
-    if (flush_tc_) {
+    if (tc_.flush) {
       engine_->flush();
-      flush_tc_ = unlink_tc_ = false;
-    } else if (unlink_tc_) {
+    } else if (tc_.unlink_all) {
       engine_->unlink();
-      unlink_tc_ = false;
+    } else {
+      if (tc_.unlink_nonglobal) engine_->unlink_nonglobal();
+      for (uint32_t page : tc_.unlink_pages) engine_->unlink_page(page);
     }
+    tc_ = {};
     const bool single = single_next_ || table_write_;
     if (!single && !translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
@@ -37,6 +38,14 @@ inline constexpr int kExitInterrupted = 130;
 
 class EventService;
 class VirtualTimer;
+
+// What CPU hooks asked of the translation cache, done back in the loop.
+struct TcRequests {
+  bool flush = false;                  // everything goes
+  bool unlink_all = false;             // every chain goes
+  bool unlink_nonglobal = false;       // chains into pages not mapped global (CR3 write)
+  std::vector<uint32_t> unlink_pages;  // chains into these linear pages (invlpg)
+};
 
 class Machine {
  public:
@@ -85,8 +94,7 @@ class Machine {
   // Guest-physical addresses of translated instructions that wrote traced page tables: they
   // are translated between write-watch callouts from then on (no host fault per write).
   std::unordered_set<uint32_t> table_writers_;
-  bool flush_tc_ = false;   // a CPU hook asked for the translation cache to go
-  bool unlink_tc_ = false;  // ... or for its chains to go
+  TcRequests tc_;
   std::unique_ptr<Devices> dev_;
   std::unique_ptr<cpu::Ports> ports_;
   std::unique_ptr<cpu::Hooks> hooks_;

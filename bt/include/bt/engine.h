@@ -26,6 +26,9 @@ class CodeSource {
   // The guest-physical page number that `linear` fetches from now (part of a translation's
   // key, and what Engine::invalidate_frame names); 0 if the source keeps no pages apart.
   virtual uint32_t phys_page(uint32_t) { return 0; }
+  // Whether the guest maps `linear` global (its translation survives CR3 writes); false where
+  // unknown, which only costs chains.
+  virtual bool global(uint32_t) { return false; }
 };
 
 struct Options {
@@ -100,8 +103,12 @@ class Engine {
   // Discards every translation (e.g. after guest code was modified behind our back).
   void flush();
   // Undoes every chain and empties the jump cache, keeping the translations: for when the
-  // guest's linear-to-physical mappings change (CR3 write, invlpg).
+  // guest's linear-to-physical mappings change wholesale (a global TLB flush).
   void unlink();
+  // The same for chains and jump-cache entries into code on one linear page (invlpg), or on
+  // pages the guest does not map global (a CR3 write; see CodeSource::global).
+  void unlink_page(uint32_t linear);
+  void unlink_nonglobal();
   // Discards the translations made from guest frame `frame` (CodeSource::phys_page), e.g.
   // after the guest wrote it; returns how many there were.
   size_t invalidate_frame(uint32_t frame);

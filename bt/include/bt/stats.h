@@ -37,8 +37,11 @@ struct Stats {
   uint64_t translate_ns = 0;        // total time spent translating
   uint64_t tc_bytes = 0;            // translation-cache bytes in use
   uint64_t flushes = 0;
-  uint64_t unlinks = 0;        // chains undone because guest mappings changed
-  uint64_t invalidated = 0;    // translations discarded by flushes
+  uint64_t unlinks = 0;            // chains undone because guest mappings changed
+  uint64_t invalidated = 0;        // translations discarded by flushes
+  uint64_t page_unlinks = 0;       // invlpg: chains into one page undone
+  uint64_t nonglobal_unlinks = 0;  // CR3 writes: chains into non-global pages undone
+  uint64_t chains_undone = 0;
   uint64_t chains = 0;         // direct branches patched
   uint64_t lookup_hits = 0;    // indirect branches found in the jump cache
   uint64_t lookup_misses = 0;  // ... that went to the dispatcher

@@ -32,7 +32,9 @@ void run_loop(benchmark::State& state, const std::vector<uint8_t>& code, bt::Opt
 }
 
 // L: dec ecx; jnz L  (a chained back edge through the unit entry check)
-void BM_ChainedLoop(benchmark::State& s) { run_loop(s, {0x49, 0x75, 0xFD}); }
+void BM_ChainedLoop(benchmark::State& s) {
+  run_loop(s, {0x49, 0x75, 0xFD});
+}
 BENCHMARK(BM_ChainedLoop);
 
 // L: call F; dec ecx; jnz L; jmp end; F: ret   (ret = jump-cache probe, hit)
@@ -46,6 +48,30 @@ void BM_CalloutCpuid(benchmark::State& s) {
   run_loop(s, {0x51, 0x31, 0xC0, 0x0F, 0xA2, 0x59, 0x49, 0x75, 0xF7});
 }
 BENCHMARK(BM_CalloutCpuid);
+
+// L: mov eax, fs:[0x100]; dec ecx; jnz L   (FS base non-zero: each unit entry must know
+// whether the host GS base holds it; without FSGSBASE, setting it is a system call)
+void BM_FsLoadLoop(benchmark::State& s) {
+  bench::Arena arena(kBase, 0x10000);
+  bench::Machine m(arena);
+  const std::vector<uint8_t> code = {0x64, 0xA1, 0x00, 0x01, 0, 0, 0x49, 0x75, 0xF7};
+  std::memcpy(arena.at(kBase), code.data(), code.size());
+  bt::Engine engine(m.cpu, m);
+  engine.set_stop_eip(kBase + uint32_t(code.size()));
+  const uint32_t n = 100000;
+  for (auto _ : s) {
+    m.cpu.reset_multiboot(kBase, 0, 0);
+    cpu::Segment fs = m.v.seg[cpu::FS];
+    fs.base = kBase + 0x8000;
+    m.v.load_segment_cache(cpu::FS, fs);
+    m.v.gpr[cpu::ESP] = kBase + 0xff00;
+    m.v.gpr[cpu::ECX] = n;
+    if (engine.run().kind != bt::RunExit::Kind::Stop) s.SkipWithError("the loop did not finish");
+  }
+  s.counters["ns_per_iteration"] = benchmark::Counter(
+      double(s.iterations()) * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FsLoadLoop);
 
 // The chained loop with chaining off: every iteration leaves to the dispatcher and back.
 void BM_DispatcherRoundTrip(benchmark::State& s) {

@@ -114,8 +114,25 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
     // fs:/gs: go through the host GS base (FS holds glibc's TLS). GS base = guest segment base;
     // base + 32-bit offset may pass 4 GiB, into the guard the address space keeps there.
     if (c.gs_holds != seg) {
-      c.a.mov(x86::r8d, vcpu_field(cpu::off::seg_base + 4 * seg));
+      // Set only if it differs from what the host GS base holds already (it persists across
+      // units): flag-free compare (not + lea) and jrcxz, with the guest's ecx parked in r10.
+      // Clobbers r8-r10: callers load nothing into them before this.
+      auto& a = c.a;
+      Label same = a.newLabel(), done = a.newLabel();
+      a.mov(x86::r8d, vcpu_field(cpu::off::seg_base + 4 * seg));
+      a.mov(x86::r9, vcpu_field(cpu::off::host_gs_base, 8));
+      a.not_(x86::r9);
+      a.lea(x86::r9, x86::ptr(x86::r8, x86::r9, 0, 1));  // r8 - host_gs_base
+      a.mov(x86::r10, x86::rcx);
+      a.mov(x86::rcx, x86::r9);
+      a.jecxz(x86::rcx, same);  // jrcxz with rcx
+      a.mov(x86::rcx, x86::r10);
       set_host_gs_base_from_r8(c);
+      a.mov(vcpu_field(cpu::off::host_gs_base, 8), x86::r8);
+      a.jmp(done);
+      a.bind(same);
+      a.mov(x86::rcx, x86::r10);
+      a.bind(done);
       c.gs_holds = seg;
     }
     p.push_back(0x65);

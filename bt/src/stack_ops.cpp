@@ -87,9 +87,10 @@ static bool emit_pop(Ctx& c, const Insn& in) {
     }
     return false;
   }
-  // pop [mem]: an esp base is the value after the pop (SDM POP).
-  a.mov(size == 4 ? Gp(r8d) : Gp(r8w), stack(0, size));
+  // pop [mem]: an esp base is the value after the pop (SDM POP). The prefixes first: setting
+  // the host GS base for an fs:/gs: destination uses r8.
   std::vector<uint8_t> b = mem_prefixes(c, in);
+  a.mov(size == 4 ? Gp(r8d) : Gp(r8w), stack(0, size));
   if (size == 2) b.push_back(0x66);
   b.push_back(0x44);
   b.push_back(0x89);

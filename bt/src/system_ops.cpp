@@ -177,8 +177,8 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
           else
             a.mov(Gpw(guest_gpr(dst.reg.value)), sel);
         } else {
+          std::vector<uint8_t> b = mem_prefixes(c, in);  // first: it may use r8
           a.movzx(r8d, sel);
-          std::vector<uint8_t> b = mem_prefixes(c, in);
           b.insert(b.end(), {0x66, 0x44, 0x89});
           put_modrm_mem(b, in, 0);
           a.embed(b.data(), b.size());

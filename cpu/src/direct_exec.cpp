@@ -226,6 +226,7 @@ DirectExec::Exit DirectExec::Impl::run() {
   ctx.out_cs = ctx.sel[0];
 
   stats.entries++;
+  v.host_gs_base = kHostGsBaseUnknown;  // the guest's GS selector loads set it
   const uint64_t t0 = now_ns();
   bt86_de_enter(&ctx);
   stats.ns_in_guest += now_ns() - t0;

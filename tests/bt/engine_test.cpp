@@ -202,6 +202,40 @@ TEST_F(EngineTest, WatchedWritesGoWhereTheWatchSays) {
   EXPECT_EQ(ended, 7);
 }
 
+// fs: accesses go through the host GS base, set only when it does not hold the segment's base
+// already (it survives across units and runs); a changed base is seen.
+TEST_F(EngineTest, FsAccessesFollowTheSegmentBaseAcrossRuns) {
+  auto* mem = reinterpret_cast<uint32_t*>(uintptr_t(kBase));
+  mem[0x1000 / 4] = 0x1111;
+  mem[0x2000 / 4] = 0x2222;
+  const uint8_t code[] = {0x64, 0xA1, 0, 0, 0, 0};  // mov eax, fs:[0]
+  std::memcpy(mem, code, sizeof code);
+  auto set_fs = [&](uint32_t base) {
+    cpu::Segment s = v_.seg[cpu::FS];
+    s.base = base;
+    v_.load_segment_cache(cpu::FS, s);
+  };
+  bt::Engine e(cpu_, src_);
+  e.set_stop_eip(kBase + sizeof code);
+  set_fs(kBase + 0x1000);
+  for (int i = 0; i < 2; ++i) {  // the second time, the host GS base is already right
+    v_.eip = kBase;
+    ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+    EXPECT_EQ(reg(cpu::EAX), 0x1111u);
+    EXPECT_EQ(v_.host_gs_base, kBase + 0x1000u);
+  }
+  set_fs(kBase + 0x2000);
+  v_.eip = kBase;
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::EAX), 0x2222u);
+  EXPECT_EQ(v_.host_gs_base, kBase + 0x2000u);
+  v_.host_gs_base = cpu::kHostGsBaseUnknown;  // as after direct execution
+  set_fs(kBase + 0x1000);
+  v_.eip = kBase;
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::EAX), 0x1111u);
+}
+
 TEST_F(EngineTest, LoopIsChainedAndCountsDown) {
   // mov ecx, 1000; xor eax, eax; L: add eax, 2; loop L
   auto x = run({0xB9, 0xE8, 3, 0, 0, 0x31, 0xC0, 0x83, 0xC0, 2, 0xE2, 0xFB});

@@ -56,6 +56,8 @@ struct Segment {
 };
 
 // Attribute values for the segments the multiboot spec and a reset leave behind.
+// No 32-bit segment base zero-extended is this: Vcpu::host_gs_base when nothing is known.
+inline constexpr uint64_t kHostGsBaseUnknown = ~0ull;
 inline constexpr uint16_t kAttrCode32 = 0xC09B;  // present, DPL0, code exec/read accessed, D, G
 inline constexpr uint16_t kAttrData32 = 0xC093;  // present, DPL0, data read/write accessed, B, G
 
@@ -125,6 +127,10 @@ struct alignas(64) Vcpu {
   uint64_t syscall_save[5] = {};
   // Where a watched guest write goes (bt::WriteWatch), set by its first callout.
   uint64_t watch_host = 0;
+  // What translated code last set the host GS base to (a guest fs:/gs: segment base), so a
+  // unit need not set it again (a system call without FSGSBASE); kHostGsBaseUnknown after
+  // anything else may have changed it (direct execution loads guest selectors into GS).
+  uint64_t host_gs_base = kHostGsBaseUnknown;
 
   uint32_t& reg(Reg r) { return gpr[r]; }
   uint32_t reg(Reg r) const { return gpr[r]; }
@@ -173,6 +179,7 @@ inline constexpr int32_t jc_hits = offsetof(Vcpu, jc_hits);
 inline constexpr int32_t seg_sel = offsetof(Vcpu, seg);  // + i * sizeof(Segment)
 inline constexpr int32_t syscall_save = offsetof(Vcpu, syscall_save);
 inline constexpr int32_t watch_host = offsetof(Vcpu, watch_host);
+inline constexpr int32_t host_gs_base = offsetof(Vcpu, host_gs_base);
 inline constexpr int32_t irq_shadow = offsetof(Vcpu, irq_shadow);
 }  // namespace off
 static_assert(off::seg_base + sizeof(Vcpu::seg_base) <= 128,

@@ -9,7 +9,6 @@
 namespace shadowmmu {
 
 namespace {
-constexpr uint32_t kPageMask = ~0xfffu;
 // A hidden fault from ring 3 also maps the already-accessed neighbours in its aligned 64 KiB
 // block: an mmap costs a few microseconds, and its first touch less than the host fault it
 // saves (bench_host_costs, docs/PERFORMANCE.md). Entries whose A bit is clear are left alone,
@@ -37,6 +36,12 @@ std::string Shadow::Stats::report() const {
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
   return walk({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, linear, {write, user});
+}
+
+std::optional<Translation> Shadow::peek_mappable(uint32_t page, bool user) const {
+  auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, user});
+  if (!t || !in_ram(t->phys)) return std::nullopt;
+  return t;
 }
 
 std::optional<uint32_t> Shadow::phys_of(uint32_t linear, bool write, bool user) {
@@ -93,7 +98,7 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool user,
     return {Outcome::GuestFault, *err};
   }
   const Translation& t = std::get<Translation>(r);
-  if (uint64_t(t.phys & kPageMask) + 4096 > as_.ram_size()) return {Outcome::NoRam};
+  if (!in_ram(t.phys)) return {Outcome::NoRam};
   if (!install(linear, t)) {
     host_limit();
     if (!install(linear, t))
@@ -109,8 +114,8 @@ void Shadow::prefetch(uint32_t linear) {
   for (uint32_t i = 0; i < kPrefetchPages; ++i) {
     const uint32_t page = first + i * 4096;
     if (page == (linear & kPageMask) || maps_.count(page)) continue;
-    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, true});
-    if (!t || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size()) continue;
+    auto t = peek_mappable(page, true);
+    if (!t) continue;
     if (!install(page, *t)) return;
     stats_.prefetched++;
   }
@@ -217,9 +222,9 @@ void Shadow::cr3_written(uint32_t old_cr3) {
   spaces_.erase(back);
   for (uint32_t page : pages) {
     if (maps_.count(page)) continue;
-    // peek: only what is accessed (and, to be writable, dirty) already; nothing is set.
-    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, false});
-    if (!t || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size()) continue;
+    // Only what is accessed (and, to be writable, dirty) already; nothing is set.
+    auto t = peek_mappable(page, false);
+    if (!t) continue;
     if (!install(page, *t)) return;
     stats_.restored++;
   }

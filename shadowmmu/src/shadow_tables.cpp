@@ -12,10 +12,6 @@
 
 namespace shadowmmu {
 
-namespace {
-constexpr uint32_t kPageMask = ~0xfffu;
-}
-
 void Shadow::trace_table(uint32_t entry_pa, bool dir, uint32_t linear) {
   const uint32_t frame = entry_pa >> 12;
   Table& tab = tables_[frame];
@@ -38,6 +34,13 @@ void Shadow::trace_table(uint32_t entry_pa, bool dir, uint32_t linear) {
 void Shadow::untrace_table(uint32_t entry_pa) {
   auto it = tables_.find(entry_pa >> 12);
   if (it != tables_.end() && it->second.refs) it->second.refs--;
+}
+
+bool Shadow::release_if_idle(uint32_t phys) {
+  auto t = tables_.find(phys >> 12);
+  if (t == tables_.end() || t->second.refs) return false;
+  release_table(t->first);  // the write needs no watching, nor do the next ones
+  return true;
 }
 
 void Shadow::release_table(uint32_t frame) {
@@ -73,9 +76,8 @@ void Shadow::entry_changed(uint32_t entry_pa, bool written) {
   for (uint16_t slot : slots) {
     const uint32_t page = (uint32_t(slot) << 22) | (i << 12);
     if (maps_.count(page)) continue;
-    auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, true});
-    if (!t || t->pte_pa != entry_pa || uint64_t(t->phys & kPageMask) + 4096 > as_.ram_size())
-      continue;
+    auto t = peek_mappable(page, true);
+    if (!t || t->pte_pa != entry_pa) continue;
     if (install(page, *t)) stats_.table_updates++;
   }
 }
@@ -84,11 +86,7 @@ void Shadow::table_write_begin(uint32_t linear) {
   table_write_end();
   const uint32_t page = linear & kPageMask;
   auto m = maps_.find(page);
-  if (m == maps_.end() || !is_table(m->second.phys)) return;
-  if (auto t = tables_.find(m->second.phys >> 12); t != tables_.end() && !t->second.refs) {
-    release_table(t->first);  // idle: the write needs no watching, nor do the next ones
-    return;
-  }
+  if (m == maps_.end() || !is_table(m->second.phys) || release_if_idle(m->second.phys)) return;
   const uint8_t* now = as_.phys(m->second.phys, 4096);
   open_ = OpenWrite{page, m->second.phys, std::vector<uint8_t>(now, now + 4096)};
   stats_.table_writes++;
@@ -100,11 +98,7 @@ void Shadow::table_write_begin(uint32_t linear) {
 
 void Shadow::table_write_watched(uint32_t phys, unsigned bytes) {
   table_write_end();
-  if (!is_table(phys) || !bytes) return;
-  if (auto t = tables_.find(phys >> 12); t != tables_.end() && !t->second.refs) {
-    release_table(t->first);
-    return;
-  }
+  if (!is_table(phys) || !bytes || release_if_idle(phys)) return;
   const uint32_t first = phys & ~3u, end = (phys + bytes + 3) & ~3u;  // whole entries
   const uint8_t* now = as_.phys(first, end - first);
   if (!now) return;

@@ -129,8 +129,15 @@ class Shadow {
     std::vector<uint16_t> slots;  // used as a page table under these directory slots
   };
 
+  static constexpr uint32_t kPageMask = ~0xfffu;
+  bool in_ram(uint32_t phys) const { return uint64_t(phys & kPageMask) + 4096 <= as_.ram_size(); }
+  // The translation of window page `page` a walk would give without setting an A or D bit, if
+  // it is in RAM (what may be mapped ahead of an access: prefetch, restore, updates).
+  std::optional<Translation> peek_mappable(uint32_t page, bool user) const;
   // Maps `linear` as `t` says (and records it); false when the host refuses more mappings.
   bool install(uint32_t linear, const Translation& t);
+  // A traced table no mapping uses is released (untraced); returns whether it was.
+  bool release_if_idle(uint32_t phys);
   void prefetch(uint32_t linear);  // ring-3 fills only
   int prot_for(const Mapping& m) const;
   // Forgets the record (and the table references) of a mapping that is gone or replaced.

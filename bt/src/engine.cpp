@@ -80,13 +80,17 @@ void EngineCore::flush() {
   stats.tc_bytes = 0;
 }
 
+EngineCore::CodePages EngineCore::code_pages(const Unit& u) {
+  const uint32_t page = u.eip & ~0xfffu, page2 = (u.eip + u.guest_bytes - 1) & ~0xfffu;
+  return {page, page2, src.global(page) && (page2 == page || src.global(page2))};
+}
+
 void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   // Which pages (global or not) the cached targets came from, for unlink_page/_nonglobal.
-  const uint32_t page = eip & ~0xfffu, page2 = (u->eip + u->guest_bytes - 1) & ~0xfffu;
-  const bool global = src.global(page) && (page2 == page || src.global(page2));
-  for (uint32_t p : {page, page2}) {
-    auto [it, fresh] = jc_pages_.try_emplace(p, global);
-    if (!fresh) it->second = it->second && global;
+  const CodePages cp = code_pages(*u);
+  for (uint32_t p : {cp.page, cp.page2}) {
+    auto [it, fresh] = jc_pages_.try_emplace(p, cp.global);
+    if (!fresh) it->second = it->second && cp.global;
   }
   JumpCacheEntry& e = jc_[eip & (kJumpCacheEntries - 1)];
   e.key = v.jc_tag | eip;
@@ -173,9 +177,8 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
         int32_t old;
         std::memcpy(&old, site, 4);
-        const uint32_t page = target & ~0xfffu, page2 = (t->eip + t->guest_bytes - 1) & ~0xfffu;
-        const bool global = src.global(page) && (page2 == page || src.global(page2));
-        links_.push_back({site, old, page, page2, global});
+        const CodePages cp = code_pages(*t);
+        links_.push_back({site, old, cp.page, cp.page2, cp.global});
         int32_t rel = int32_t(t->host - (site + 4));
         std::memcpy(site, &rel, 4);
         stats.chains++;

@@ -52,12 +52,17 @@ class EngineCore {
   bool decode(uint32_t eip, Insn& in, std::string& err);
   void jc_insert(uint32_t eip, Unit* u);
 
-  struct Link {
-    uint8_t* site;       // a patched rel32
-    int32_t stub_rel32;  // what it held before: the jump to its exit stub
-    // The linear pages the target's code came from (the second one if its last instruction
-    // crosses, else the first again), and whether the guest maps them global.
+  // The linear pages a unit's code came from (the second one if its last instruction
+  // crosses, else the first again), and whether the guest maps them global.
+  struct CodePages {
     uint32_t page, page2;
+    bool global;
+  };
+  CodePages code_pages(const Unit& u);
+  struct Link {
+    uint8_t* site;         // a patched rel32
+    int32_t stub_rel32;    // what it held before: the jump to its exit stub
+    uint32_t page, page2;  // the target's CodePages
     bool global;
   };
   std::vector<Link> links_;

@@ -37,6 +37,20 @@ static uint32_t call_indirect(void) {
   return f();
 }
 
+/* A directory sharing the kernel's identity map (its first page table), nothing else. */
+static volatile pte_t* other_directory(void) {
+  volatile pte_t* pd = pd_create();
+  *pde_get(pd, 0) = *pde_get(kernel_pd, 0);
+  return pd;
+}
+
+/* The global TLB flush: CR4.PGE cleared and set again. */
+static void toggle_pge(void) {
+  uint32_t cr4 = read_cr4();
+  write_cr4(cr4 & ~CR4_PGE);
+  write_cr4(cr4);
+}
+
 static void check_invlpg(void) {
   uint32_t p1 = marked_page(0x11111111), p2 = marked_page(0x22222222);
   pf_arm(0);
@@ -85,8 +99,7 @@ static void check_cr3(void) {
 
   /* A second directory: the same kernel identity map (shared page table), another frame at
      RELOAD_PAGE. */
-  volatile pte_t* other = pd_create();
-  *pde_get(other, 0) = *pde_get(kernel_pd, 0);
+  volatile pte_t* other = other_directory();
   map_page(other, RELOAD_PAGE, p3, PTE_RW);
   write_cr3((uint32_t)other);
   uint32_t in_other = kread(RELOAD_PAGE);
@@ -111,9 +124,7 @@ static void check_global(void) {
          first, second);
 
   *pte = p3 | PTE_P | PTE_RW | PTE_G;
-  uint32_t cr4 = read_cr4();
-  write_cr4(cr4 & ~CR4_PGE);
-  write_cr4(cr4);
+  toggle_pge();
   uint32_t third = kread(GLOBAL_PAGE);
   tap_ok(third == 0x88888888 && (read_cr4() & CR4_PGE),
          "a global PTE changed plus CR4.PGE cleared and set again: the new frame is read (0x%08x)",
@@ -123,16 +134,13 @@ static void check_global(void) {
      still use the global entry (not checked); after a CR4.PGE toggle it must use the new
      directory's, and the same going back. */
   uint32_t p4 = marked_page(0x99999999);
-  volatile pte_t* other = pd_create();
-  *pde_get(other, 0) = *pde_get(kernel_pd, 0);
+  volatile pte_t* other = other_directory();
   map_page(other, GLOBAL_PAGE, p4, PTE_RW);
   write_cr3((uint32_t)other);
-  write_cr4(cr4 & ~CR4_PGE);
-  write_cr4(cr4);
+  toggle_pge();
   uint32_t in_other = kread(GLOBAL_PAGE);
   write_cr3((uint32_t)kernel_pd);
-  write_cr4(cr4 & ~CR4_PGE);
-  write_cr4(cr4);
+  toggle_pge();
   uint32_t back = kread(GLOBAL_PAGE);
   tap_ok(in_other == 0x99999999 && back == 0x88888888,
          "a global page mapped elsewhere in another directory: after CR3 switch plus CR4.PGE "

@@ -358,6 +358,8 @@ std::optional<uint64_t> Machine::watched_write(uint32_t linear, unsigned bytes) 
 std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_translated) {
   const bool user = vcpu_.cpl == 3;
   const auto walked = shadow_.translate(linear, write, user);
+  // The guest-physical address of the faulting instruction (the writer).
+  auto writer = [&] { return guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false); };
   if (write) {
     if (auto* t = std::get_if<shadowmmu::Translation>(&walked)) {
       // A write the guest allows to a page translations were made from: untrace it, and run a
@@ -365,8 +367,8 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
       if (traces_.on_write(t->phys) && from_translated) single_next_ = true;
       // A page that runs directly is mapped execute-only-and-read wherever it is mapped.
       if (de_ && direct_code_.state(t->phys) == shadowmmu::DirectCode::State::Direct) {
-        auto writer = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
-        direct_code_.on_write(t->phys, writer && !from_translated ? *writer : ~0u);
+        auto at = writer();
+        direct_code_.on_write(t->phys, at && !from_translated ? *at : ~0u);
         shadow_.protect_phys(t->phys);
       }
     }
@@ -380,9 +382,8 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
         table_write_ = linear;
         // Translated writers are translated again, watched (see WriteWatch): the units that
         // hold one start in its frame. Called from the loop, not from a unit: safe to drop.
-        auto writer = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
-        if (from_translated && writer && table_writers_.insert(*writer).second)
-          engine_->invalidate_frame(*writer >> 12);
+        auto at = from_translated ? writer() : std::nullopt;
+        if (at && table_writers_.insert(*at).second) engine_->invalidate_frame(*at >> 12);
       }
       return std::nullopt;
     case shadowmmu::Shadow::Outcome::GuestFault:
@@ -464,21 +465,19 @@ bt::RunExit Machine::run_single() {
   auto& code = static_cast<GuestCode&>(*code_);
   if (table_write_) shadow_.table_write_begin(*table_write_);
   code.tracing = !single_next_;
-  bt::RunExit x;
-  try {
-    x = engine_->run_single(code.tracing);
-  } catch (...) {
-    code.tracing = true;
-    shadow_.table_write_end();
-    table_write_.reset();
-    throw;
-  }
-  code.tracing = true;
-  shadow_.table_write_end();
-  table_write_.reset();
-  // An untraced one-instruction unit has a key no lookup uses: it cannot run again.
-  single_next_ = false;
-  return x;
+  // However it ends (an exception stops the VM): tracing on, the table closed. An untraced
+  // one-instruction unit has a key no lookup uses: it cannot run again.
+  struct Done {
+    Machine& m;
+    GuestCode& code;
+    ~Done() {
+      code.tracing = true;
+      m.shadow_.table_write_end();
+      m.table_write_.reset();
+      m.single_next_ = false;
+    }
+  } done{*this, code};
+  return engine_->run_single(code.tracing);
 }
 
 int Machine::loop() {

@@ -2,6 +2,8 @@
 // mode are copied byte for byte, with three fixes: a 0x67 prefix on memory operands, [disp32]
 // re-encoded (it means RIP-relative in 64-bit mode), and the one-byte inc/dec (REX prefixes
 // in 64-bit mode) re-encoded as FF /0 and FF /1.
+#include <stdexcept>
+
 #include "engine_core.h"
 #include "translator.h"
 
@@ -96,23 +98,12 @@ bool is_ident(const Insn& in) {
   }
 }
 
-bool ident_at_r12_possible(const Insn& in) {
-  if (!in.modrm_is_mem()) return false;
-  // With a REX prefix, the byte registers 4-7 are spl..dil, not ah..bh.
-  for (unsigned i = 0; i < in.d.operand_count; ++i) {
-    const auto& op = in.ops[i];
-    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER &&
-        (op.reg.value == ZYDIS_REGISTER_AH || op.reg.value == ZYDIS_REGISTER_CH ||
-         op.reg.value == ZYDIS_REGISTER_DH || op.reg.value == ZYDIS_REGISTER_BH))
-      return false;
-  }
-  return true;
-}
-
 void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
   const auto& d = in.d;
   const auto& r = d.raw;
   std::vector<uint8_t> b;
+  // [r12] is a host address outside the window: only for the forms that access exactly it.
+  if (at_r12 && !watchable(in)) throw std::logic_error("[r12] for a form that is not exact");
   const bool mem = in.modrm_is_mem() || implicit_memory(in);
   if (mem && !at_r12) b = mem_prefixes(c, in);
   for (unsigned i = 0; i < r.prefix_count; ++i) {

@@ -165,17 +165,10 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
         flow = Flow::End;
       }
     } else if (is_ident(in)) {
-      const bool watched = watch.wraps && ident_at_r12_possible(in) && watch.wraps(in.eip);
-      if (watched) {
-        // r12 = the operand's offset; the callout makes it the linear address and returns
-        // where the access goes instead (WriteWatch::begin), in the vCPU.
-        lea_mem_operand(c, in, 12);
-        emit_callout(c, in, CalloutKind::WatchedWrite, callouts::watch_begin, true,
-                     uint32_t(memory_segment(in)) | memory_operand_bytes(in) << 8);
-        c.a.mov(asmjit::x86::r12, vcpu_field(cpu::off::watch_host, 8));
-      }
-      emit_ident(c, in, watched);
-      if (watched) emit_callout(c, in, CalloutKind::WatchedWrite, callouts::watch_end);
+      if (watch.wraps && watchable(in) && watch.wraps(in.eip))
+        emit_watched_write(c, in);
+      else
+        emit_ident(c, in);
     } else {
       flow = emit_control_flow(c, in, handled);
       if (!handled) flow = emit_stack_op(c, in, handled);

@@ -59,9 +59,13 @@ struct Ctx {
 // --- emitters: each returns Flow::End if the instruction ends the unit ---
 bool is_ident(const Insn& in);
 // With `at_r12`, the memory operand becomes [r12] (a host address computed at run time, and
-// no segment): only where ident_at_r12_possible says so.
+// no segment): only for forms watchable() accepts (it throws otherwise).
 void emit_ident(Ctx& c, const Insn& in, bool at_r12 = false);
-bool ident_at_r12_possible(const Insn& in);
+// Whether the instruction's access is exactly its memory operand, so that the operand may be
+// redirected to a host address outside the window (watched_write.cpp says which forms and why).
+bool watchable(const Insn& in);
+// A watched write: WriteWatch::begin, the instruction at the address it returns, ::end.
+void emit_watched_write(Ctx& c, const Insn& in);
 bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea
 Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -200,6 +201,74 @@ TEST_F(EngineTest, WatchedWritesGoWhereTheWatchSays) {
   using P = std::pair<uint32_t, unsigned>;
   EXPECT_EQ(begun, (std::vector<P>{{4, 4}, {8, 4}, {12, 4}, {16, 4}, {20, 2}, {22, 1}, {24, 4}}));
   EXPECT_EQ(ended, 7);
+}
+
+// Only forms whose access is exactly their operand are redirected: a register bit offset
+// (+-256 MiB), lea (the host address would land in a guest register) and nop stay with the
+// window, whatever the registers hold. The redirect page sits between two inaccessible pages,
+// so a stray host access could not go unnoticed either.
+TEST_F(EngineTest, AWatchedWriteReachesNothingButItsOperand) {
+  constexpr uint32_t kData = kBase + 0x8000;
+  auto* guard =
+      static_cast<uint8_t*>(mmap(nullptr, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(guard, MAP_FAILED);
+  uint8_t* page = guard + 4096;
+  ASSERT_EQ(mprotect(page, 4096, PROT_READ | PROT_WRITE), 0);
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> code;
+    uint32_t eax;
+    bool redirected;
+  };
+  const Case cases[] = {
+      {"bts [ebx], eax (+256 MiB)", {0x0F, 0xAB, 0x03}, 0x7FFFFFFF, false},
+      {"bt [ebx], eax (-256 MiB)", {0x0F, 0xA3, 0x03}, 0x80000000, false},
+      {"btr [ebx], eax", {0x0F, 0xB3, 0x03}, 0x00FFFFFF, false},
+      {"btc [ebx+4], eax", {0x0F, 0xBB, 0x43, 0x04}, 0xFFFFFFE0, false},
+      {"lea eax, [ebx+4]", {0x8D, 0x43, 0x04}, 0, false},
+      {"nop dword [ebx]", {0x0F, 0x1F, 0x03}, 0, false},
+      {"bts dword [ebx], 31", {0x0F, 0xBA, 0x2B, 0x1F}, 0, true},
+      {"cmpxchg8b [ebx]", {0x0F, 0xC7, 0x0B}, 0, true},
+      {"mov [ebx+0xffc], eax", {0x89, 0x83, 0xFC, 0x0F, 0, 0}, 0x12345678, true},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    std::memset(page, 0, 4096);
+    std::memset(reinterpret_cast<void*>(uintptr_t(kData)), 0, 4096);
+    std::vector<uint8_t> code = {0xBB, 0, 0x80, 0, 0x20};  // mov ebx, kData
+    code.insert(code.end(), k.code.begin(), k.code.end());
+    std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
+    reg(cpu::EAX) = k.eax;
+    reg(cpu::EDX) = reg(cpu::ECX) = 0;
+    v_.eip = kBase;
+    int begun = 0;
+    bt::Engine e(cpu_, src_);
+    e.set_write_watch({
+        [](uint32_t) { return true; },
+        [&](uint32_t linear, unsigned bytes) -> std::optional<uint64_t> {
+          ++begun;
+          EXPECT_LE((linear & 4095) + bytes, 4096u);
+          return reinterpret_cast<uint64_t>(page + (linear & 4095));
+        },
+        [] {},
+    });
+    e.set_stop_eip(kBase + uint32_t(code.size()));
+    const auto x = e.run();
+    EXPECT_EQ(begun, k.redirected ? 1 : 0);
+    if (x.kind == bt::RunExit::Kind::MemoryFault) {
+      // Only the window's own addresses: the guest's operand plus its bit offset.
+      EXPECT_FALSE(k.redirected);
+      EXPECT_EQ(x.address >> 28, (kData + (int32_t(k.eax) >> 3)) >> 28) << std::hex << x.address;
+    } else {
+      ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop);
+    }
+    const bool page_written = std::any_of(page, page + 4096, [](uint8_t b) { return b != 0; });
+    EXPECT_EQ(page_written, k.redirected);  // cmpxchg8b: edx:eax = 0 = [mem], so ecx:ebx goes
+    if (k.code[0] == 0x8D) {
+      EXPECT_EQ(reg(cpu::EAX), kData + 4);
+    }
+  }
+  munmap(guard, 3 * 4096);
 }
 
 // fs: accesses go through the host GS base, set only when it does not hold the segment's base

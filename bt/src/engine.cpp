@@ -17,6 +17,11 @@ EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
       cache(o.cache_bytes),
       jc_(new JumpCacheEntry[kJumpCacheEntries]) {
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  // Decode as the P6 family does: F3 0F BC/BD are bsf/bsr (rep ignored), and the encodings MPX
+  // and CET later took are the hint NOPs they were.
+  for (auto mode : {ZYDIS_DECODER_MODE_LZCNT, ZYDIS_DECODER_MODE_TZCNT, ZYDIS_DECODER_MODE_MPX,
+                    ZYDIS_DECODER_MODE_CET})
+    ZydisDecoderEnableMode(&decoder, mode, ZYAN_FALSE);
   rt.build(cache);
   std::memset(jc_.get(), 0, sizeof(JumpCacheEntry) * kJumpCacheEntries);
   v.jc_table = reinterpret_cast<uint64_t>(jc_.get());

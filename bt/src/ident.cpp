@@ -108,7 +108,10 @@ void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
   if (mem && !at_r12) b = mem_prefixes(c, in);
   for (unsigned i = 0; i < r.prefix_count; ++i) {
     uint8_t p = r.prefixes[i].value;
-    if (p == 0x66 || p == 0xF0 || p == 0xF2 || p == 0xF3) b.push_back(p);
+    // rep before bsf/bsr is ignored by a P6; a host with BMI1/LZCNT would run tzcnt/lzcnt.
+    const bool rep = p == 0xF2 || p == 0xF3;
+    if (rep && (d.mnemonic == ZYDIS_MNEMONIC_BSF || d.mnemonic == ZYDIS_MNEMONIC_BSR)) continue;
+    if (p == 0x66 || p == 0xF0 || rep) b.push_back(p);
   }
   if (at_r12) b.push_back(0x41);  // REX.B: the SIB base below names r12
   const uint8_t* body = in.bytes + r.prefix_count;

@@ -155,7 +155,13 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     c.ident = false;
     Flow flow = Flow::Continue;
     bool handled = false;
-    if (!flat) {
+    if (missing_feature(cpu.model(), in)) {
+      StaticExit e;  // the part does not have it: #UD, as on that part
+      e.kind = StaticExit::Kind::Exception;
+      e.vector = cpu::kUD;
+      emit_static_exit(c, in, e);
+      flow = Flow::End;
+    } else if (!flat) {
       emit_unsupported(c, in, "segment with a non-zero base in CS/DS/ES/SS");
       flow = Flow::End;
     } else if ((in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) &&

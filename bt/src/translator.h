@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bt/stats.h"
+#include "cpu/model.h"
 #include "cpu/vcpu.h"
 #include "runtime.h"
 
@@ -55,6 +56,10 @@ struct Ctx {
   int gs_holds = -1;   // which guest segment's base the host GS base holds now (-1: unknown)
   bool ident = false;  // set by the emitter that handled the instruction as IDENT
 };
+
+// The feature the modelled part would need for this instruction, or nullptr if it has it
+// (an instruction the part lacks is #UD).
+const char* missing_feature(const cpu::CpuModel& m, const Insn& in);
 
 // --- emitters: each returns Flow::End if the instruction ends the unit ---
 bool is_ident(const Insn& in);

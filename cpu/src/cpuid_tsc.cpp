@@ -1,9 +1,7 @@
-// The virtual CPU model bt86 presents: a Pentium Pro-class integer CPU. Only features both
-// engines implement are advertised (no FPU, no MMX/SSE, no PAE), so a guest that checks CPUID
-// does not pick a path bt86 would have to refuse. PSE and PGE: the shadow MMU walks 4 MiB and
-// global pages (global ones do not yet outlive CR3 writes, which the architecture permits).
+// CPUID as the modelled part answers it (cpu/model.h), and the TSC.
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/cpu.h"
@@ -11,33 +9,49 @@
 namespace cpu {
 
 namespace {
-constexpr char kVendor[13] = "bt86bt86bt86";
-constexpr uint32_t kFamilyModelStepping = (6u << 8) | (1u << 4) | 9;  // family 6 model 1
-constexpr uint32_t kFeaturesEdx = (1u << 3)                           // PSE
-                                  | (1u << 4)                         // TSC
-                                  | (1u << 5)                         // MSR (rdmsr/wrmsr)
-                                  | (1u << 8)                         // CMPXCHG8B
-                                  | (1u << 13)                        // PGE
-                                  | (1u << 15);                       // CMOV
+void put_string(std::string_view s, size_t at, uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d) {
+  char buf[16] = {};
+  if (at < s.size()) std::memcpy(buf, s.data() + at, std::min<size_t>(16, s.size() - at));
+  std::memcpy(&a, buf, 4);
+  std::memcpy(&b, buf + 4, 4);
+  std::memcpy(&c, buf + 8, 4);
+  std::memcpy(&d, buf + 12, 4);
+}
 }  // namespace
 
 void Cpu::cpuid() {
+  const CpuModel& m = *model_;
   uint32_t leaf = v_.gpr[EAX];
+  const uint32_t max_ext = m.brand.empty() ? 0 : 0x80000004;
+  // Intel: a leaf above the maximum (basic or extended) answers as the highest basic leaf.
+  if (leaf >= 0x80000000 ? leaf > max_ext : leaf > m.max_basic_leaf) leaf = m.max_basic_leaf;
   uint32_t a = 0, b = 0, c = 0, d = 0;
   switch (leaf) {
     case 0:
-      a = 1;
-      std::memcpy(&b, kVendor + 0, 4);
-      std::memcpy(&d, kVendor + 4, 4);
-      std::memcpy(&c, kVendor + 8, 4);
+      a = m.max_basic_leaf;
+      std::memcpy(&b, m.vendor.data() + 0, 4);
+      std::memcpy(&d, m.vendor.data() + 4, 4);
+      std::memcpy(&c, m.vendor.data() + 8, 4);
       break;
     case 1:
-      a = kFamilyModelStepping;
-      d = kFeaturesEdx;
+      a = m.signature;
+      d = m.features;
       break;
-    default:  // Intel: leaves above the maximum return the highest basic leaf's data
-      a = kFamilyModelStepping;
-      d = kFeaturesEdx;
+    case 2:
+      a = m.leaf2[0];
+      b = m.leaf2[1];
+      c = m.leaf2[2];
+      d = m.leaf2[3];
+      break;
+    case 0x80000000:
+      a = max_ext;
+      break;
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004:
+      put_string(m.brand, (leaf - 0x80000002) * 16, a, b, c, d);
+      break;
+    default:
       break;
   }
   v_.gpr[EAX] = a;

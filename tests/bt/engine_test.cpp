@@ -351,7 +351,7 @@ TEST_F(EngineTest, PortIoAndCpuidGoThroughCallouts) {
   ASSERT_EQ(ports_.outs.size(), 1u);
   EXPECT_EQ(ports_.outs[0], std::make_pair(uint16_t(0xe9), uint32_t(0x41)));
   EXPECT_EQ(reg(cpu::ESI) & 0xff, 0x5au);
-  EXPECT_EQ(reg(cpu::EAX), 1u);  // highest basic leaf
+  EXPECT_EQ(reg(cpu::EAX), cpu_.model().max_basic_leaf);  // highest basic leaf
   EXPECT_EQ(stats_.callouts[size_t(bt::CalloutKind::Cpuid)], 1u);
 }
 
@@ -390,6 +390,31 @@ TEST_F(EngineTest, UnsupportedInstructionStopsWithItsDisassembly) {
   ASSERT_EQ(x.kind, bt::RunExit::Kind::Unsupported);
   EXPECT_NE(x.what.find("fld1"), std::string::npos) << x.what;
   EXPECT_EQ(v_.eip, kBase + 1);
+}
+
+TEST_F(EngineTest, OpcodesThePartLacksAreUd) {
+  const std::vector<std::vector<uint8_t>> lacking = {
+      {0xF3, 0x0F, 0xB8, 0xC1},  // popcnt eax, ecx (no POPCNT on a P6)
+      {0x0F, 0x01, 0xC1},        // vmcall
+      {0x0F, 0x01, 0xF9},        // rdtscp
+      {0x66, 0x0F, 0xD4, 0xC1},  // paddq xmm0, xmm1 (SSE2)
+      {0xC5, 0xF8, 0x77},        // vzeroupper (AVX)
+      {0x0F, 0x0D, 0x08},        // prefetchw (3DNow!)
+  };
+  for (const auto& code : lacking) {
+    auto x = run(code);
+    ASSERT_EQ(x.kind, bt::RunExit::Kind::Exception) << x.what;
+    EXPECT_EQ(x.fault.vector, cpu::kUD);
+    EXPECT_EQ(v_.eip, kBase);
+  }
+}
+
+TEST_F(EngineTest, RepBsfAndRepBsrAreBsfAndBsr) {
+  // mov ecx, 0x00F0; rep bsf eax, ecx; rep bsr edx, ecx (tzcnt/lzcnt on a BMI host: 4 and 24)
+  auto x = run({0xB9, 0xF0, 0, 0, 0, 0xF3, 0x0F, 0xBC, 0xC1, 0xF3, 0x0F, 0xBD, 0xD1});
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_EQ(reg(cpu::EAX), 4u);
+  EXPECT_EQ(reg(cpu::EDX), 7u);
 }
 
 TEST_F(EngineTest, HltLeavesWithHalt) {

@@ -12,18 +12,18 @@ TEST_F(Cpuid, Leaf0GivesMaxLeafAndVendorInEbxEdxEcx) {
   v.gpr[EAX] = 0;
   v.gpr[ECX] = 0xffffffff;
   cpu.cpuid();
-  EXPECT_EQ(v.gpr[EAX], 1u);
+  EXPECT_EQ(v.gpr[EAX], 2u);
   std::string vendor(12, '\0');
   std::memcpy(vendor.data() + 0, &v.gpr[EBX], 4);
   std::memcpy(vendor.data() + 4, &v.gpr[EDX], 4);
   std::memcpy(vendor.data() + 8, &v.gpr[ECX], 4);
-  EXPECT_EQ(vendor, "bt86bt86bt86");
+  EXPECT_EQ(vendor, "GenuineIntel");
 }
 
-TEST_F(Cpuid, Leaf1IsFamily6WithPseTscMsrCx8PgeCmov) {
+TEST_F(Cpuid, Leaf1IsAPentiumIIIWithPseTscMsrCx8PgeCmov) {
   v.gpr[EAX] = 1;
   cpu.cpuid();
-  EXPECT_EQ((v.gpr[EAX] >> 8) & 0xf, 6u) << "family";
+  EXPECT_EQ(v.gpr[EAX], 0x6B1u) << "family 6 model 11 stepping 1";
   EXPECT_EQ(v.gpr[EDX], (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
   EXPECT_EQ(v.gpr[ECX], 0u);
 }
@@ -47,11 +47,34 @@ TEST_F(Cpuid, Leaf1DoesNotAdvertiseFeaturesTheEnginesLack) {
 TEST_F(Cpuid, LeafAboveMaxReturnsTheHighestBasicLeaf) {
   v.gpr[EAX] = 1;
   cpu.cpuid();
-  const uint32_t a = v.gpr[EAX], d = v.gpr[EDX];
+  const uint32_t a = v.gpr[EAX];
+  v.gpr[EAX] = 2;
+  cpu.cpuid();
+  const uint32_t a2 = v.gpr[EAX], d2 = v.gpr[EDX];
+  EXPECT_NE(a2, a);
   v.gpr[EAX] = 7;
   cpu.cpuid();
-  EXPECT_EQ(v.gpr[EAX], a);
-  EXPECT_EQ(v.gpr[EDX], d);
+  EXPECT_EQ(v.gpr[EAX], a2);
+  EXPECT_EQ(v.gpr[EDX], d2);
+  v.gpr[EAX] = 0x80000005;
+  cpu.cpuid();
+  EXPECT_EQ(v.gpr[EAX], a2);
+}
+
+TEST_F(Cpuid, BrandStringFillsLeaves80000002To4) {
+  v.gpr[EAX] = 0x80000000;
+  cpu.cpuid();
+  EXPECT_EQ(v.gpr[EAX], 0x80000004u);
+  std::string brand(48, '\0');
+  for (uint32_t i = 0; i < 3; ++i) {
+    v.gpr[EAX] = 0x80000002 + i;
+    cpu.cpuid();
+    std::memcpy(brand.data() + 16 * i, &v.gpr[EAX], 4);
+    std::memcpy(brand.data() + 16 * i + 4, &v.gpr[EBX], 4);
+    std::memcpy(brand.data() + 16 * i + 8, &v.gpr[ECX], 4);
+    std::memcpy(brand.data() + 16 * i + 12, &v.gpr[EDX], 4);
+  }
+  EXPECT_EQ(brand.substr(0, brand.find('\0')), cpu.model().brand);
 }
 
 TEST_F(Cpuid, RdtscAtCpl3WithTsdIsGp) {

@@ -7,14 +7,29 @@
 #include <optional>
 #include <string>
 
+#include "cpu/model.h"
 #include "cpu/vcpu.h"
 
 namespace cpu {
 
 // Exception vectors.
 enum Vector : uint8_t {
-  kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7,
-  kDF = 8, kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17,
+  kDE = 0,
+  kDB = 1,
+  kNMI = 2,
+  kBP = 3,
+  kOF = 4,
+  kBR = 5,
+  kUD = 6,
+  kNM = 7,
+  kDF = 8,
+  kTS = 10,
+  kNP = 11,
+  kSS = 12,
+  kGP = 13,
+  kPF = 14,
+  kMF = 16,
+  kAC = 17,
 };
 
 // An exception the current instruction raises.
@@ -71,27 +86,29 @@ class Hooks {
 
 class Cpu {
  public:
-  Cpu(Vcpu& v, Memory& mem, Ports& ports, Hooks& hooks) : v_(v), mem_(mem), ports_(ports), hooks_(hooks) {}
+  Cpu(Vcpu& v, Memory& mem, Ports& ports, Hooks& hooks, const CpuModel& model = default_cpu_model())
+      : v_(v), mem_(mem), ports_(ports), hooks_(hooks), model_(&model) {}
   Vcpu& vcpu() { return v_; }
+  const CpuModel& model() const { return *model_; }
   Memory& memory() { return mem_; }
 
   // Reset state for a multiboot entry: flat 32-bit protected mode, paging off, IF = 0.
   void reset_multiboot(uint32_t eip, uint32_t eax, uint32_t ebx);
 
   // ---- instructions with privileged or sensitive semantics ----
-  void cpuid();                                       // reads/writes EAX..EDX
+  void cpuid();  // reads/writes EAX..EDX
   uint64_t rdtsc() const;
-  MaybeFault rdtsc_checked();                         // CR4.TSD and CPL
+  MaybeFault rdtsc_checked();  // CR4.TSD and CPL
   MaybeFault in(uint16_t port, unsigned size, uint32_t& value);
   MaybeFault out(uint16_t port, unsigned size, uint32_t value);
   MaybeFault io_permitted(uint16_t port, unsigned size);
-  MaybeFault check_cpl0();                            // #GP(0) unless CPL 0
-  MaybeFault iopl_sensitive();                        // cli/sti: #GP(0) unless CPL <= IOPL
+  MaybeFault check_cpl0();      // #GP(0) unless CPL 0
+  MaybeFault iopl_sensitive();  // cli/sti: #GP(0) unless CPL <= IOPL
   MaybeFault write_cr(int n, uint32_t value);
   MaybeFault read_cr(int n, uint32_t& value);
   MaybeFault write_dr(int n, uint32_t value);
   MaybeFault read_dr(int n, uint32_t& value);
-  MaybeFault lgdt_lidt(bool idt, uint32_t linear);    // 6-byte pseudo-descriptor
+  MaybeFault lgdt_lidt(bool idt, uint32_t linear);  // 6-byte pseudo-descriptor
   MaybeFault sgdt_sidt(bool idt, uint32_t linear);
   MaybeFault lldt(uint16_t sel);
   MaybeFault ltr(uint16_t sel);
@@ -105,7 +122,8 @@ class Cpu {
 
   // Segment register load with the protected-mode checks (mov sreg / pop sreg / lds...).
   MaybeFault load_segment(Seg s, uint16_t sel);
-  // Far jmp / far call / far ret / iret / int n (protected mode, same-privilege and to outer rings).
+  // Far jmp / far call / far ret / iret / int n (protected mode, same-privilege and to outer
+  // rings).
   MaybeFault far_jump(uint16_t sel, uint32_t offset);
   MaybeFault far_call(uint16_t sel, uint32_t offset, uint32_t return_eip);
   MaybeFault far_return(uint16_t pop_bytes);
@@ -149,6 +167,7 @@ class Cpu {
   Memory& mem_;
   Ports& ports_;
   Hooks& hooks_;
+  const CpuModel* model_;
   bool shutdown_ = false;
   std::string shutdown_reason_;
   int delivering_ = 0;        // nesting depth of exception delivery (for #DF / triple fault)

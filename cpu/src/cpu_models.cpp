@@ -1,0 +1,65 @@
+// The parts bt86 can present (--cpu). Data from Intel's CPUID documentation (AP-485) for the
+// real steppings named; `features` is the subset bt86 implements in both engines.
+#include <algorithm>
+
+#include "cpu/model.h"
+
+namespace cpu {
+
+namespace {
+using namespace feature;
+// What both engines implement today (docs/ARCHITECTURE.md lists what is left out and why).
+// Still missing for a P6: FPU, MMX, FXSR, SSE (translated x87/SSE), DE (debug breakpoints).
+constexpr uint32_t kImplemented = PSE | TSC | MSR | CX8 | PGE | CMOV;
+
+constexpr uint32_t kPentiumPart = FPU | VME | DE | PSE | TSC | MSR | MCE | CX8;
+constexpr uint32_t kPentium2Part =
+    kPentiumPart | PAE | APIC | SEP | MTRR | PGE | MCA | CMOV | PAT | PSE36 | MMX | FXSR;
+constexpr uint32_t kPentium3Part = kPentium2Part | SSE;
+
+constexpr CpuModel kModels[] = {
+    {"pentium3",
+     "Intel Pentium III (Tualatin, family 6 model 11 stepping 1)",
+     "GenuineIntel",
+     (6u << 8) | (11u << 4) | 1,
+     kPentium3Part& kImplemented,
+     kPentium3Part,
+     2,
+     {0x03020101, 0, 0, 0x0C040883},
+     "Intel(R) Pentium(R) III CPU family      1400MHz"},
+    {"pentium2",
+     "Intel Pentium II (Deschutes, family 6 model 5 stepping 2)",
+     "GenuineIntel",
+     (6u << 8) | (5u << 4) | 2,
+     kPentium2Part& kImplemented,
+     kPentium2Part,
+     2,
+     {0x03020101, 0, 0, 0x0C040843},
+     ""},
+    {"pentium",
+     "Intel Pentium (P54C, family 5 model 2 stepping 12)",
+     "GenuineIntel",
+     (5u << 8) | (2u << 4) | 12,
+     kPentiumPart& kImplemented,
+     kPentiumPart,
+     1,
+     {0, 0, 0, 0},
+     ""},
+};
+}  // namespace
+
+std::span<const CpuModel> cpu_models() {
+  return kModels;
+}
+
+const CpuModel& default_cpu_model() {
+  return kModels[0];
+}
+
+const CpuModel* find_cpu_model(std::string_view name) {
+  auto it = std::find_if(std::begin(kModels), std::end(kModels),
+                         [&](const CpuModel& m) { return m.name == name; });
+  return it == std::end(kModels) ? nullptr : &*it;
+}
+
+}  // namespace cpu

@@ -14,6 +14,7 @@ enum ExitKind : uint32_t {
   kAsync = 2,       // an asynchronous signal (timer, Ctrl-C) interrupted guest code
   kBailed = 3,      // a pending event was seen before the guest ran
   kEntryFault = 4,  // the entry itself faulted (a host selector the CPU refused): a monitor bug
+  kEscaped = 5,     // a signal came from 64-bit code in the window: guest bytes run as host code
 };
 
 struct alignas(64) DeContext {
@@ -35,13 +36,20 @@ struct alignas(64) DeContext {
   uint16_t out_cs;          // 120 CS as guest code left it
   uint8_t pad[6];
   alignas(64) uint8_t guest_fpu[512];  // 128 fxsave image of the guest's x87/SSE state
-  alignas(64) uint8_t host_fpu[512];   // 640 the monitor's, while the guest runs
+  uint8_t* host_xsave;                 // 640 the monitor's extended state, while the guest runs
+  const uint8_t* init_xsave;           // 648 an XSAVE area with every component in reset state
+  uint32_t xmask_lo, xmask_hi;         // 656 the host's XCR0 (user components) for xsave/xrstor
+  uint32_t host_pkru;                  // 664 restored first at exits (0: no PKU)
+  uint32_t have_pku;                   // 668
+  uint64_t escaped_rip;                // 672 kEscaped: where the 64-bit code was
 };
 static_assert(offsetof(DeContext, eip) == 32 && offsetof(DeContext, rflags) == 36);
 static_assert(offsetof(DeContext, sel) == 40 && offsetof(DeContext, kind) == 52);
 static_assert(offsetof(DeContext, host_rsp) == 56 && offsetof(DeContext, host_fsbase) == 64);
 static_assert(offsetof(DeContext, out_sel) == 72 && offsetof(DeContext, pending) == 80);
-static_assert(offsetof(DeContext, guest_fpu) == 128 && offsetof(DeContext, host_fpu) == 640);
+static_assert(offsetof(DeContext, guest_fpu) == 128 && offsetof(DeContext, host_xsave) == 640);
+static_assert(offsetof(DeContext, init_xsave) == 648 && offsetof(DeContext, xmask_lo) == 656);
+static_assert(offsetof(DeContext, host_pkru) == 664 && offsetof(DeContext, have_pku) == 668);
 
 }  // namespace cpu::de
 

@@ -19,14 +19,16 @@ bt86_de_enter:
         mov %rsp, 56(%rdi)
         mov %fs:0, %rax         /* the x86-64 TCB points to itself: the host FS base */
         mov %rax, 64(%rdi)
-        fxsave64 640(%rdi)
+        /* The monitor's whole extended state (x87, SSE, AVX, AVX-512 masks and upper halves,
+           PKRU, ...) goes to host_xsave; then every component is reset from init_xsave, so
+           nothing of the monitor's reaches the guest, and the guest's x87/SSE state is loaded. */
+        mov 656(%rdi), %eax
+        mov 660(%rdi), %edx
+        mov 640(%rdi), %rcx
+        xsave64 (%rcx)
+        mov 648(%rdi), %rcx
+        xrstor64 (%rcx)
         fxrstor64 128(%rdi)
-        /* fxrstor leaves the upper halves of the vector registers as the monitor left them:
-           clear them so no monitor data reaches the guest. */
-        cmpb $0, bt86_have_avx(%rip)
-        je 1f
-        vzeroupper
-1:
         /* From here to the iretq, an asynchronous signal is diverted to bt86_de_bail by the
            claimer, so a kick that lands after this check is not lost. */
 bt86_de_window:
@@ -79,7 +81,14 @@ bt86_de_bail:                   /* rdi = DeContext (the claimer sets it when it 
         jmp 3f
 
 bt86_de_exit:                   /* rdi = DeContext, rsp = the saved monitor rsp, CS = 0x33 */
-        mov %ds, %ax
+        /* eax = the host's PKRU, esi = whether there is one (the claimer sets both): the
+           guest's protection-key rights go before this code touches memory. */
+        test %esi, %esi
+        jz 6f
+        xor %ecx, %ecx
+        xor %edx, %edx
+        wrpkru
+6:      mov %ds, %ax
         mov %ax, 72(%rdi)
         mov %es, %ax
         mov %ax, 74(%rdi)
@@ -104,7 +113,11 @@ bt86_de_exit:                   /* rdi = DeContext, rsp = the saved monitor rsp,
         syscall
         mov %r12, %rdi
 5:      fxsave64 128(%rdi)
-        fxrstor64 640(%rdi)
+        mov 656(%rdi), %eax
+        mov 660(%rdi), %edx
+        mov 640(%rdi), %rcx
+        xrstor64 (%rcx)
+
         pop %r15
         pop %r14
         pop %r13

@@ -15,6 +15,7 @@
 #include "cpu/host_signals.h"
 #include "de_context.h"
 #include "de_segments.h"
+#include "de_xstate.h"
 
 namespace cpu {
 
@@ -26,6 +27,23 @@ namespace {
 using de::DeContext;
 
 DeContext* g_ctx = nullptr;  // the context of the one DirectExec (one vCPU per process)
+
+// The guest window and its guard: the monitor never runs code there, so 64-bit code at such an
+// address is guest bytes that reached the host's 64-bit code selector.
+constexpr uint64_t kWindowAndGuard = 8ull << 30;
+
+// Sends the interrupted thread to bt86_de_exit on the monitor's stack, with the host's PKRU in
+// eax for it to restore before anything else.
+void resume_at_exit(DeContext* c, greg_t* g) {
+  g[REG_RIP] = greg_t(&bt86_de_exit);
+  g[REG_RSP] = greg_t(c->host_rsp);
+  g[REG_RDI] = greg_t(c);
+  g[REG_RAX] = greg_t(c->host_pkru);
+  g[REG_RSI] = greg_t(c->have_pku);
+  // 64-bit CS and a flat SS for the monitor; sigreturn takes both from this word.
+  g[REG_CSGSFS] = greg_t(de::kHostCode64 | (uint64_t(de::kHostData) << 48));
+  g[REG_EFL] &= ~greg_t(0x40500);  // TF, DF, AC: C++ expects them clear
+}
 
 // Whatever host_signals does not route as asynchronous came from the interrupted code itself.
 bool is_sync(int sig) {
@@ -42,6 +60,16 @@ bool claim(int sig, siginfo_t* si, ucontext_t* uc) {
   const auto rip = uint64_t(g[REG_RIP]);
   if (cs == de::kHostCode64) {
     const bool in_entry = rip >= uint64_t(&bt86_de_window) && rip <= uint64_t(&bt86_de_iretq);
+    if (!in_entry && rip < kWindowAndGuard) {
+      // Never return into it, whatever the signal: a fault, a tick or SIGTERM ends it.
+      c->kind = de::kEscaped;
+      c->signo = sig;
+      c->trapno = int32_t(g[REG_TRAPNO]);
+      c->err = uint64_t(g[REG_ERR]);
+      c->escaped_rip = rip;
+      resume_at_exit(c, g);
+      return true;
+    }
     if (!in_entry) return false;
     if (is_sync(sig)) {
       c->kind = de::kEntryFault;
@@ -76,12 +104,7 @@ bool claim(int sig, siginfo_t* si, ucontext_t* uc) {
   } else {
     c->kind = de::kAsync;
   }
-  g[REG_RIP] = greg_t(&bt86_de_exit);
-  g[REG_RSP] = greg_t(c->host_rsp);
-  g[REG_RDI] = greg_t(c);
-  // 64-bit CS and a flat SS for the monitor; sigreturn takes both from this word.
-  g[REG_CSGSFS] = greg_t(de::kHostCode64 | (uint64_t(de::kHostData) << 48));
-  g[REG_EFL] &= ~greg_t(0x40500);  // TF, DF, AC: C++ expects them clear
+  resume_at_exit(c, g);
   return true;
 }
 
@@ -111,6 +134,7 @@ const char* de_reason_name(DeReason r) {
                                 "write to DE code page",
                                 "memory fault",
                                 "async (timer/kick)",
+                                "64-bit escape",
                                 "other"};
   static_assert(std::size(names) == size_t(DeReason::kCount));
   return names[size_t(r)];
@@ -135,6 +159,11 @@ struct DirectExec::Impl {
     const uint32_t mxcsr = 0x1f80;
     std::memcpy(ctx.guest_fpu + 24, &mxcsr, 4);
     ctx.pending = &v.pending.any;
+    ctx.host_xsave = xstate.host_area();
+    ctx.init_xsave = xstate.init_area();
+    ctx.xmask_lo = uint32_t(xstate.mask());
+    ctx.xmask_hi = uint32_t(xstate.mask() >> 32);
+    ctx.have_pku = xstate.have_pku();
   }
 
   Exit run();
@@ -151,18 +180,13 @@ struct DirectExec::Impl {
   Cpu& cpu;
   Vcpu& v;
   ZydisDecoder decoder;
+  de::HostXState xstate;
   de::HostSegments segs;
   DeContext ctx;
   DeStats stats;
 };
 
-// Read by de_switch.S: whether vzeroupper exists (AVX, enabled by the OS in XCR0).
-extern "C" {
-__attribute__((visibility("hidden"))) uint8_t bt86_have_avx = 0;
-}
-
 DirectExec::DirectExec(Cpu& c) : impl_(std::make_unique<Impl>(c)) {
-  bt86_have_avx = __builtin_cpu_supports("avx");
   if (g_ctx) throw std::logic_error("only one direct-execution engine per process");
   std::string why;
   if (!compat_mode_available(&why)) throw std::runtime_error(why);
@@ -224,6 +248,7 @@ DirectExec::Exit DirectExec::Impl::run() {
   ctx.kind = de::kNone;
   std::memcpy(ctx.out_sel, ctx.sel + 2, sizeof ctx.out_sel);
   ctx.out_cs = ctx.sel[0];
+  ctx.host_pkru = xstate.read_pkru();
 
   stats.entries++;
   v.host_gs_base = kHostGsBaseUnknown;  // the guest's GS selector loads set it
@@ -238,6 +263,13 @@ DirectExec::Exit DirectExec::Impl::run() {
   switch (ctx.kind) {
     case de::kBailed:
       return count(DeReason::Async, Exit{Exit::Kind::Event});
+    case de::kEscaped:
+      return count(DeReason::Escape,
+                   Exit{Exit::Kind::Escape, 0, false,
+                        fmt::format("guest user code ran as 64-bit host code (a far transfer to "
+                                    "the host's selector {:#x}); host signal {} (trap {}) at rip "
+                                    "{:#x} ended it",
+                                    de::kHostCode64, ctx.signo, ctx.trapno, ctx.escaped_rip)});
     case de::kEntryFault:
       throw std::logic_error(fmt::format(
           "entering direct execution faulted (signal {}, trap {}, error {:#x}; selectors cs {:#x} "

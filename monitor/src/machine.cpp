@@ -453,6 +453,8 @@ std::optional<int> Machine::run_direct() {
                               x.write ? "write" : "access", x.address));
     case K::Unsupported:
       return stop("unsupported: " + x.what);
+    case K::Escape:
+      return stop("security: " + x.what);
   }
   return std::nullopt;
 }

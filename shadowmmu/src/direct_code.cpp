@@ -15,9 +15,10 @@ constexpr uint32_t kPage = 4096;
 std::string DirectCode::Stats::report() const {
   return fmt::format(
       "direct-execution code pages\n  scans {}\n  made executable {}\n  left to the translator "
-      "(cpuid pattern) {}\n  written while executable {}\n  left to the translator (rewritten "
+      "(cpuid pattern) {}\n  left to the translator (wrpkru/xrstor pattern) {}\n  written while "
+      "executable {}\n  left to the translator (rewritten "
       "too often) {}\n  left to the translator (code writes its own page) {}\n",
-      scans, cleared, cpuid_pages, reverts, flip_limited, self_writers);
+      scans, cleared, cpuid_pages, host_state_pages, reverts, flip_limited, self_writers);
 }
 
 DirectCode::DirectCode(AddressSpace& as, bool cpuid_traps)
@@ -35,15 +36,31 @@ DirectCode::State DirectCode::state(uint32_t linear) const {
   return page < state_.size() ? state_[page] : State::Translate;
 }
 
-bool DirectCode::has_cpuid(uint32_t page) const {
-  // Bytes from the last one of the previous page to the first one of the next: an instruction
-  // may straddle either edge.
+// The page's bytes from two before it to two after it: an instruction may straddle either edge.
+DirectCode::Window DirectCode::window(uint32_t page) const {
   uint64_t start = uint64_t(page) * kPage;
-  uint64_t from = start ? start - 1 : 0;
-  uint64_t to = std::min<uint64_t>(start + kPage + 1, as_.ram_size());
-  const uint8_t* p = as_.phys(from, to - from);
-  for (uint64_t i = 0; i + 1 < to - from; ++i)
+  uint64_t from = start >= 2 ? start - 2 : 0;
+  uint64_t to = std::min<uint64_t>(start + kPage + 2, as_.ram_size());
+  return {as_.phys(from, to - from), size_t(to - from)};
+}
+
+bool DirectCode::has_cpuid(uint32_t page) const {
+  auto [p, n] = window(page);
+  for (size_t i = 0; i + 1 < n; ++i)
     if (p[i] == 0x0f && p[i + 1] == 0xa2) return true;
+  return false;
+}
+
+// wrpkru (0F 01 EF) and xrstor with a memory operand (0F AE /5) set the host's PKRU, which
+// the host kernel applies to its own accesses to the signal stack; the modelled CPU has
+// neither, so the translator's #UD is also the faithful answer.
+bool DirectCode::has_host_state_insn(uint32_t page) const {
+  auto [p, n] = window(page);
+  for (size_t i = 0; i + 2 < n; ++i) {
+    if (p[i] != 0x0f) continue;
+    if (p[i + 1] == 0x01 && p[i + 2] == 0xef) return true;
+    if (p[i + 1] == 0xae && ((p[i + 2] >> 3) & 7) == 5 && (p[i + 2] >> 6) != 3) return true;
+  }
   return false;
 }
 
@@ -59,6 +76,11 @@ DirectCode::State DirectCode::on_fetch(uint32_t linear) {
   State& s = state_[page];
   if (s != State::Unscanned) return s;
   stats_.scans++;
+  if (has_host_state_insn(page)) {
+    stats_.host_state_pages++;
+    s = State::Translate;
+    return s;
+  }
   if (!cpuid_traps_ && has_cpuid(page)) {
     stats_.cpuid_pages++;
     s = State::Translate;

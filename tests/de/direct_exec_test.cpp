@@ -366,4 +366,47 @@ TEST_F(DirectExecTest, IneligibleStatesSayWhy) {
   EXPECT_TRUE(de_->eligible(&why)) << why;
 }
 
+// A far transfer to the host's 64-bit code selector runs guest bytes as 64-bit code inside
+// bt86 (the shared-process hole, SECURITY.md). Until direct execution has its own process, what
+// the monitor can do is never return into such code: any signal from it (its fault, a timer
+// tick, SIGTERM) ends direct execution with an escape report. The old code crashed on the
+// fault (an unclaimed SIGILL) and went back into the spin loop on every tick (a hang).
+TEST_F(DirectExecTest, FaultInCodeReachedThroughTheHost64BitSelectorStopsTheVm) {
+  // jmp far 0x33:kUserCode+0x10; at +0x10 (64-bit code): ud2
+  put_code(kUserCode, {0xea, 0x10, 0, 1, 0, 0x33, 0});
+  put_code(kUserCode + 0x10, {0x0f, 0x0b});
+  Exit x = run();
+  ASSERT_EQ(x.kind, Exit::Kind::Escape);
+  EXPECT_NE(x.what.find("64-bit"), std::string::npos) << x.what;
+}
+
+TEST_F(DirectExecTest, SpinInCodeReachedThroughTheHost64BitSelectorEndsAtTheNextSignal) {
+  // jmp far 0x33:kUserCode+0x10; at +0x10 (64-bit code): jmp $
+  put_code(kUserCode, {0xea, 0x10, 0, 1, 0, 0x33, 0});
+  put_code(kUserCode + 0x10, {0xeb, 0xfe});
+  itimerval t{};
+  t.it_value.tv_usec = 20000;
+  setitimer(ITIMER_REAL, &t, nullptr);
+  Exit x = run();
+  EXPECT_EQ(x.kind, Exit::Kind::Escape);
+  v_->pending.async = 0;
+  // Direct execution still works afterwards (segments, FS base and FPU state were restored).
+  enter_user(kUserCode + 0x100);
+  put_code(kUserCode + 0x100, {0xcd, 0x80});
+  run();
+  expect_delivered(0x80, kUserCode + 0x102);
+}
+
+// wrpkru (and xrstor, which can load PKRU) would set the host's protection-key rights, which
+// the host kernel applies when it writes a signal frame; the Pentium III has neither. A page
+// holding one never runs directly (the translator raises #UD). The old code ran it: with write
+// access to key 0 taken away the next trap could not be delivered and the process died.
+TEST_F(DirectExecTest, WrpkruNeverRunsDirectly) {
+  // mov eax,2 (key 0: write-disable); xor ecx,ecx; xor edx,edx; wrpkru; int 0x80
+  put_code(kUserCode, {0xb8, 2, 0, 0, 0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xcd, 0x80});
+  Exit x = de_->run();
+  ASSERT_EQ(x.kind, Exit::Kind::CodeFetch);
+  EXPECT_EQ(code_->on_fetch(x.address), shadowmmu::DirectCode::State::Translate);
+}
+
 }  // namespace

@@ -87,4 +87,22 @@ TEST_F(DirectCodeTest, AddressesBeyondRamAreNeverDirect) {
   EXPECT_FALSE(dc.on_write(2u << 20, 0));
 }
 
+// wrpkru and xrstor would let guest code change the host's protection-key rights (PKRU), which
+// the host kernel then uses to write signal frames; the Pentium III has neither (#UD from the
+// translator). Even where the host makes cpuid trap, such pages are never direct.
+TEST_F(DirectCodeTest, HostStateInstructionsKeepThePageWithTheTranslator) {
+  shadowmmu::DirectCode dc(as_, true);
+  put(0x10800, {0x0f, 0x01, 0xef});  // wrpkru
+  put(0x11ffe, {0x0f, 0xae});        // xrstor [eax], across a page edge
+  put(0x12000, {0x28});
+  put(0x13800, {0x0f, 0xae, 0xe8});              // lfence (0F AE /5 with a register): harmless
+  put(0x14800, {0x0f, 0xae, 0x6c, 0x24, 0x10});  // xrstor [esp+0x10]
+  EXPECT_EQ(dc.on_fetch(0x10000), State::Translate);
+  EXPECT_EQ(dc.on_fetch(0x11000), State::Translate);
+  EXPECT_EQ(dc.on_fetch(0x12000), State::Translate);
+  EXPECT_EQ(dc.on_fetch(0x13000), State::Direct);
+  EXPECT_EQ(dc.on_fetch(0x14000), State::Translate);
+  EXPECT_EQ(dc.stats().host_state_pages, 4u);
+}
+
 }  // namespace

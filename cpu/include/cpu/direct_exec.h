@@ -30,6 +30,7 @@ enum class DeReason : uint8_t {
   CodeWrite,      // write to a page cleared for direct execution
   MemoryFault,    // access where the guest has no memory
   Async,          // timer tick, Ctrl-C, device event
+  Escape,         // guest code ran as 64-bit host code (SECURITY.md): the VM stops
   Other,
   kCount
 };
@@ -54,6 +55,7 @@ class DirectExec {
       CodeWrite,    // address: a write hit a page cleared for direct execution
       MemoryFault,  // address/write: no guest memory there
       Unsupported,  // what
+      Escape,       // what: guest code ran as 64-bit host code; stop the VM with a report
     } kind = Kind::Continue;
     uint32_t address = 0;
     bool write = false;

@@ -18,7 +18,8 @@ Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
       i8042(pic, a20, events.reset),
       port_a(a20, events.reset),
       uart(sink, pic),
-      debug_exit([f = std::move(events.exit)](uint32_t s) { f(int(s & 0xff)); }) {
+      debug_exit([f = std::move(events.exit)](uint32_t s) { f(int(s & 0xff)); }),
+      acpi_pm(std::move(events.sleep)) {
   pic.set_intr_callback(std::move(events.intr));
   pic.attach_to(bus);
   bus.attach(devices::Pit8254::kBase, devices::Pit8254::kPortCount, pit);
@@ -29,6 +30,7 @@ Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
   bus.attach(devices::SystemPortA::kPort, 1, port_a);
   bus.attach(devices::DebugExit::kBase, devices::DebugExit::kPortCount, debug_exit);
   bus.attach(devices::Uart16550::kCom1Base, devices::Uart16550::kPortCount, uart);
+  bus.attach(devices::AcpiPm::kPm1aEvtBase, devices::AcpiPm::kPortCount, acpi_pm);
 }
 
 std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events) {

@@ -35,9 +35,10 @@ class BusPorts final : public cpu::Ports {
 // How the devices reach the rest of the machine. Each runs in the middle of a port access, so
 // it may only record what happened (the run loop acts on it).
 struct DeviceEvents {
-  std::function<void(int status)> exit;  // isa-debug-exit, with the process exit status
-  std::function<void()> reset;           // i8042 reset pulse or port 0x92 bit 0
-  std::function<void(bool level)> intr;  // the PIC's INTR output changed
+  std::function<void(int status)> exit;        // isa-debug-exit, with the process exit status
+  std::function<void()> reset;                 // i8042 reset pulse or port 0x92 bit 0
+  std::function<void(bool level)> intr;        // the PIC's INTR output changed
+  std::function<void(uint8_t slp_typ)> sleep;  // ACPI: SLP_EN written to PM1a_CNT
 };
 
 struct Machine::Devices {
@@ -58,6 +59,7 @@ struct Machine::Devices {
   devices::Uart16550 uart;
   devices::DebugExit debug_exit;
   devices::PostPort post;
+  devices::AcpiPm acpi_pm;
 };
 
 std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events);

@@ -4,15 +4,13 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 
 #include "cpu/host_signals.h"
 #include "devices/clock.h"
 #include "devices_wiring.h"
 #include "event_service.h"
 #include "halt_sleep.h"
-#include "multiboot_loader.h"
+#include "kernel_boot.h"
 #include "virtual_timer.h"
 
 namespace monitor {
@@ -179,12 +177,6 @@ class SignalScope {
 uint64_t now_ns() {
   return devices::HostClock{}.now_ns();
 }
-
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw LoadError(fmt::format("{}: cannot open the kernel file", path));
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
 }  // namespace
 
 Machine::Machine(const Config& cfg)
@@ -206,6 +198,12 @@ Machine::Machine(const Config& cfg)
     vcpu_.pending.async = 1;
   };
   events.intr = [this](bool level) { vcpu_.set_irq_line(level); };
+  events.sleep = [this](uint8_t slp_typ) {
+    if (slp_typ != devices::AcpiPm::kSlpTypS5)
+      throw cpu::Unsupported{fmt::format("ACPI sleep type {} (the DSDT offers only S5)", slp_typ)};
+    exit_status_ = kExitPowerOff;
+    vcpu_.pending.async = 1;
+  };
   dev_ = make_devices(as_.ram_size(), std::move(events));
   ports_ = make_port_bus(*dev_, [this] {
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
@@ -227,8 +225,7 @@ int Machine::stop(const std::string& reason) {
 }
 
 int Machine::run() {
-  BootInfo boot = load_multiboot(read_file(cfg_.kernel), cfg_.kernel, cfg_.append, as_);
-  cpu_->reset_multiboot(boot.entry, kMultibootBootloaderMagic, boot.info_addr);
+  boot_kernel({cfg_.kernel, cfg_.append, cfg_.initrd}, as_, *cpu_, vcpu_);
   as_.map_identity();
   engine_ = std::make_unique<bt::Engine>(*cpu_, *code_);
   engine_->set_write_watch({

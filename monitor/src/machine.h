@@ -25,6 +25,7 @@ namespace monitor {
 struct Config {
   std::string kernel;
   std::string append;
+  std::string initrd;  // --initrd
   uint64_t mem_bytes = 128ull << 20;
   bool stats = false;
   bool direct = true;  // run ring-3 code directly where the host allows it
@@ -32,6 +33,7 @@ struct Config {
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).
 inline constexpr int kExitGuestReset = 0;  // the guest reset the machine (QEMU's -no-reboot)
+inline constexpr int kExitPowerOff = 0;    // the guest powered the machine off (ACPI S5)
 inline constexpr int kExitUsage = 2;       // bad options, unreadable or invalid kernel
 inline constexpr int kExitVmStopped = 4;   // unsupported operation, triple fault, dead halt
 inline constexpr int kExitInterrupted = 130;

@@ -1,11 +1,12 @@
-// bt86 command line: `bt86 run --kernel FILE [--mem SIZE] [--append STR] [--stats] [--no-direct]`.
+// bt86 command line: `bt86 run --kernel FILE [--initrd FILE] [--mem SIZE] [--append STR] [--stats]
+// [--no-direct]`.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "load_error.h"
 #include "machine.h"
-#include "multiboot_loader.h"
 #include "size_option.h"
 
 int main(int argc, char** argv) {
@@ -13,10 +14,12 @@ int main(int argc, char** argv) {
   std::string mem = "128M";
   CLI::App app{"bt86: runs 32-bit x86 operating systems by binary translation, without VT-x"};
   app.require_subcommand(1);
-  CLI::App* run = app.add_subcommand("run", "boot a multiboot v1 ELF32 kernel");
+  CLI::App* run = app.add_subcommand("run", "boot a Linux bzImage or a multiboot v1 ELF32 kernel");
   run->add_option("--kernel", cfg.kernel, "the kernel file")->required();
   run->add_option("--mem", mem, "guest RAM size: bytes or with a K/M/G suffix (default 128M)");
   run->add_option("--append", cfg.append, "the kernel command line");
+  run->add_option("--initrd", cfg.initrd,
+                  "bzImage: the initial ramdisk; multiboot: modules, \"file arg,file2 arg\"");
   run->add_flag("--stats", cfg.stats, "print execution statistics at exit (stderr)");
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,

@@ -46,8 +46,8 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
   }
   if (!header)
     throw LoadError(
-        fmt::format("{}: not a multiboot kernel (no multiboot v1 header in the first "
-                    "8 KiB)",
+        fmt::format("{}: not a Linux bzImage (no HdrS setup header) and not a multiboot kernel "
+                    "(no multiboot v1 header in the first 8 KiB)",
                     path));
   if (header->flags & 0xffff & ~kKnownRequiredFlags)
     throw LoadError(

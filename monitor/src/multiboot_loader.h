@@ -6,13 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "load_error.h"
 #include "shadowmmu/address_space.h"
 
 namespace monitor {
-
-struct LoadError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct BootInfo {
   uint32_t entry = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "devices/a20_gate.h"
+#include "devices/acpi_pm.h"
 #include "devices/char_sink.h"
 #include "devices/clock.h"
 #include "devices/cmos_rtc.h"

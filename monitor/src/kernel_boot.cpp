@@ -5,6 +5,7 @@
 #include "firmware_tables.h"
 #include "linux_setup_header.h"
 #include "load_error.h"
+#include "module_list.h"
 #include "multiboot_loader.h"
 
 namespace monitor {
@@ -33,9 +34,10 @@ void boot_kernel(const BootRequest& req, shadowmmu::AddressSpace& as, cpu::Cpu& 
     enter_linux_32(cpu, vcpu, load_bzimage(files, cpu.model(), rsdp, as));
     return;
   }
-  if (!req.initrd.empty())
-    throw LoadError(req.kernel + ": --initrd with a multiboot kernel is not supported yet");
-  BootInfo boot = load_multiboot(image, req.kernel, req.cmdline, as);
+  std::vector<MultibootModule> modules;
+  for (const auto& m : parse_module_list(req.initrd))
+    modules.push_back({read_boot_file(m.path, "module", as.ram_size()), m.cmdline});
+  BootInfo boot = load_multiboot(image, req.kernel, req.cmdline, modules, as);
   cpu.reset_multiboot(boot.entry, kMultibootBootloaderMagic, boot.info_addr);
 }
 

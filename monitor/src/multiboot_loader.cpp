@@ -3,8 +3,12 @@
 #include <elf.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
+
+#include "free_ram.h"
+#include "pc_memory_map.h"
 
 namespace monitor {
 
@@ -16,10 +20,7 @@ constexpr uint32_t kSearchBytes = 8192;
 constexpr uint32_t kKnownRequiredFlags = 0x7;
 constexpr uint32_t kAoutKludge = 1u << 16;
 
-// Where the loader puts the information structure and what it points to: low memory, below
-// the 640 KiB mark, where multiboot kernels (linked at 1 MiB and up) do not load.
-constexpr uint32_t kInfoBase = 0x1000;
-constexpr uint32_t kInfoLimit = 0x9000;
+constexpr uint32_t kPage = 4096;
 
 struct Header {
   uint32_t magic, flags, checksum;
@@ -34,7 +35,8 @@ T read(const std::vector<uint8_t>& img, size_t off) {
 }  // namespace
 
 BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path,
-                        const std::string& cmdline, shadowmmu::AddressSpace& as) {
+                        const std::string& cmdline, const std::vector<MultibootModule>& modules,
+                        shadowmmu::AddressSpace& as) {
   // 1. The multiboot header: 4-byte aligned, in the first 8 KiB, with a valid checksum.
   std::optional<Header> header;
   for (size_t off = 0; off + 12 <= std::min<size_t>(img.size(), kSearchBytes); off += 4) {
@@ -73,6 +75,8 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
       uint64_t(eh.e_phoff) + uint64_t(eh.e_phnum) * sizeof(Elf32_Phdr) > img.size())
     throw LoadError(fmt::format("{}: truncated ELF file (program headers missing)", path));
 
+  const auto map = pc_memory_map(as.ram_size());
+  FreeRam ram(map);
   BootInfo boot;
   boot.entry = eh.e_entry;
   boot.kernel_start = ~0u;
@@ -93,11 +97,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
           fmt::format("{}: segment {} at physical {:#x}..{:#x} lies outside guest "
                       "RAM ({} MiB)",
                       path, i, ph.p_paddr, uint64_t(ph.p_paddr) + ph.p_memsz, as.ram_size() >> 20));
-    if (ph.p_paddr < kInfoLimit && ph.p_paddr + ph.p_memsz > kInfoBase)
-      throw LoadError(
-          fmt::format("{}: segment {} overlaps low memory the loader uses "
-                      "({:#x}..{:#x})",
-                      path, i, kInfoBase, kInfoLimit));
+    ram.take(ph.p_paddr, ph.p_memsz);
     std::memcpy(dst, img.data() + ph.p_offset, ph.p_filesz);
     std::memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
     boot.kernel_start = std::min(boot.kernel_start, ph.p_paddr);
@@ -108,38 +108,59 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
   if (!as.phys(boot.entry, 1))
     throw LoadError(fmt::format("{}: entry point {:#x} is outside guest RAM", path, boot.entry));
 
-  // 3. The multiboot information structure and what it points to.
+  // 3. Modules, page aligned above the kernel (where kernels expect them; GRUB and QEMU do the
+  // same), then the information structure and what it points to, in RAM nothing uses.
+  struct Module {
+    uint32_t start, end, string, reserved;
+  };
+  std::vector<Module> mods;
+  for (const auto& m : modules) {
+    const uint64_t len = std::max<uint64_t>(m.bytes.size(), 1);
+    auto at = ram.take_low(len, kPage, boot.kernel_end);
+    if (!at) at = ram.take_low(len, kPage);
+    if (!at)
+      throw LoadError(
+          fmt::format("module '{}' ({} KiB) does not fit in guest RAM beside the "
+                      "kernel (see --mem)",
+                      m.cmdline, m.bytes.size() >> 10));
+    std::memcpy(as.phys(*at, m.bytes.size()), m.bytes.data(), m.bytes.size());
+    mods.push_back({uint32_t(*at), uint32_t(*at + m.bytes.size()), 0, 0});
+  }
+  auto place = [&](const void* data, uint64_t len) {
+    auto at = ram.take_low(len, 16, 0, kEbdaStart);  // low memory first, as GRUB does
+    if (!at) at = ram.take_low(len, 16);
+    if (!at)
+      throw LoadError(fmt::format("{}: no room in guest RAM for the multiboot information", path));
+    std::memcpy(as.phys(*at, len), data, len);
+    return uint32_t(*at);
+  };
+  for (size_t i = 0; i < mods.size(); ++i)
+    mods[i].string = place(modules[i].cmdline.c_str(), modules[i].cmdline.size() + 1);
+
   struct MmapEntry {
     uint32_t size;
     uint64_t addr, len;
     uint32_t type;
   } __attribute__((packed));
-  const uint64_t ram = as.ram_size();
-  std::vector<MmapEntry> mmap = {
-      {20, 0, 0x9fc00, 1},
-      {20, 0x9fc00, 0x400, 2},
-      {20, 0xf0000, 0x10000, 2},
-  };
-  if (ram > 0x100000) mmap.push_back({20, 0x100000, ram - 0x100000, 1});
-
-  uint32_t at = kInfoBase;
-  auto place = [&](const void* data, uint32_t len) {
-    uint32_t addr = at;
-    if (at + len > kInfoLimit) throw LoadError("the command line is too long");
-    std::memcpy(as.phys(addr, len), data, len);
-    at = (at + len + 15) & ~15u;
-    return addr;
-  };
+  std::vector<MmapEntry> mmap;
+  for (const auto& e : map) mmap.push_back({20, e.addr, e.len, uint32_t(e.type)});
   uint32_t info[22] = {};
   const uint32_t info_addr = place(info, sizeof info);
-  const uint32_t mmap_addr = place(mmap.data(), uint32_t(mmap.size() * sizeof(MmapEntry)));
-  const uint32_t cmd_addr = place(cmdline.c_str(), uint32_t(cmdline.size() + 1));
+  const uint32_t mmap_addr = place(mmap.data(), mmap.size() * sizeof(MmapEntry));
+  // GRUB and QEMU start the command line with the kernel's path.
+  const std::string full_cmdline = cmdline.empty() ? path : path + " " + cmdline;
+  const uint32_t cmd_addr = place(full_cmdline.c_str(), full_cmdline.size() + 1);
   const char loader[] = "bt86";
   const uint32_t name_addr = place(loader, sizeof loader);
   info[0] = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);  // mem, cmdline, mmap, loader name
-  info[1] = 639;                                            // mem_lower (KiB)
-  info[2] = ram > 0x100000 ? uint32_t((ram - 0x100000) >> 10) : 0;  // mem_upper (KiB)
+  info[1] = uint32_t(conventional_ram(map) >> 10);          // mem_lower (KiB)
+  info[2] = uint32_t(ram_above_1m(map) >> 10);              // mem_upper (KiB)
   info[4] = cmd_addr;
+  if (!mods.empty()) {
+    info[0] |= 1u << 3;
+    info[5] = uint32_t(mods.size());
+    info[6] = place(mods.data(), mods.size() * sizeof(Module));
+  }
   info[11] = uint32_t(mmap.size() * sizeof(MmapEntry));  // mmap_length
   info[12] = mmap_addr;
   info[16] = name_addr;

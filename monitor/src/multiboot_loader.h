@@ -19,9 +19,17 @@ struct BootInfo {
 
 inline constexpr uint32_t kMultibootBootloaderMagic = 0x2BADB002;
 
-// Parses `image` (the kernel file), copies its segments into RAM and builds the multiboot
-// information (memory map, command line, loader name). Throws LoadError with a clear message.
+// A boot module (QEMU's -initrd "file arg,file2 arg"): its bytes and its command line.
+struct MultibootModule {
+  std::vector<uint8_t> bytes;
+  std::string cmdline;  // the whole "file arg" item, as QEMU and GRUB pass it
+};
+
+// Parses `image` (the kernel file), copies its segments into RAM, places the modules above the
+// kernel and builds the multiboot information (memory map, command line "path args", modules,
+// loader name) in RAM the segments do not use. Throws LoadError with a clear message.
 BootInfo load_multiboot(const std::vector<uint8_t>& image, const std::string& path,
-                        const std::string& cmdline, shadowmmu::AddressSpace& as);
+                        const std::string& cmdline, const std::vector<MultibootModule>& modules,
+                        shadowmmu::AddressSpace& as);
 
 }  // namespace monitor

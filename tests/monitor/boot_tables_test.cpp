@@ -12,6 +12,7 @@
 #include "free_ram.h"
 #include "linux_setup_header.h"
 #include "load_error.h"
+#include "module_list.h"
 #include "pc_memory_map.h"
 #include "zero_page.h"
 
@@ -197,6 +198,18 @@ TEST(ZeroPage, HeaderLoaderFieldsAndE820) {
   EXPECT_EQ(at32(zp::kE820Table + 3 * 20 + 8), 31u << 20);  // len
   EXPECT_EQ(at32(zp::kE820Table + 3 * 20 + 16), 1u);        // RAM
   EXPECT_EQ(p[0x1ef], 0);  // sentinel: the loader did not copy stray bytes
+}
+
+TEST(ModuleList, QemuInitrdConvention) {
+  const auto m = parse_module_list("a.bin x=1 y,,z,b.bin,,,c");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].path, "a.bin");
+  EXPECT_EQ(m[0].cmdline, "a.bin x=1 y,z");
+  EXPECT_EQ(m[1].path, "b.bin,");
+  EXPECT_EQ(m[1].cmdline, "b.bin,");
+  EXPECT_EQ(m[2].path, "c");
+  EXPECT_TRUE(parse_module_list("").empty());
+  EXPECT_EQ(parse_module_list(",d,").size(), 1u);
 }
 
 }  // namespace

@@ -3,15 +3,18 @@
 #include <fmt/format.h>
 
 #include "cpu/cpu.h"
+#include "outer_return.h"
 
 namespace cpu {
 
-bool is_contributory(uint8_t v) { return v == kDE || (v >= kTS && v <= kGP); }
+bool is_contributory(uint8_t v) {
+  return v == kDE || (v >= kTS && v <= kGP);
+}
 
 const char* vector_name(uint8_t v) {
-  static const char* names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-                                "#DF", "#MF9", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                                "#MF", "#AC", "#MC", "#XM"};
+  static const char* names[] = {"#DE", "#DB", "NMI",  "#BP", "#OF", "#BR", "#UD",
+                                "#NM", "#DF", "#MF9", "#TS", "#NP", "#SS", "#GP",
+                                "#PF", "#15", "#MF",  "#AC", "#MC", "#XM"};
   return v < std::size(names) ? names[v] : "interrupt";
 }
 
@@ -22,8 +25,7 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
   const uint32_t idt_err = vector * 8u + 2 + ext;
   if (vector * 8u + 7 > v_.idtr.limit) return Fault::gp(idt_err);
   uint64_t gate;
-  if (auto f = mem_.read(v_.idtr.base + vector * 8u, &gate, 8, Memory::Mode::Supervisor))
-    return f;
+  if (auto f = mem_.read(v_.idtr.base + vector * 8u, &gate, 8, Memory::Mode::Supervisor)) return f;
   const uint8_t type = (gate >> 40) & 0x1f;  // with the S bit, which must be 0
   const uint8_t gate_dpl = (gate >> 45) & 3;
   if (type == 0x05) throw Unsupported{fmt::format("task gate in IDT vector {}", vector)};
@@ -54,7 +56,8 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
   const bool ring_switch = new_cpl < v_.cpl;
   if (ring_switch) {
     // The inner stack comes from the 32-bit TSS (SS0:ESP0 at offsets 4 and 8, ring n at 8n).
-    if (v_.tr.type() != 0xb && v_.tr.type() != 0x9) throw Unsupported{"16-bit TSS"};
+    // TR as a reset leaves it (never loaded) is unusable: its limit 0 makes this #TS.
+    if (v_.tr.type() == 0x1 || v_.tr.type() == 0x3) throw Unsupported{"16-bit TSS"};
     uint32_t slot = 4 + 8u * new_cpl;
     if (slot + 5 > v_.tr.limit) return Fault{kTS, true, (v_.tr.sel & ~3u) + ext};
     uint32_t new_esp;
@@ -113,7 +116,9 @@ MaybeFault Cpu::deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t
 }
 
 // Delivers an event and escalates faults raised while delivering it.
-static bool benign(uint8_t v) { return !is_contributory(v) && v != kPF; }
+static bool benign(uint8_t v) {
+  return !is_contributory(v) && v != kPF;
+}
 
 void Cpu::raise(const Fault& first) {
   uint8_t vector = first.vector;
@@ -128,7 +133,8 @@ void Cpu::raise(const Fault& first) {
     if (!f) return;
     if (vector == kDF) {
       shutdown_ = true;
-      shutdown_reason_ = fmt::format("triple fault: {} while delivering #DF", vector_name(f->vector));
+      shutdown_reason_ =
+          fmt::format("triple fault: {} while delivering #DF", vector_name(f->vector));
       return;
     }
     if (f->vector == kPF) v_.cr2 = f->cr2;
@@ -188,15 +194,7 @@ MaybeFault Cpu::iret() {
     uint32_t ss;
     if (auto f = pop32(esp, new_esp)) return f;
     if (auto f = pop32(esp, ss)) return f;
-    uint16_t ss_sel = uint16_t(ss);
-    if ((ss_sel & ~3u) == 0) return Fault::gp(0);
-    uint64_t ss_desc;
-    if (auto f = read_descriptor(ss_sel, ss_desc)) return f;
-    new_ss = segment_from_descriptor(ss_sel, ss_desc);
-    bool writable_data = new_ss.s() && !(new_ss.type() & 8) && (new_ss.type() & 2);
-    if ((ss_sel & 3) != rpl || new_ss.dpl() != rpl || !writable_data)
-      return Fault::gp(ss_sel & ~3u);
-    if (!new_ss.present()) return Fault{kSS, true, ss_sel & ~3u};
+    if (auto f = outer_stack(*this, uint16_t(ss), rpl, new_ss)) return f;
   }
   // SDM IRET: "IF tempEIP is not within CS limit THEN #GP(0)", after the CS (and SS) checks.
   if (eip > new_cs.limit) return Fault::gp(0);
@@ -220,13 +218,7 @@ MaybeFault Cpu::iret() {
     hooks_.entered_outer_ring(rpl);
     v_.load_segment_cache(SS, new_ss);
     v_.gpr[ESP] = new_esp;
-    // Data segments the outer ring may not use become null (SDM: IRET, RETURN-TO-OUTER-PRIVILEGE).
-    for (Seg s : {ES, DS, FS, GS}) {
-      const Segment& d = v_.seg[s];
-      bool conforming_code = d.s() && (d.type() & 0xc) == 0xc;
-      if (d.present() && !conforming_code && d.dpl() < rpl)
-        v_.load_segment_cache(s, Segment{0, 0, 0, 0});
-    }
+    null_data_segments_above(v_, rpl);
   } else {
     v_.gpr[ESP] = esp;
   }

@@ -17,8 +17,10 @@ void Cpu::reset_multiboot(uint32_t eip, uint32_t eax, uint32_t ebx) {
   v_.load_segment_cache(CS, code);
   for (Seg s : {ES, SS, DS, FS, GS}) v_.load_segment_cache(s, data);
   // The spec leaves GDTR/IDTR undefined; the kernel must load its own before using them.
-  v_.ldtr = Segment{0, 0, 0xffff, 0x82};
-  v_.tr = Segment{0, 0, 0xffff, 0x8b};
+  // LDTR and TR were never loaded: unusable (not present), so an LDT selector is #GP and a
+  // ring switch through the TSS is #TS until the kernel runs lldt / ltr.
+  v_.ldtr = Segment{};
+  v_.tr = Segment{};
   v_.idtr = {0, 0x3ff};
   v_.write_eflags(fl::FIXED1);
   v_.eip = eip;

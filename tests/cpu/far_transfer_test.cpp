@@ -196,8 +196,158 @@ TEST_F(FarTransfer, ReturnToNullSelectorIsGp0) {
   EXPECT_TRUE(Faulted(cpu.far_return(0), kGP, 0));
 }
 
-TEST_F(FarTransfer, ThroughGateIsUnsupported) {
-  EXPECT_THROW(cpu.far_jump(kTssSel, 0), Unsupported);
+// ---- absent and system descriptors (SDM JMP/CALL: #GP(selector) unless a gate or TSS) ----
+
+TEST_F(FarTransfer, EmptyDescriptorIsGpSelector) {
+  set_gdt(kSlot, 0);
+  EXPECT_TRUE(Faulted(cpu.far_jump(kSlotSel, 0x10), kGP, kSlotSel));
+  EXPECT_TRUE(Faulted(cpu.far_call(kSlotSel | 3, 0x10, 0x1007), kGP, kSlotSel));
+  EXPECT_EQ(v.gpr[ESP], kKernelStackTop);
+  EXPECT_EQ(v.seg[CS].sel, kKernelCode);
+}
+
+TEST_F(FarTransfer, LdtSelectorWithoutAnLdtIsGpSelector) {
+  EXPECT_TRUE(Faulted(cpu.far_jump(0x0c, 0x10), kGP, 0x0c));
+  EXPECT_TRUE(Faulted(cpu.far_call(0x0f, 0x10, 0x1007), kGP, 0x0c));
+}
+
+TEST_F(FarTransfer, LdtAndInterruptGateDescriptorsAreGpSelector) {
+  EXPECT_TRUE(Faulted(cpu.far_jump(kLdtSel, 0x10), kGP, kLdtSel));
+  set_gdt(kSlot, gate(kKernelCode, 0x10, kTypeIntGate));
+  EXPECT_TRUE(Faulted(cpu.far_call(kSlotSel, 0x10, 0x1007), kGP, kSlotSel));
+}
+
+TEST_F(FarTransfer, BusyTssIsGpAndAvailableTssStopsTheVm) {
+  EXPECT_TRUE(Faulted(cpu.far_jump(kTssSel, 0), kGP, kTssSel));  // the fixture's TR: busy
+  set_gdt(kSlot, system_desc(0x5000, 0x67, kTypeTss32));
+  EXPECT_THROW(cpu.far_jump(kSlotSel, 0), Unsupported);
+  set_gdt(kSlot, system_desc(0x5000, 0x67, kTypeTss32, /*present=*/false));
+  EXPECT_TRUE(Faulted(cpu.far_call(kSlotSel, 0, 0), kNP, kSlotSel));
+  enter_ring(3);  // TSS DPL 0 < CPL 3
+  EXPECT_TRUE(Faulted(cpu.far_jump(kSlotSel, 0), kGP, kSlotSel));
+}
+
+TEST_F(FarTransfer, TaskGateChecksItsDplAndPresenceThenStopsTheVm) {
+  set_gdt(kSlot, gate(kSlot2Sel, 0, kTypeTaskGate, 0));
+  set_gdt(kSlot + 1, system_desc(0x5000, 0x67, kTypeTss32));
+  EXPECT_THROW(cpu.far_call(kSlotSel, 0, 0x1007), Unsupported);
+  EXPECT_TRUE(Faulted(cpu.far_jump(kSlotSel | 3, 0), kGP, kSlotSel));  // RPL 3 > gate DPL 0
+  set_gdt(kSlot, gate(kSlot2Sel, 0, kTypeTaskGate, 0, /*present=*/false));
+  EXPECT_TRUE(Faulted(cpu.far_jump(kSlotSel, 0), kNP, kSlotSel));
+}
+
+// ---- call gates (same privilege) ----
+
+constexpr uint8_t kTypeCallGate = 0xc;
+
+TEST_F(FarTransfer, JumpThroughCallGateGoesToTheGateTarget) {
+  set_gdt(kSlot, gate(kKernelCode, 0x4567, kTypeCallGate, 0));
+  ASSERT_TRUE(NoFault(cpu.far_jump(kSlotSel, 0x1111)));  // the instruction's offset is ignored
+  EXPECT_EQ(v.seg[CS].sel, kKernelCode);
+  EXPECT_EQ(v.eip, 0x4567u);
+  EXPECT_EQ(v.gpr[ESP], kKernelStackTop);
+}
+
+TEST_F(FarTransfer, CallThroughCallGateAtTheSamePrivilegePushesCsEip) {
+  set_gdt(kSlot, gate(kUserCode, 0x4567, kTypeCallGate, 3));
+  enter_ring(3);
+  ASSERT_TRUE(NoFault(cpu.far_call(kSlotSel | 3, 0, 0x2222)));
+  EXPECT_EQ(v.seg[CS].sel, kUserCode);
+  EXPECT_EQ(v.cpl, 3);
+  EXPECT_EQ(v.eip, 0x4567u);
+  EXPECT_EQ(stack(0), 0x2222u);
+  EXPECT_EQ(stack(1), uint32_t(kUserCode));
+  EXPECT_EQ(v.gpr[ESP], kUserStackTop - 8);
+}
+
+TEST_F(FarTransfer, CallGateChecks) {
+  enter_ring(3);
+  set_gdt(kSlot, gate(kUserCode, 0x10, kTypeCallGate, 0));  // gate DPL 0 < CPL 3
+  EXPECT_TRUE(Faulted(cpu.far_call(kSlotSel | 3, 0, 0), kGP, kSlotSel));
+  set_gdt(kSlot, gate(kUserCode, 0x10, kTypeCallGate, 3, /*present=*/false));
+  EXPECT_TRUE(Faulted(cpu.far_call(kSlotSel | 3, 0, 0), kNP, kSlotSel));
+  set_gdt(kSlot, gate(0, 0x10, kTypeCallGate, 3));  // null code selector
+  EXPECT_TRUE(Faulted(cpu.far_call(kSlotSel | 3, 0, 0), kGP, 0));
+  set_gdt(kSlot, gate(kUserData, 0x10, kTypeCallGate, 3));  // not code
+  EXPECT_TRUE(Faulted(cpu.far_jump(kSlotSel | 3, 0), kGP, kUserData & ~3u));
+  // A jump through a gate to a more privileged non-conforming segment is #GP; a call stops.
+  set_gdt(kSlot, gate(kKernelCode, 0x10, kTypeCallGate, 3));
+  EXPECT_TRUE(Faulted(cpu.far_jump(kSlotSel | 3, 0), kGP, kKernelCode));
+  EXPECT_THROW(cpu.far_call(kSlotSel | 3, 0, 0), Unsupported);
+  EXPECT_EQ(v.cpl, 3);
+  EXPECT_EQ(v.gpr[ESP], kUserStackTop);
+}
+
+// ---- far return to an outer ring (SDM RET: RETURN-TO-OUTER-PRIVILEGE-LEVEL) ----
+
+TEST_F(FarTransfer, ReturnToRing3LoadsSsEspCplAndNullsKernelDataSegments) {
+  ASSERT_TRUE(NoFault(cpu.load_segment(FS, kUserData)));  // DPL 3: kept
+  v.gpr[ESP] -= 16 + 8;
+  const uint32_t sp = v.gpr[ESP];
+  mem.put32(sp, 0x4444);
+  mem.put32(sp + 4, kUserCode);
+  mem.put32(sp + 8 + 8, 0x7000);  // after 8 bytes of parameters: ESP, SS
+  mem.put32(sp + 8 + 12, kUserData);
+  ASSERT_TRUE(NoFault(cpu.far_return(8)));
+  EXPECT_EQ(v.cpl, 3);
+  EXPECT_EQ(v.eip, 0x4444u);
+  EXPECT_EQ(v.seg[CS].sel, kUserCode);
+  EXPECT_EQ(v.seg[SS].sel, kUserData);
+  EXPECT_EQ(v.gpr[ESP], 0x7008u);  // the parameters go from the outer stack too
+  EXPECT_EQ(v.seg[DS].sel, 0);
+  EXPECT_FALSE(v.seg[DS].present());
+  EXPECT_EQ(v.seg[ES].sel, 0);
+  EXPECT_EQ(v.seg[FS].sel, kUserData);
+  EXPECT_EQ(hooks.rings, std::vector<int>{3});
+}
+
+TEST_F(FarTransfer, ReturnToOuterRingChecksTheStackSelector) {
+  auto frame = [&](uint32_t ss) {
+    v.gpr[ESP] = kKernelStackTop - 16;
+    mem.put32(v.gpr[ESP], 0x4444);
+    mem.put32(v.gpr[ESP] + 4, kUserCode);
+    mem.put32(v.gpr[ESP] + 8, 0x7000);
+    mem.put32(v.gpr[ESP] + 12, ss);
+  };
+  frame(3);
+  EXPECT_TRUE(Faulted(cpu.far_return(0), kGP, 0));
+  frame(kUserData & ~3u);  // RPL 0 for a return to ring 3
+  EXPECT_TRUE(Faulted(cpu.far_return(0), kGP, kUserData & ~3u));
+  frame(kKernelData | 3);  // DPL 0
+  EXPECT_TRUE(Faulted(cpu.far_return(0), kGP, kKernelData));
+  set_gdt(kSlot, flat(kTypeDataRW | kTypeAccessed, 3, /*present=*/false));
+  frame(kSlotSel | 3);
+  EXPECT_TRUE(Faulted(cpu.far_return(0), kSS, kSlotSel));
+  EXPECT_EQ(v.cpl, 0);
+  EXPECT_EQ(v.seg[CS].sel, kKernelCode);
+  EXPECT_EQ(v.seg[SS].sel, kKernelData);
+  EXPECT_EQ(v.gpr[ESP], kKernelStackTop - 16);
+}
+
+TEST_F(FarTransfer, ReturnToASystemOrEmptyDescriptorIsGpSelector) {
+  set_gdt(kSlot, 0);
+  for (uint16_t sel : {kSlotSel, kTssSel}) {
+    v.gpr[ESP] = kKernelStackTop - 8;
+    mem.put32(v.gpr[ESP], 0x3333);
+    mem.put32(v.gpr[ESP] + 4, sel);
+    EXPECT_TRUE(Faulted(cpu.far_return(0), kGP, sel));
+  }
+}
+
+TEST(ResetState, LdtrAndTrAreUnusable) {
+  FakeMemory mem;
+  FakePorts ports;
+  FakeHooks hooks;
+  Vcpu v;
+  Cpu cpu{v, mem, ports, hooks};
+  cpu.reset_multiboot(0x100000, 0x2badb002, 0x9000);
+  EXPECT_FALSE(v.ldtr.present());
+  EXPECT_FALSE(v.tr.present());
+  EXPECT_EQ(v.ldtr.sel, 0);
+  EXPECT_EQ(v.tr.sel, 0);
+  // An LDT selector has no table behind it.
+  EXPECT_TRUE(Faulted(cpu.load_segment(DS, 0x0c), kGP, 0x0c));
+  EXPECT_TRUE(Faulted(cpu.far_jump(0x0c, 0), kGP, 0x0c));
 }
 
 }  // namespace

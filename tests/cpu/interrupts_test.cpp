@@ -211,6 +211,12 @@ TEST_F(TssStackChecks, Ss0SlotBeyondTssLimitIsTsWithTheTssSelector) {
   expect_delivered(kTS, kTssSel | 1);
 }
 
+TEST_F(TssStackChecks, TrNeverLoadedIsTs) {
+  v.tr = Segment{};  // as a reset leaves it: unusable
+  cpu.deliver_interrupt(0x20);
+  expect_delivered(kTS, 1);
+}
+
 TEST_F(TssStackChecks, NotPresentSs0IsSs) {
   set_gdt(kSlot, flat(kTypeDataRW | kTypeAccessed, 0, /*present=*/false));
   mem.put16(kTss + 8, kSlotSel);

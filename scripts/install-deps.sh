@@ -9,6 +9,7 @@ pkgs=(
   qemu-system-x86                    # scripts/vm (compat-mode tests), bench/ comparisons
   libzydis-dev libasmjit-dev libfmt-dev libcli11-dev libseccomp-dev
   libgtest-dev libbenchmark-dev
+  cpio                               # the Debian guest's initramfs (guests/linux)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

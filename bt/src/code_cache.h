@@ -19,6 +19,7 @@ struct Unit {
   // The frame of the second page its last instruction reaches into, if it does.
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
+  uint64_t* entries = nullptr;  // its entry counter (Options::count_entries), else nullptr
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
   std::vector<std::pair<uint32_t, uint32_t>> insn_map;
 };
@@ -52,6 +53,8 @@ class CodeCache {
   const Unit* unit_at(const void* p) const;
   void flush();
   size_t units() const { return by_address_.size(); }
+  // Every unit whose host code is in the cache, forgotten ones included, by host address.
+  const std::vector<Unit*>& all_units() const { return by_address_; }
   // Which translations read code from guest frame `frame`, so that a write there can
   // invalidate just them.
   void index_frame(uint32_t frame, uint64_t key) { by_frame_[frame].push_back(key); }

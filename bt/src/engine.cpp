@@ -76,6 +76,7 @@ void EngineCore::unlink_nonglobal() {
 
 void EngineCore::flush() {
   links_.clear();
+  retire_entry_counts();
   stats.invalidated += cache.units();
   cache.flush();
   static_exits.clear();
@@ -309,6 +310,12 @@ size_t Engine::invalidate_frame(uint32_t frame) {
 }
 const Stats& Engine::stats() const {
   return impl_->stats;
+}
+EntryCounts Engine::entry_counts(size_t top) const {
+  return impl_->entry_counts(top);
+}
+void Engine::set_unit_observer(std::function<void(const UnitRecord&)> observer) {
+  impl_->unit_observer = std::move(observer);
 }
 size_t Engine::translate_for_bench(uint32_t eip, uint32_t* guest_bytes) {
   // A key no dispatch uses, so every call makes a fresh unit.

@@ -4,6 +4,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,6 +47,15 @@ class EngineCore {
   std::function<bool(uint32_t)> yield_check;
   WriteWatch watch;
   ZydisDecoder decoder;
+  std::function<void(const UnitRecord&)> unit_observer;
+
+  // Entry counters (entry_counts.cpp): one per unit, at a stable address translated code
+  // increments; folded into `retired_` when a flush deletes their units.
+  uint64_t* new_entry_counter();
+  void retire_entry_counts();
+  EntryCounts entry_counts(size_t top) const;
+  // Tells unit_observer about `u` (unit_observer.cpp).
+  void notify_unit(const Unit& u, std::vector<UnitRecord::Chain> chains);
 
  private:
   RunExit exit_for_fault();
@@ -80,7 +90,17 @@ class EngineCore {
   uint64_t last_mode_ = ~0ull;
   std::optional<RunExit> request_;
   std::vector<uint8_t> fetch_buf_;
+  std::deque<uint64_t> entry_counters_;
+  struct Retired {
+    uint64_t entries = 0;
+    uint32_t ninsns = 0;
+  };
+  std::unordered_map<uint32_t, Retired> retired_;  // by eip
+  uint64_t retired_insns_ = 0, retired_entries_ = 0;
 };
+
+// Emits the flag-free increment of `counter` at a unit's entry (r9, r10: scratch).
+void emit_entry_count(asmjit::x86::Assembler& a, uint64_t* counter);
 
 // Fault information the signal handler leaves for the dispatcher.
 struct HostFault {

@@ -104,6 +104,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(rt.exit_common))));
   a.bind(ok);
   a.mov(rcx, r9);
+  if (opt.count_entries) emit_entry_count(a, unit.entries = new_entry_counter());
 
   const bool flat = v.seg[cpu::CS].base == 0 && v.seg[cpu::DS].base == 0 &&
                     v.seg[cpu::ES].base == 0 && v.seg[cpu::SS].base == 0;
@@ -228,11 +229,14 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   size_t size = code.codeSize();
   if (size > cache.available()) throw std::runtime_error("translation unit larger than the cache");
   code.copyFlattenedData(dst, size);
+  std::vector<UnitRecord::Chain> chain_record;  // only for unit_observer
   for (size_t i = 0; i < c.chains.size(); ++i) {
     uint8_t* site = dst + code.labelOffsetFromBase(c.chains[i].rel32);
     uint8_t* stub = dst + code.labelOffsetFromBase(stubs[i]);
     int32_t rel = int32_t(stub - (site + 4));
     std::memcpy(site, &rel, 4);
+    if (unit_observer)
+      chain_record.push_back({uint32_t(site - dst), uint32_t(stub - dst), c.chains[i].target});
   }
   cache.commit(size);
   unit.host = dst;
@@ -244,9 +248,15 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   if (u->frame2 != Unit::kNoFrame) cache.index_frame(u->frame2, key);
   stats.units++;
   stats.tc_bytes = cache.used();
+  stats.guest_bytes += u->guest_bytes;
+  stats.host_bytes += size;
+  stats.cross_page_units += u->frame2 != Unit::kNoFrame;
+  stats.direct_jump_units += !c.chains.empty();
+  stats.direct_jump_sites += c.chains.size();
   stats.translate_ns += uint64_t(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
           .count());
+  if (unit_observer) notify_unit(*u, std::move(chain_record));
   return u;
 }
 

@@ -8,6 +8,7 @@
 #include "load_error.h"
 #include "machine.h"
 #include "size_option.h"
+#include "translate_tool.h"
 
 int main(int argc, char** argv) {
   monitor::Config cfg;
@@ -24,6 +25,14 @@ int main(int argc, char** argv) {
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,
                 "translate ring-3 code too, instead of running it directly on the CPU");
+  monitor::TranslateArgs tr;
+  CLI::App* translate = app.add_subcommand(
+      "translate", "translate raw 32-bit code (ring 0, flat, paging off) and list the units");
+  translate->add_option("file", tr.file, "the raw code")->required();
+  translate->add_option("--at", tr.at, "the guest address of its first byte (e.g. 0x100000)")
+      ->required();
+  translate->add_flag("--absolute", tr.absolute,
+                      "print host addresses (default: offsets, identical in every run)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -34,6 +43,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bt86: error: %s (see bt86 --help)\n", e.what());
     return monitor::kExitUsage;
   }
+  if (*translate) return monitor::translate_tool(tr);
   try {
     auto bytes = monitor::parse_size(mem);
     if (!bytes) {

@@ -433,3 +433,57 @@ TEST_F(EngineTest, PendingEventStopsASpinningLoop) {
 }
 
 }  // namespace
+
+namespace {
+// mov ecx, 10; L: dec ecx; jnz L — 21 guest instructions executed.
+const std::vector<uint8_t> kCountdown = {0xB9, 0x0A, 0, 0, 0, 0x49, 0x75, 0xFD};
+}  // namespace
+
+TEST_F(EngineTest, EntryCountsGiveTheHottestUnitAndTheInstructionsExecuted) {
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), kCountdown.data(), kCountdown.size());
+  bt::Options opt;
+  opt.count_entries = true;
+  bt::Engine e(cpu_, src_, opt);
+  e.set_stop_eip(kBase + uint32_t(kCountdown.size()));
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  auto ec = e.entry_counts(1);
+  EXPECT_TRUE(ec.enabled);
+  EXPECT_EQ(ec.guest_instructions, 21u);  // the first unit (3) once, the loop's (2) 9 times
+  EXPECT_EQ(ec.unit_entries, 10u);
+  ASSERT_EQ(ec.hottest.size(), 1u);
+  EXPECT_EQ(ec.hottest[0].eip, kBase + 5);
+  EXPECT_EQ(ec.hottest[0].entries, 9u);
+  // A flush keeps what was counted.
+  e.flush();
+  EXPECT_EQ(e.entry_counts(1).guest_instructions, 21u);
+}
+
+TEST_F(EngineTest, WithoutEntryCountsNothingIsCounted) {
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), kCountdown.data(), kCountdown.size());
+  bt::Engine e(cpu_, src_);
+  e.set_stop_eip(kBase + uint32_t(kCountdown.size()));
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::ECX), 0u);
+  auto ec = e.entry_counts(5);
+  EXPECT_FALSE(ec.enabled);
+  EXPECT_EQ(ec.unit_entries, 0u);
+  EXPECT_TRUE(ec.hottest.empty());
+}
+
+TEST_F(EngineTest, TheUnitObserverSeesEveryUnitWithItsBytesAndChainSites) {
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), kCountdown.data(), kCountdown.size());
+  bt::Engine e(cpu_, src_);
+  e.set_stop_eip(kBase + uint32_t(kCountdown.size()));
+  std::vector<bt::UnitRecord> seen;
+  e.set_unit_observer([&](const bt::UnitRecord& u) { seen.push_back(u); });
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].eip, kBase);
+  EXPECT_EQ(seen[0].guest, kCountdown);
+  EXPECT_EQ(seen[1].eip, kBase + 5);
+  ASSERT_EQ(seen[1].chains.size(), 2u);  // jnz taken and not taken
+  EXPECT_EQ(seen[1].chains[0].target, kBase + 5);
+  const std::string listing = bt::format_unit(seen[1], true);
+  EXPECT_NE(listing.find("chain site -> guest 20000005"), std::string::npos) << listing;
+  EXPECT_NE(listing.find("dec ecx"), std::string::npos) << listing;
+}

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bt/stats.h"
+#include "bt/unit_record.h"
 #include "cpu/cpu.h"
 
 namespace bt {
@@ -35,6 +36,9 @@ struct Options {
   size_t cache_bytes = 32u << 20;  // translation cache size; a full cache is flushed
   unsigned max_unit_instructions = 24;
   bool chaining = true;  // patch direct branches into jumps between translation units
+  // Count entries into each unit (3 flag-free host instructions at every unit entry): the
+  // hottest units and the guest instructions translated code executed (entry_counts()).
+  bool count_entries = false;
 };
 
 // Why run() returned control to its caller.
@@ -113,6 +117,12 @@ class Engine {
   // after the guest wrote it; returns how many there were.
   size_t invalidate_frame(uint32_t frame);
   const Stats& stats() const;
+  // With Options::count_entries: entries per unit so far (flushed units included), the
+  // guest instructions they ran and the `top` hottest guest addresses.
+  EntryCounts entry_counts(size_t top) const;
+  // Called with every unit the engine makes, right after it is installed (translation
+  // dumps, perf maps). Its time is not counted as translation time.
+  void set_unit_observer(std::function<void(const UnitRecord&)> observer);
   // Translates (only) the unit at `eip` as a new unit, for benchmarks. Returns its host code
   // size; `guest_bytes` receives how many guest code bytes it covers.
   size_t translate_for_bench(uint32_t eip, uint32_t* guest_bytes = nullptr);

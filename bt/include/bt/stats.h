@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace bt {
 
@@ -35,6 +36,11 @@ struct Stats {
   uint64_t guest_instructions = 0;  // guest instructions translated
   uint64_t ident_instructions = 0;  // ... of which copied as IDENT
   uint64_t translate_ns = 0;        // total time spent translating
+  uint64_t guest_bytes = 0;         // guest code bytes translated (all units made)
+  uint64_t host_bytes = 0;          // host code bytes emitted (all units made)
+  uint64_t cross_page_units = 0;    // units whose last instruction reaches into a second page
+  uint64_t direct_jump_units = 0;   // units with at least one chainable (direct) exit
+  uint64_t direct_jump_sites = 0;   // chainable exits emitted
   uint64_t tc_bytes = 0;            // translation-cache bytes in use
   uint64_t flushes = 0;
   uint64_t unlinks = 0;            // chains undone because guest mappings changed
@@ -52,6 +58,20 @@ struct Stats {
   std::array<uint64_t, size_t(CalloutKind::Count)> callouts{};
 
   std::string report() const;
+};
+
+// Per-unit entry counts (Options::count_entries). A unit left early (a fault, an event
+// callout) still counts all its instructions: guest_instructions is an upper bound by those.
+struct HotUnit {
+  uint32_t eip = 0;
+  uint32_t ninsns = 0;
+  uint64_t entries = 0;
+};
+struct EntryCounts {
+  bool enabled = false;
+  uint64_t unit_entries = 0;
+  uint64_t guest_instructions = 0;
+  std::vector<HotUnit> hottest;  // by entries, highest first; units made again share an eip
 };
 
 }  // namespace bt

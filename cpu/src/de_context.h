@@ -34,7 +34,8 @@ struct alignas(64) DeContext {
   int32_t si_code;          // 112
   uint32_t syscall_nr;      // 116
   uint16_t out_cs;          // 120 CS as guest code left it
-  uint8_t pad[6];
+  uint16_t out_ss;          // 122 SS as guest code left it
+  uint8_t pad[4];
   alignas(64) uint8_t guest_fpu[512];  // 128 fxsave image of the guest's x87/SSE state
   uint8_t* host_xsave;                 // 640 the monitor's extended state, while the guest runs
   const uint8_t* init_xsave;           // 648 an XSAVE area with every component in reset state

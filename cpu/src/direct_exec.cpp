@@ -31,6 +31,7 @@ DeContext* g_ctx = nullptr;  // the context of the one DirectExec (one vCPU per 
 // The guest window and its guard: the monitor never runs code there, so 64-bit code at such an
 // address is guest bytes that reached the host's 64-bit code selector.
 constexpr uint64_t kWindowAndGuard = 8ull << 30;
+constexpr unsigned long kUcSigcontextSs = 0x2;  // UC_SIGCONTEXT_SS (asm/ucontext.h)
 
 // Sends the interrupted thread to bt86_de_exit on the monitor's stack, with the host's PKRU in
 // eax for it to restore before anything else.
@@ -89,6 +90,8 @@ bool claim(int sig, siginfo_t* si, ucontext_t* uc) {
   c->eip = uint32_t(rip);
   c->rflags = uint32_t(g[REG_EFL]);
   c->out_cs = cs;
+  // Linux puts the interrupted SS in the top word of this field (UC_SIGCONTEXT_SS).
+  c->out_ss = (uc->uc_flags & kUcSigcontextSs) ? uint16_t(uint64_t(g[REG_CSGSFS]) >> 48) : 0;
   if (is_sync(sig)) {
     c->kind = de::kTrap;
     c->signo = sig;
@@ -115,6 +118,9 @@ uint64_t now_ns() {
 }
 
 constexpr uint32_t kHostVisible = fl::ARITH | fl::DF;
+// What guest code may change in EFLAGS without a trap (popf at CPL 3 with IOPL < 3); entry
+// needs AC clear (eligible()), so it is only taken back at exits.
+constexpr uint32_t kGuestWritable = kHostVisible | fl::AC;
 }  // namespace
 
 const char* de_reason_name(DeReason r) {
@@ -129,6 +135,8 @@ const char* de_reason_name(DeReason r) {
                                 "sensitive insn -> BT",
                                 "#SS",
                                 "FPU error",
+                                "#BR (bound)",
+                                "#AC / AC with CR0.AM clear",
                                 "segment fix-up",
                                 "code page scan",
                                 "write to DE code page",
@@ -168,6 +176,7 @@ struct DirectExec::Impl {
 
   Exit run();
   Exit decode_trap();
+  Exit alignment_check();
   bool reconcile_selectors(Exit& x);
   Exit deliver(DeReason r, const Fault& f);
   Exit software_int(DeReason r, uint8_t vector, uint32_t insn_eip, uint32_t next_eip);
@@ -258,7 +267,7 @@ DirectExec::Exit DirectExec::Impl::run() {
 
   std::memcpy(v.gpr, ctx.gpr, sizeof ctx.gpr);
   v.eip = ctx.eip;
-  v.eflags = (v.eflags & ~kHostVisible) | (ctx.rflags & kHostVisible);
+  v.eflags = (v.eflags & ~kGuestWritable) | (ctx.rflags & kGuestWritable);
 
   switch (ctx.kind) {
     case de::kBailed:
@@ -286,12 +295,6 @@ DirectExec::Exit DirectExec::Impl::run() {
                  Exit{Exit::Kind::Unsupported, 0, false,
                       "guest user code ran syscall or sysenter, whose return address the host "
                       "kernel loses in compatibility mode (bt86's CPUID offers neither)"});
-  if (ctx.out_cs != ctx.sel[0])  // only a far transfer to a host selector can do this
-    return count(DeReason::Other,
-                 Exit{Exit::Kind::Unsupported, 0, false,
-                      fmt::format("guest user code reached host code selector {:#x} with a far "
-                                  "transfer the host did not refuse",
-                                  ctx.out_cs)});
   switch (ctx.kind) {
     case de::kAsync: {
       Exit x{Exit::Kind::Event};
@@ -309,24 +312,37 @@ DirectExec::Exit DirectExec::Impl::run() {
 }
 
 // Guest code may load a selector the host GDT accepts silently (HOST-MECHANISMS §4: 0x23, 0x2b,
-// 0x33, 0x7b, or an alias slot). Its value is still in the host register: load the guest's own
-// descriptor for it now, so the next entry mirrors what the guest asked for. Returns true when
-// that produced the exit (a fault, or a retry of the instruction that tripped on the host
-// descriptor).
+// 0x33, 0x7b, or an alias slot), into a data register, SS, or CS by a far transfer. Its value is
+// still in the host register: load the guest's own descriptor for it now, so the next entry mirrors
+// what the guest asked for. Returns true when that produced the exit (a fault, or a retry of the
+// instruction that tripped on the host descriptor).
 bool DirectExec::Impl::reconcile_selectors(Exit& x) {
-  static constexpr Seg kData[4] = {DS, ES, FS, GS};
+  auto fault = [&](const Fault& f) {
+    // The guest's load should have faulted; we learn it only now, so the fault reports the
+    // current instruction rather than the load (documented imprecision).
+    cpu.raise(f);
+    x = Exit{Exit::Kind::Continue};
+    return true;
+  };
   bool changed = false;
+  // A far transfer to a host code selector (0x23: the host's flat 32-bit code) continues with
+  // the host's descriptor: give CS what the guest's descriptor says, at the current EIP.
+  if (ctx.out_cs != ctx.sel[0]) {
+    changed = true;
+    stats.exits[size_t(DeReason::SegmentFixup)]++;
+    if (auto f = cpu.far_jump(ctx.out_cs, v.eip)) return fault(*f);
+  }
+  if (ctx.out_ss && ctx.out_ss != ctx.sel[1]) {
+    changed = true;
+    stats.exits[size_t(DeReason::SegmentFixup)]++;
+    if (auto f = cpu.load_segment(SS, ctx.out_ss)) return fault(*f);
+  }
+  static constexpr Seg kData[4] = {DS, ES, FS, GS};
   for (int i = 0; i < 4; ++i) {
     if (ctx.out_sel[i] == ctx.sel[2 + i]) continue;
     changed = true;
     stats.exits[size_t(DeReason::SegmentFixup)]++;
-    if (auto f = cpu.load_segment(kData[i], ctx.out_sel[i])) {
-      // The guest's load should have faulted; we learn it only now, so the fault reports the
-      // current instruction rather than the load (documented imprecision).
-      cpu.raise(*f);
-      x = Exit{Exit::Kind::Continue};
-      return true;
-    }
+    if (auto f = cpu.load_segment(kData[i], ctx.out_sel[i])) return fault(*f);
   }
   if (!changed) return false;
   // A synchronous trap may have come from the host descriptor: run the instruction again
@@ -406,6 +422,15 @@ bool DirectExec::Impl::sensitive(uint32_t eip) {
   return false;
 }
 
+// The host's CR0.AM is set, so user code that sets EFLAGS.AC (popf) gets the host's #AC on an
+// unaligned access. The guest gets #AC(0) only if its own CR0.AM allows; otherwise the
+// translator runs the access (it keeps AC virtual, and direct execution waits for AC clear).
+DirectExec::Exit DirectExec::Impl::alignment_check() {
+  if ((v.cr0 & cr0::AM) && (v.eflags & fl::AC) && v.cpl == 3)
+    return deliver(DeReason::Alignment, Fault{kAC, true, 0});
+  return count(DeReason::Alignment, Exit{Exit::Kind::Translate});
+}
+
 DirectExec::Exit DirectExec::Impl::decode_trap() {
   const uint32_t eip = ctx.eip;
   const auto err = uint32_t(ctx.err);
@@ -432,6 +457,7 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
     case SIGILL:
       return deliver(DeReason::InvalidOpcode, Fault::ud());
     case SIGBUS:
+      if (ctx.trapno == 17) return alignment_check();
       return count(DeReason::MemoryFault,
                    Exit{Exit::Kind::MemoryFault, uint32_t(ctx.addr), (err & 2) != 0});
     case SIGSEGV:
@@ -446,6 +472,8 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
       cpu.memory().read(v.seg[CS].base + eip - 1, &b, 1, Memory::Mode::User);
       return software_int(DeReason::Overflow, 4, b == 0xce ? eip - 1 : eip - 2, eip);
     }
+    case 5:  // bound: a fault, EIP is the instruction
+      return deliver(DeReason::Bound, Fault{kBR});
     case 12:
       return deliver(DeReason::StackFault, Fault{kSS, true, err});
     case 13:

@@ -15,7 +15,8 @@ constexpr uint32_t kPage = 4096;
 std::string DirectCode::Stats::report() const {
   return fmt::format(
       "direct-execution code pages\n  scans {}\n  made executable {}\n  left to the translator "
-      "(cpuid pattern) {}\n  left to the translator (wrpkru/xrstor pattern) {}\n  written while "
+      "(cpuid pattern) {}\n  left to the translator (wrpkru/xrstor/syscall/sysenter pattern) {}\n  "
+      "written while "
       "executable {}\n  left to the translator (rewritten "
       "too often) {}\n  left to the translator (code writes its own page) {}\n",
       scans, cleared, cpuid_pages, host_state_pages, reverts, flip_limited, self_writers);
@@ -51,13 +52,17 @@ bool DirectCode::has_cpuid(uint32_t page) const {
   return false;
 }
 
-// wrpkru (0F 01 EF) and xrstor with a memory operand (0F AE /5) set the host's PKRU, which
-// the host kernel applies to its own accesses to the signal stack; the modelled CPU has
-// neither, so the translator's #UD is also the faithful answer.
+// Instructions that must not run directly (SECURITY.md): wrpkru (0F 01 EF) and xrstor with a
+// memory operand (0F AE /5) set the host's PKRU, which the host kernel applies to its own
+// accesses to the signal stack; syscall (0F 05) and sysenter (0F 34) enter the host kernel on
+// some CPUs, which then loses the guest's return address. The translator gives what the CPU
+// model defines for each (#UD for the first three on a Pentium III).
 bool DirectCode::has_host_state_insn(uint32_t page) const {
   auto [p, n] = window(page);
-  for (size_t i = 0; i + 2 < n; ++i) {
+  for (size_t i = 0; i + 1 < n; ++i) {
     if (p[i] != 0x0f) continue;
+    if (p[i + 1] == 0x05 || p[i + 1] == 0x34) return true;
+    if (i + 2 >= n) break;
     if (p[i + 1] == 0x01 && p[i + 2] == 0xef) return true;
     if (p[i + 1] == 0xae && ((p[i + 2] >> 3) & 7) == 5 && (p[i + 2] >> 6) != 3) return true;
   }

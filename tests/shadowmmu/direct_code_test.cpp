@@ -88,8 +88,9 @@ TEST_F(DirectCodeTest, AddressesBeyondRamAreNeverDirect) {
 }
 
 // wrpkru and xrstor would let guest code change the host's protection-key rights (PKRU), which
-// the host kernel then uses to write signal frames; the Pentium III has neither (#UD from the
-// translator). Even where the host makes cpuid trap, such pages are never direct.
+// the host kernel then uses to write signal frames; syscall and sysenter enter the host kernel
+// on some CPUs, which loses the return address. The translator gives what the model defines. Even
+// where the host makes cpuid trap, such pages are never direct.
 TEST_F(DirectCodeTest, HostStateInstructionsKeepThePageWithTheTranslator) {
   shadowmmu::DirectCode dc(as_, true);
   put(0x10800, {0x0f, 0x01, 0xef});  // wrpkru
@@ -97,12 +98,17 @@ TEST_F(DirectCodeTest, HostStateInstructionsKeepThePageWithTheTranslator) {
   put(0x12000, {0x28});
   put(0x13800, {0x0f, 0xae, 0xe8});              // lfence (0F AE /5 with a register): harmless
   put(0x14800, {0x0f, 0xae, 0x6c, 0x24, 0x10});  // xrstor [esp+0x10]
+  put(0x15800, {0x0f, 0x05});                    // syscall
+  put(0x16fff, {0x0f, 0x34});                    // sysenter, across a page edge
   EXPECT_EQ(dc.on_fetch(0x10000), State::Translate);
   EXPECT_EQ(dc.on_fetch(0x11000), State::Translate);
   EXPECT_EQ(dc.on_fetch(0x12000), State::Translate);
   EXPECT_EQ(dc.on_fetch(0x13000), State::Direct);
   EXPECT_EQ(dc.on_fetch(0x14000), State::Translate);
-  EXPECT_EQ(dc.stats().host_state_pages, 4u);
+  EXPECT_EQ(dc.on_fetch(0x15000), State::Translate);
+  EXPECT_EQ(dc.on_fetch(0x16000), State::Translate);
+  EXPECT_EQ(dc.on_fetch(0x17000), State::Translate);
+  EXPECT_EQ(dc.stats().host_state_pages, 7u);
 }
 
 }  // namespace

@@ -25,7 +25,9 @@ enum class DeReason : uint8_t {
   Sensitive,      // #GP from a privileged or sensitive instruction: the translator runs it
   StackFault,     // #SS
   FpuError,       // #MF / #XM
-  SegmentFixup,   // guest code loaded a selector the host accepted silently
+  Bound,          // #BR
+  Alignment,      // the host's #AC: the guest's #AC, or the translator when its CR0.AM is clear
+  SegmentFixup,   // guest code loaded a selector the host accepted silently (CS, SS, DS..GS)
   CodeFetch,      // fetch from a page not yet cleared for direct execution
   CodeWrite,      // write to a page cleared for direct execution
   MemoryFault,    // access where the guest has no memory

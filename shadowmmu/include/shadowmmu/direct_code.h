@@ -6,9 +6,10 @@
 // that has one keeps running through the translator, because `cpuid` does not trap at CPL 3 on
 // hosts without CPUID faulting and must return bt86's virtual CPU model. A write to an
 // executable page makes it writable and unscanned again; a page that flips too often stays
-// with the translator. So does a page with a byte pattern of wrpkru or xrstor, which would let
-// guest code set the host's protection-key rights (SECURITY.md). Paging is off in every guest that
-// reaches here (the shadow MMU issue extends this to shadow page-table entries).
+// with the translator. So does a page with a byte pattern of wrpkru or xrstor (which would let
+// guest code set the host's protection-key rights) or of syscall or sysenter (which enter the
+// host kernel on some CPUs, and it loses the return address): SECURITY.md. Paging is off in every
+// guest that reaches here (the shadow MMU issue extends this to shadow page-table entries).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ class DirectCode {
     uint64_t scans = 0;
     uint64_t cleared = 0;           // pages made executable
     uint64_t cpuid_pages = 0;       // pages left to the translator because of a cpuid pattern
-    uint64_t host_state_pages = 0;  // left to the translator: wrpkru/xrstor (SECURITY.md)
+    uint64_t host_state_pages = 0;  // left to the translator: wrpkru/xrstor/syscall/sysenter
     uint64_t reverts = 0;           // executable pages written
     uint64_t flip_limited = 0;      // pages left to the translator after too many reverts
     uint64_t self_writers = 0;      // pages left to the translator because their code writes them

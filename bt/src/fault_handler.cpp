@@ -1,7 +1,7 @@
 // Host signals raised by translated code (a guest access with nothing mapped behind it, a
 // divide error, an invalid opcode) become exits with the guest state at the faulting guest
 // instruction: guest registers are host registers, and every expansion is restartable, so the
-// signal context is the guest state. The handler is a claimer of cpu::host_signals, which runs
+// signal context is the guest state. The handler is a claimer of hostexec::host_signals, which runs
 // it on the alternate stack (rsp is the guest's stack pointer, inside the guest window).
 #include <signal.h>
 #include <ucontext.h>
@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cpu/host_signals.h"
+#include "hostexec/host_signals.h"
 #include "engine_core.h"
 
 namespace bt {
@@ -55,13 +55,13 @@ HostFault& last_host_fault() {
 
 void install_fault_handlers(EngineCore& core) {
   if (g_core) throw std::logic_error("only one translation engine per process");
-  cpu::host_signals::init();
+  hostexec::host_signals::init();
   g_core = &core;
-  cpu::host_signals::add_claimer(on_fault);
+  hostexec::host_signals::add_claimer(on_fault);
 }
 
 void remove_fault_handlers() {
-  cpu::host_signals::remove_claimer(on_fault);
+  hostexec::host_signals::remove_claimer(on_fault);
   g_core = nullptr;
 }
 

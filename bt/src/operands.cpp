@@ -1,6 +1,6 @@
 // Re-encoding guest memory operands for the host: the guest's ModRM/SIB/displacement are kept,
 // under a 0x67 prefix so the address is computed in 32 bits and wraps at 4 GiB (DESIGN §4.1).
-#include "cpu/host_signals.h"
+#include "hostexec/host_signals.h"
 #include "engine_core.h"
 #include "translator.h"
 
@@ -94,7 +94,7 @@ int segment_override(const Insn& in) {
 // clobbers rax, rcx and r11 (and takes rdi, rsi): those are guest registers here, so they are
 // parked in the vCPU. The syscall leaves RFLAGS as it was.
 void set_host_gs_base_from_r8(Ctx& c) {
-  if (cpu::host_signals::have_fsgsbase()) {
+  if (hostexec::host_signals::have_fsgsbase()) {
     c.a.wrgsbase(x86::r8);
     return;
   }

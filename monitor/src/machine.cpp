@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "cpu/host_signals.h"
+#include "hostexec/host_signals.h"
 #include "devices/clock.h"
 #include "devices_wiring.h"
 #include "event_service.h"
@@ -161,14 +161,14 @@ void on_tick(int) {
 class SignalScope {
  public:
   SignalScope() {
-    cpu::host_signals::add_async(SIGINT, on_interrupt);
-    cpu::host_signals::add_async(SIGTERM, on_interrupt);
-    cpu::host_signals::add_async(VirtualTimer::kSignal, on_tick);
+    hostexec::host_signals::add_async(SIGINT, on_interrupt);
+    hostexec::host_signals::add_async(SIGTERM, on_interrupt);
+    hostexec::host_signals::add_async(VirtualTimer::kSignal, on_tick);
   }
   ~SignalScope() {
-    cpu::host_signals::remove_async(VirtualTimer::kSignal);
-    cpu::host_signals::remove_async(SIGTERM);
-    cpu::host_signals::remove_async(SIGINT);
+    hostexec::host_signals::remove_async(VirtualTimer::kSignal);
+    hostexec::host_signals::remove_async(SIGTERM);
+    hostexec::host_signals::remove_async(SIGINT);
   }
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
@@ -314,7 +314,7 @@ void Machine::setup_direct_execution() {
     return;
   }
   try {
-    de_ = std::make_unique<cpu::DirectExec>(*cpu_);
+    de_ = std::make_unique<hostexec::DirectExec>(*cpu_);
   } catch (const std::runtime_error& e) {
     // Hosts without compat mode still run every guest, with user code translated.
     direct_off_reason_ = std::string("unavailable: ") + e.what();
@@ -399,8 +399,8 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
 }
 
 // Direct execution under guest paging: every host fault first goes through the shadow.
-std::optional<int> Machine::direct_paging_fault(const cpu::DirectExec::Exit& x) {
-  using K = cpu::DirectExec::Exit::Kind;
+std::optional<int> Machine::direct_paging_fault(const hostexec::DirectExec::Exit& x) {
+  using K = hostexec::DirectExec::Exit::Kind;
   if (x.kind == K::CodeFetch) {
     auto phys = guest_phys(x.address, false);
     if (!phys) return shadow_fault(x.address, false, false);  // the guest's #PF
@@ -412,7 +412,7 @@ std::optional<int> Machine::direct_paging_fault(const cpu::DirectExec::Exit& x) 
 }
 
 std::optional<int> Machine::run_direct() {
-  cpu::DirectExec::Exit x;
+  hostexec::DirectExec::Exit x;
   try {
     x = de_->run();
   } catch (const cpu::Unsupported& u) {
@@ -421,7 +421,7 @@ std::optional<int> Machine::run_direct() {
     return stop(std::string("internal error in direct execution: ") + e.what());
   }
   if (auto status = finished()) return status;
-  using K = cpu::DirectExec::Exit::Kind;
+  using K = hostexec::DirectExec::Exit::Kind;
   switch (x.kind) {
     case K::Continue:
       if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());

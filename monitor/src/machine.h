@@ -13,7 +13,7 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
-#include "cpu/direct_exec.h"
+#include "hostexec/direct_exec.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/code_traces.h"
 #include "shadowmmu/direct_code.h"
@@ -77,7 +77,7 @@ class Machine {
   bool runs_direct(uint32_t eip);
   // The guest-physical address of `linear` for an access at the current CPL, if allowed.
   std::optional<uint32_t> guest_phys(uint32_t linear, bool write);
-  std::optional<int> direct_paging_fault(const cpu::DirectExec::Exit& x);
+  std::optional<int> direct_paging_fault(const hostexec::DirectExec::Exit& x);
   // One stay in directly executed code and its exit; a status if the VM must stop.
   std::optional<int> run_direct();
   // A host fault at `linear` under guest paging: fill the shadow or raise the guest's #PF.
@@ -103,7 +103,7 @@ class Machine {
   std::unique_ptr<cpu::Cpu> cpu_;
   std::unique_ptr<bt::CodeSource> code_;
   std::unique_ptr<bt::Engine> engine_;
-  std::unique_ptr<cpu::DirectExec> de_;
+  std::unique_ptr<hostexec::DirectExec> de_;
   std::string direct_off_reason_;
   bool translate_next_ = false;  // direct execution asked the translator for one instruction
   uint64_t bt_ns_ = 0;           // time in engine_->run()

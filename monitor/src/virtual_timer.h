@@ -3,7 +3,7 @@
 // loop can bring the PIT up to date and deliver IRQ 0.
 //
 // The signal is SIGALRM (as probed in shared/HOST-MECHANISMS.md §5); nothing else in bt86 uses
-// it. Its handler is not installed here: the process's host-signal module (cpu/host_signals.h)
+// it. Its handler is not installed here: the process's host-signal module (hostexec/host_signals.h)
 // owns the disposition and calls on_tick(), because a handler that interrupts directly executed
 // guest code must first restore the host FS base, and must then cut that code short.
 #pragma once

@@ -1,7 +1,7 @@
 // Direct execution of hand-assembled ring-3 code in a real guest window: every kind of exit
 // becomes the guest event the architecture defines (vector, error code, saved EIP, frame),
 // guest state survives the round trip, and a host timer signal cuts a spinning guest short.
-#include "cpu/direct_exec.h"
+#include "hostexec/direct_exec.h"
 
 #include <gtest/gtest.h>
 #include <sys/time.h>
@@ -9,15 +9,15 @@
 #include <cstring>
 #include <vector>
 
-#include "cpu/host_compat.h"
-#include "cpu/host_signals.h"
+#include "hostexec/host_compat.h"
+#include "hostexec/host_signals.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/direct_code.h"
 #include "shadowmmu/guest_memory.h"
 
 namespace {
 
-using Exit = cpu::DirectExec::Exit;
+using Exit = hostexec::DirectExec::Exit;
 
 constexpr uint32_t kGdt = 0x1000, kIdt = 0x2000, kHandlers = 0x3000, kTss = 0x5000;
 constexpr uint32_t kUserCode = 0x10000, kUserStack = 0x80000, kKernelStack = 0x90000;
@@ -56,22 +56,22 @@ class DirectExecTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string why;
-    if (!cpu::compat_mode_available(&why))
+    if (!hostexec::compat_mode_available(&why))
       GTEST_SKIP() << "direct execution cannot run here: " << why;
     as_ = new shadowmmu::AddressSpace(16u << 20);
     as_->map_identity();
     v_ = new cpu::Vcpu;
     mem_ = new shadowmmu::GuestMemory(*as_, *v_);
     cpu_ = new cpu::Cpu(*v_, *mem_, ports_, hooks_);
-    de_ = new cpu::DirectExec(*cpu_);
+    de_ = new hostexec::DirectExec(*cpu_);
     code_ = new shadowmmu::DirectCode(*as_, false);
     mem_->set_direct_code(code_);
     g_vcpu = v_;
-    cpu::host_signals::add_async(SIGALRM, on_alarm);
+    hostexec::host_signals::add_async(SIGALRM, on_alarm);
   }
   static void TearDownTestSuite() {
     if (!de_) return;
-    cpu::host_signals::remove_async(SIGALRM);
+    hostexec::host_signals::remove_async(SIGALRM);
     delete de_;
     delete cpu_;
     delete mem_;
@@ -174,7 +174,7 @@ class DirectExecTest : public ::testing::Test {
   static inline NoPorts ports_;
   static inline NoHooks hooks_;
   static inline cpu::Cpu* cpu_;
-  static inline cpu::DirectExec* de_;
+  static inline hostexec::DirectExec* de_;
   static inline shadowmmu::DirectCode* code_;
 };
 
@@ -187,7 +187,7 @@ TEST_F(DirectExecTest, Int80ReachesTheGuestGateWithRegistersIntact) {
   expect_delivered(0x80, kUserCode + 37);
   const uint32_t want[] = {42, 2, 3, 1, 0, 6, 4, 5};
   for (int r : {0, 1, 2, 3, 5, 6, 7}) EXPECT_EQ(v_->gpr[r], want[r]) << "register " << r;
-  EXPECT_EQ(de_->stats().exits[size_t(cpu::DeReason::Syscall)], 1u);
+  EXPECT_EQ(de_->stats().exits[size_t(hostexec::DeReason::Syscall)], 1u);
 }
 
 TEST_F(DirectExecTest, HostSystemCallsNeverRun) {
@@ -274,7 +274,7 @@ TEST_F(DirectExecTest, SilentlyAcceptedSelectorIsFixedUpOnItsFirstFaultingUse) {
   // segment: the load succeeds, and on hardware the write faults (QEMU's TCG lets it pass);
   // either way the guest's own 0x33, writable data, must be in DS by the time int 0x80 is.
   put_code(kUserCode, {0xb8, 0x33, 0, 0, 0, 0x8e, 0xd8, 0xa3, 0, 0, 2, 0, 0xcd, 0x80});
-  const uint64_t fixups = de_->stats().exits[size_t(cpu::DeReason::SegmentFixup)];
+  const uint64_t fixups = de_->stats().exits[size_t(hostexec::DeReason::SegmentFixup)];
   Exit x = run();
   if (v_->cpl == 3) {  // the faulting write came back first, to be run again
     EXPECT_EQ(x.kind, Exit::Kind::Continue);
@@ -283,7 +283,7 @@ TEST_F(DirectExecTest, SilentlyAcceptedSelectorIsFixedUpOnItsFirstFaultingUse) {
   }
   expect_delivered(0x80, kUserCode + 14);
   EXPECT_EQ(v_->seg[cpu::DS].sel, kSpareData);
-  EXPECT_EQ(de_->stats().exits[size_t(cpu::DeReason::SegmentFixup)], fixups + 1);
+  EXPECT_EQ(de_->stats().exits[size_t(hostexec::DeReason::SegmentFixup)], fixups + 1);
   uint32_t stored;
   mem_->read(0x20000, &stored, 4, cpu::Memory::Mode::Supervisor);
   EXPECT_EQ(stored, 0x33u);

@@ -1,5 +1,5 @@
 // The native side of the differential tests runs instructions in 32-bit compatibility mode;
-// on a host that cannot (see cpu/host_compat.h) the comparison is impossible, and the test says
+// on a host that cannot (see hostexec/host_compat.h) the comparison is impossible, and the test says
 // so as a skip with the reason instead of crashing. scripts/vm/ runs them in a VM that can.
 #pragma once
 
@@ -7,11 +7,11 @@
 
 #include <string>
 
-#include "cpu/host_compat.h"
+#include "hostexec/host_compat.h"
 
 #define BT86_REQUIRE_COMPAT_MODE()                                    \
   do {                                                                \
     std::string bt86_why_;                                            \
-    if (!cpu::compat_mode_available(&bt86_why_))                      \
+    if (!hostexec::compat_mode_available(&bt86_why_))                      \
       GTEST_SKIP() << "no native oracle on this host: " << bt86_why_; \
   } while (0)

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 
-#include "cpu/host_signals.h"
+#include "hostexec/host_signals.h"
 #include "devices/clock.h"
 #include "virtual_timer.h"
 
@@ -22,11 +22,11 @@ constexpr uint64_t kMinute = 60'000'000'000ull;
 class HaltSleepTest : public ::testing::Test {
  protected:
   HaltSleepTest() {
-    cpu::host_signals::add_async(VirtualTimer::kSignal, [](int) { VirtualTimer::on_tick(); });
+    hostexec::host_signals::add_async(VirtualTimer::kSignal, [](int) { VirtualTimer::on_tick(); });
     sigemptyset(&wake_);
     sigaddset(&wake_, VirtualTimer::kSignal);
   }
-  ~HaltSleepTest() override { cpu::host_signals::remove_async(VirtualTimer::kSignal); }
+  ~HaltSleepTest() override { hostexec::host_signals::remove_async(VirtualTimer::kSignal); }
 
   cpu::Vcpu v;
   sigset_t wake_;

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace cpu::de {
+namespace hostexec::de {
 
 namespace {
 // AMX tile state: only 64-bit code can use it, and the host may arm XFD for it (an xrstor of
@@ -59,4 +59,4 @@ uint32_t HostXState::read_pkru() const {
   return pkru;
 }
 
-}  // namespace cpu::de
+}  // namespace hostexec::de

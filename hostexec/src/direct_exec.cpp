@@ -1,6 +1,6 @@
 // Direct execution: choosing host selectors, entering guest code, and turning each way back
 // out into a guest event (DESIGN §4.2; trap costs in HOST-MECHANISMS §1).
-#include "cpu/direct_exec.h"
+#include "hostexec/direct_exec.h"
 
 #include <Zydis/Zydis.h>
 #include <fmt/format.h>
@@ -11,13 +11,15 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "cpu/host_compat.h"
-#include "cpu/host_signals.h"
 #include "de_context.h"
 #include "de_segments.h"
 #include "de_xstate.h"
+#include "hostexec/host_compat.h"
+#include "hostexec/host_signals.h"
 
-namespace cpu {
+namespace hostexec {
+
+using namespace cpu;  // the architectural semantics this engine drives
 
 namespace de {
 void install_syscall_trap_filter();
@@ -504,4 +506,4 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
   }
 }
 
-}  // namespace cpu
+}  // namespace hostexec

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace cpu::de {
+namespace hostexec::de {
 
 void install_syscall_trap_filter() {
   static bool installed = false;
@@ -26,4 +26,4 @@ void install_syscall_trap_filter() {
   installed = true;
 }
 
-}  // namespace cpu::de
+}  // namespace hostexec::de

@@ -10,7 +10,7 @@
 
 #include "cpu/cpu.h"
 
-namespace cpu {
+namespace hostexec {
 
 // Why direct execution returned; counted in DeStats::exits.
 enum class DeReason : uint8_t {
@@ -67,7 +67,7 @@ class DirectExec {
   // One per process: installs the seccomp filter (all 32-bit system calls trap) on first use
   // and claims host signals from compat-mode code. Throws std::runtime_error when the host
   // cannot do direct execution.
-  explicit DirectExec(Cpu& cpu);
+  explicit DirectExec(cpu::Cpu& cpu);
   ~DirectExec();
   DirectExec(const DirectExec&) = delete;
   DirectExec& operator=(const DirectExec&) = delete;
@@ -83,4 +83,4 @@ class DirectExec {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace cpu
+}  // namespace hostexec

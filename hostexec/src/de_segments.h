@@ -14,7 +14,10 @@
 
 #include "cpu/vcpu.h"
 
-namespace cpu::de {
+namespace hostexec::de {
+
+using cpu::Seg;
+using cpu::Segment;
 
 inline constexpr uint16_t kHostData = 0x2b;    // __USER_DS
 inline constexpr uint16_t kHostCode64 = 0x33;  // __USER_CS: the monitor's own code
@@ -36,4 +39,4 @@ class HostSegments {
   uint64_t ldt_writes_ = 0;
 };
 
-}  // namespace cpu::de
+}  // namespace hostexec::de

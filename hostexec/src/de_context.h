@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace cpu::de {
+namespace hostexec::de {
 
 // How the last stay in guest code ended (DeContext::kind).
 enum ExitKind : uint32_t {
@@ -52,11 +52,11 @@ static_assert(offsetof(DeContext, guest_fpu) == 128 && offsetof(DeContext, host_
 static_assert(offsetof(DeContext, init_xsave) == 648 && offsetof(DeContext, xmask_lo) == 656);
 static_assert(offsetof(DeContext, host_pkru) == 664 && offsetof(DeContext, have_pku) == 668);
 
-}  // namespace cpu::de
+}  // namespace hostexec::de
 
 extern "C" {
-void bt86_de_enter(cpu::de::DeContext* c);  // runs guest code until a signal brings it back
-void bt86_de_window();                      // labels inside bt86_de_enter (see de_switch.S)
+void bt86_de_enter(hostexec::de::DeContext* c);  // runs guest code until a signal brings it back
+void bt86_de_window();                           // labels inside bt86_de_enter (see de_switch.S)
 void bt86_de_iretq();
 void bt86_de_bail();
 void bt86_de_exit();

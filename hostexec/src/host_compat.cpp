@@ -1,4 +1,4 @@
-#include "cpu/host_compat.h"
+#include "hostexec/host_compat.h"
 
 #include <signal.h>
 #include <sys/mman.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <optional>
 
-namespace cpu {
+namespace hostexec {
 
 namespace {
 constexpr uintptr_t kProbePage = 0x10000;  // below 4 GiB: compat code can only run there
@@ -74,4 +74,4 @@ bool compat_mode_available(std::string* why) {
   return !failure;
 }
 
-}  // namespace cpu
+}  // namespace hostexec

@@ -7,10 +7,10 @@
 
 #include <string>
 
-namespace cpu {
+namespace hostexec {
 
 // Probes once per process (in a forked child, so a failure cannot hurt the caller). On false,
 // `why` says what went wrong.
 bool compat_mode_available(std::string* why = nullptr);
 
-}  // namespace cpu
+}  // namespace hostexec

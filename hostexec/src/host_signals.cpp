@@ -1,4 +1,4 @@
-#include "cpu/host_signals.h"
+#include "hostexec/host_signals.h"
 
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace cpu::host_signals {
+namespace hostexec::host_signals {
 
 namespace {
 constexpr int kSyncSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
@@ -24,7 +24,7 @@ bool g_initialized = false;
 
 void install(int sig, int extra_flags);
 }  // namespace
-}  // namespace cpu::host_signals
+}  // namespace hostexec::host_signals
 
 extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx);
 
@@ -92,7 +92,7 @@ __attribute__((visibility("hidden"))) uint8_t bt86_have_fsgsbase = 0;
 }
 
 extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
-  using namespace cpu::host_signals;
+  using namespace hostexec::host_signals;
   auto* uc = static_cast<ucontext_t*>(ctx);
   AsyncCallback cb = sig > 0 && sig < NSIG ? g_async[sig] : nullptr;
   if (cb) cb(sig);
@@ -116,7 +116,7 @@ extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
   raise(sig);
 }
 
-namespace cpu::host_signals {
+namespace hostexec::host_signals {
 namespace {
 void install(int sig, int extra_flags) {
   struct sigaction sa {};
@@ -180,13 +180,13 @@ void remove_async(int sig) {
   g_async[sig] = nullptr;
 }
 
-}  // namespace cpu::host_signals
+}  // namespace hostexec::host_signals
 
-namespace cpu::host_signals {
+namespace hostexec::host_signals {
 bool is_async(int sig) {
   return sig > 0 && sig < NSIG && g_async[sig] != nullptr;
 }
 bool have_fsgsbase() {
   return bt86_have_fsgsbase != 0;
 }
-}  // namespace cpu::host_signals
+}  // namespace hostexec::host_signals

@@ -8,7 +8,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace cpu::de {
+namespace hostexec::de {
+
+using namespace cpu;
 
 namespace {
 bool expand_down(const Segment& g) {
@@ -72,4 +74,4 @@ std::optional<uint16_t> HostSegments::alias(Seg s, const Segment& g, const char*
   return slot_selector(s);
 }
 
-}  // namespace cpu::de
+}  // namespace hostexec::de

@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-namespace cpu::host_signals {
+namespace hostexec::host_signals {
 
 // Returns true if it handled the signal (it may have rewritten the context to resume elsewhere).
 // Runs on the alternate signal stack, with the host FS base in place; must be async-signal-safe.
@@ -41,4 +41,4 @@ bool is_async(int sig);
 // with FSGSBASE). Without them, FS/GS bases are set with arch_prctl. Valid after init().
 bool have_fsgsbase();
 
-}  // namespace cpu::host_signals
+}  // namespace hostexec::host_signals

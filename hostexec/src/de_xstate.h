@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-namespace cpu::de {
+namespace hostexec::de {
 
 class HostXState {
  public:
@@ -32,4 +32,4 @@ class HostXState {
   bool pku_ = false;
 };
 
-}  // namespace cpu::de
+}  // namespace hostexec::de

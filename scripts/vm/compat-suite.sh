@@ -26,7 +26,7 @@ gtest tests/diff/diff_tests --gtest_filter=-*muldiv*:*exceptions*
 
 # The ring-3 guests with direct execution (paging, processes: under guest paging): every TAP
 # check passes, and user code did run directly (the statistics count entries).
-for g in usermode exceptions timer cpuid alu_user paging processes; do
+for g in usermode exceptions timer cpuid alu_user paging processes hostile_ring3; do
   echo "== guest $g"
   status=0
   ./bt86 run --kernel "guests/$g.elf" --stats > /tmp/$g.out 2> /tmp/$g.err || status=$?
@@ -39,4 +39,13 @@ done
 ./guests/alu_native > /tmp/alu_native.out
 cmp /tmp/alu_user.out /tmp/alu_native.out || fail "alu_user output differs from alu_native"
 echo "ok: alu_user output matches alu_native"
+# Ring 3 far-jumps to the host's 64-bit selector and spins there: the first timer tick must
+# stop the VM with a security report (never a return into that code, never a crash or hang).
+echo "== guest hostile_escape64"
+status=0
+./bt86 run --kernel guests/hostile_escape64.elf > /tmp/escape64.out 2>&1 || status=$?
+[ "$status" = 4 ] || { cat /tmp/escape64.out; fail "hostile_escape64 exited with $status"; }
+grep -q "security: guest user code ran as 64-bit host code" /tmp/escape64.out ||
+  { cat /tmp/escape64.out; fail "hostile_escape64: no security report"; }
+echo "ok: hostile_escape64 (security stop)"
 echo "compat-suite: all passed"

@@ -26,6 +26,13 @@ std::string Stats::report() const {
                    units ? double(translate_ns) / double(units) / 1000.0 : 0.0);
   s += fmt::format("translation cache used      {} bytes ({} flushes, {} unlinks)\n", tc_bytes,
                    flushes, unlinks);
+  s += fmt::format(
+      "code                        {} guest bytes -> {} host bytes ({:.1f}x), {} cross-page "
+      "units\n",
+      guest_bytes, host_bytes,
+      units && guest_bytes ? double(host_bytes) / double(guest_bytes) : 0.0, cross_page_units);
+  s += fmt::format("units with direct jumps     {} ({:.1f}%), {} direct-jump sites\n",
+                   direct_jump_units, pct(direct_jump_units, units), direct_jump_sites);
   s += fmt::format("translations invalidated    {}\n", invalidated);
   s += fmt::format("chains undone               {} (by page {} times, non-global {} times)\n",
                    chains_undone, page_unlinks, nonglobal_unlinks);
@@ -40,6 +47,21 @@ std::string Stats::report() const {
   s += fmt::format("callouts                    {}\n", total);
   for (size_t i = 0; i < callouts.size(); ++i)
     if (callouts[i]) s += fmt::format("  {:<26}{}\n", callout_name(CalloutKind(i)), callouts[i]);
+  return s;
+}
+
+}  // namespace bt
+
+namespace bt {
+
+std::string EntryCounts::report() const {
+  if (!enabled) return "";
+  std::string s =
+      fmt::format("executed by translated code  {} guest instructions in {} unit entries\n",
+                  guest_instructions, unit_entries);
+  for (const HotUnit& h : hottest)
+    s += fmt::format("  hot unit {:08x}          {} entries x {} instructions\n", h.eip, h.entries,
+                     h.ninsns);
   return s;
 }
 

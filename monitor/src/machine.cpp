@@ -11,6 +11,7 @@
 #include "event_service.h"
 #include "halt_sleep.h"
 #include "kernel_boot.h"
+#include "unit_tools.h"
 #include "virtual_timer.h"
 
 namespace monitor {
@@ -213,10 +214,12 @@ Machine::Machine(const Config& cfg)
   code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
   mem_.set_code_traces(&traces_);
   mem_.set_shadow(&shadow_);
+  open_tc_tools();
 }
 
 Machine::~Machine() {
   g_vcpu = nullptr;
+  if (stats_out_ && stats_out_ != stderr) std::fclose(stats_out_);
 }
 
 int Machine::stop(const std::string& reason) {
@@ -227,7 +230,11 @@ int Machine::stop(const std::string& reason) {
 int Machine::run() {
   boot_kernel({cfg_.kernel, cfg_.append, cfg_.initrd}, as_, *cpu_, vcpu_);
   as_.map_identity();
-  engine_ = std::make_unique<bt::Engine>(*cpu_, *code_);
+  bt::Options opt;
+  opt.count_entries = cfg_.tools.count_insns;
+  engine_ = std::make_unique<bt::Engine>(*cpu_, *code_, opt);
+  if (unit_tools_->active())
+    engine_->set_unit_observer([this](const bt::UnitRecord& u) { unit_tools_->on_unit(u); });
   engine_->set_write_watch({
       [this](uint32_t eip) {
         auto phys = guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
@@ -248,7 +255,9 @@ int Machine::run() {
     timer_ = std::make_unique<VirtualTimer>(vcpu_);
     events_ = std::make_unique<EventService>(vcpu_, *cpu_, dev_->pic, dev_->pit, *timer_);
     // No tick may arrive once the handler is gone: SIGALRM's default action kills the process.
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = start_ns_ = now_ns();
+    if (cfg_.tools.stats_interval > 0)
+      next_snapshot_ns_ = t0 + uint64_t(cfg_.tools.stats_interval * 1e9);
     try {
       status = loop();
       wall_ns_ = now_ns() - t0;
@@ -261,6 +270,7 @@ int Machine::run() {
   }
   g_vcpu = nullptr;
   std::fflush(stdout);
+  unit_tools_->flush();
   if (cfg_.stats) print_stats();
   return status;
 }
@@ -481,6 +491,7 @@ bt::RunExit Machine::run_single() {
 
 int Machine::loop() {
   for (;;) {
+    if (next_snapshot_ns_ && now_ns() >= next_snapshot_ns_) snapshot_stats();
     // Written code frames (by the guest, or by the monitor's own writes): their translations go.
     for (uint32_t frame : traces_.take_written()) engine_->invalidate_frame(frame);
     if (tc_.flush) {
@@ -557,8 +568,14 @@ int Machine::loop() {
 }
 
 void Machine::print_stats() const {
+  if (cfg_.tools.stats_json) {
+    std::fprintf(stats_out_, "%s\n", stats_json("final").c_str());
+    std::fflush(stats_out_);
+    return;
+  }
   std::string s = "bt86 statistics\n";
-  s += engine_ ? engine_->stats().report() : "(the guest never ran)\n";
+  s += engine_ ? engine_->stats().report() + engine_->entry_counts(5).report()
+               : "(the guest never ran)\n";
   s += devices_report(*dev_);
   if (events_) s += events_->stats().report(VirtualTimer::ticks());
   if (de_) {

@@ -19,6 +19,7 @@
 #include "shadowmmu/direct_code.h"
 #include "shadowmmu/guest_memory.h"
 #include "shadowmmu/shadow.h"
+#include "tc_tools.h"
 
 namespace monitor {
 
@@ -29,6 +30,7 @@ struct Config {
   uint64_t mem_bytes = 128ull << 20;
   bool stats = false;
   bool direct = true;  // run ring-3 code directly where the host allows it
+  TcToolsConfig tools;
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).
@@ -40,6 +42,7 @@ inline constexpr int kExitInterrupted = 130;
 
 class EventService;
 class VirtualTimer;
+class UnitTools;
 
 // What CPU hooks asked of the translation cache, done back in the loop.
 struct TcRequests {
@@ -70,6 +73,11 @@ class Machine {
   std::optional<int> halt();
   int stop(const std::string& reason);  // prints the state report, returns kExitVmStopped
   void print_stats() const;
+  // --stats=json, --stats-interval (stats_json.cpp).
+  std::string stats_json(const char* kind) const;
+  uint64_t now_ns_since_start() const;
+  void open_tc_tools();  // before the guest starts: a bad path throws OptionError
+  void snapshot_stats();
   std::string time_split() const;
   // Direct execution of ring-3 code: set up if allowed and possible, else the reason why not.
   void setup_direct_execution();
@@ -105,9 +113,13 @@ class Machine {
   std::unique_ptr<bt::Engine> engine_;
   std::unique_ptr<hostexec::DirectExec> de_;
   std::string direct_off_reason_;
-  bool translate_next_ = false;  // direct execution asked the translator for one instruction
-  uint64_t bt_ns_ = 0;           // time in engine_->run()
-  uint64_t wall_ns_ = 0;         // time in loop()
+  bool translate_next_ = false;    // direct execution asked the translator for one instruction
+  uint64_t bt_ns_ = 0;             // time in engine_->run()
+  uint64_t wall_ns_ = 0;           // time in loop()
+  uint64_t start_ns_ = 0;          // when loop() started
+  uint64_t next_snapshot_ns_ = 0;  // --stats-interval: when the next snapshot is due (0: never)
+  std::unique_ptr<UnitTools> unit_tools_;
+  std::FILE* stats_out_ = nullptr;  // --stats-file, else stderr
   std::unique_ptr<VirtualTimer> timer_;
   std::unique_ptr<EventService> events_;
   sigset_t wake_signals_{};         // the signals whose handlers end a hlt sleep

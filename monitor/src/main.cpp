@@ -21,7 +21,27 @@ int main(int argc, char** argv) {
   run->add_option("--append", cfg.append, "the kernel command line");
   run->add_option("--initrd", cfg.initrd,
                   "bzImage: the initial ramdisk; multiboot: modules, \"file arg,file2 arg\"");
-  run->add_flag("--stats", cfg.stats, "print execution statistics at exit (stderr)");
+  std::string stats_format;
+  run->add_flag("--stats{text}", stats_format,
+                "print execution statistics at exit (stderr); --stats=json: one JSON document "
+                "(docs/STATS.md)");
+  std::string dump_range;
+  auto& t = cfg.tools;
+  run->add_option("--stats-file", t.stats_file, "with --stats=json: write it to this file");
+  run->add_option("--stats-interval", t.stats_interval,
+                  "with --stats=json: also a snapshot every SECONDS (JSON lines)");
+  run->add_flag("--count-insns", t.count_insns,
+                "count entries per translation unit: guest instructions executed by translated "
+                "code and the hottest units in the statistics");
+  run->add_option("--hottest", t.hottest, "units listed as hottest (default 20)");
+  run->add_option("--dump-translations", t.dump_path,
+                  "write every translation unit made (guest and host code) to this file, or a "
+                  "file per unit into this directory");
+  run->add_option("--dump-range", dump_range, "only units starting in FIRST-LAST (guest EIPs)");
+  run->add_flag("--perf-map", t.perf_map,
+                "write /tmp/perf-PID.map so perf can name translated guest code");
+  run->add_option("--guest-symbols", t.guest_symbols,
+                  "a System.map of the guest kernel, for --perf-map names");
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,
                 "translate ring-3 code too, instead of running it directly on the CPU");
@@ -51,9 +71,26 @@ int main(int argc, char** argv) {
       return monitor::kExitUsage;
     }
     cfg.mem_bytes = *bytes;
+    if (!stats_format.empty()) {
+      if (stats_format != "text" && stats_format != "json") {
+        std::fprintf(stderr, "bt86: error: --stats=%s: use --stats or --stats=json\n",
+                     stats_format.c_str());
+        return monitor::kExitUsage;
+      }
+      cfg.stats = true;
+      cfg.tools.stats_json = stats_format == "json";
+    }
+    if (!dump_range.empty() && !(cfg.tools.dump_range = monitor::parse_range(dump_range))) {
+      std::fprintf(stderr, "bt86: error: --dump-range %s: use FIRST-LAST, e.g. 0x100000-0x1fffff\n",
+                   dump_range.c_str());
+      return monitor::kExitUsage;
+    }
     cfg.direct = !no_direct;
     monitor::Machine m(cfg);
     return m.run();
+  } catch (const monitor::OptionError& e) {
+    std::fprintf(stderr, "bt86: error: %s\n", e.what());
+    return monitor::kExitUsage;
   } catch (const monitor::LoadError& e) {
     std::fprintf(stderr, "bt86: error: %s\n", e.what());
     return monitor::kExitUsage;

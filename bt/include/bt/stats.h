@@ -72,6 +72,7 @@ struct EntryCounts {
   uint64_t unit_entries = 0;
   uint64_t guest_instructions = 0;
   std::vector<HotUnit> hottest;  // by entries, highest first; units made again share an eip
+  std::string report() const;    // for --stats (empty when not enabled)
 };
 
 }  // namespace bt

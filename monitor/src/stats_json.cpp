@@ -142,8 +142,8 @@ std::string Machine::stats_json(const char* kind) const {
   if (de_) {
     const auto& d = de_->stats();
     json exits = json::object();
-    for (size_t i = 0; i < size_t(cpu::DeReason::kCount); ++i)
-      exits[cpu::de_reason_name(cpu::DeReason(i))] = d.exits[i];
+    for (size_t i = 0; i < size_t(hostexec::DeReason::kCount); ++i)
+      exits[hostexec::de_reason_name(hostexec::DeReason(i))] = d.exits[i];
     const auto& c = direct_code_.stats();
     doc["direct_execution"] = {{"enabled", true},
                                {"entries", d.entries},

@@ -221,7 +221,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         RunExit x;
         if (s.kind == StaticExit::Kind::Exception) {
           x.kind = RunExit::Kind::Exception;
-          x.fault = cpu::Fault{s.vector};
+          x.fault = cpu::Fault{s.vector, s.error_code, 0};
           x.software = s.software;
         } else {
           x.kind = RunExit::Kind::Unsupported;

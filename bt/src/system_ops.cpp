@@ -248,6 +248,18 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
     case ZYDIS_MNEMONIC_UD2:
       static_exception(c, in, cpu::kUD, false);
       return Flow::End;
+    case ZYDIS_MNEMONIC_SYSENTER:
+    case ZYDIS_MNEMONIC_SYSEXIT: {
+      // Only reached for a part that has SEP (isa.cpp). bt86 does not advertise it and keeps
+      // IA32_SYSENTER_CS at its reset value 0, which makes both #GP(0) on the part (SDM:
+      // SYSENTER_CS[15:2] = 0). Ring-3 code gets that fault rather than stopping the VM.
+      StaticExit e;
+      e.kind = StaticExit::Kind::Exception;
+      e.vector = cpu::kGP;
+      e.error_code = true;
+      emit_static_exit(c, in, e);
+      return Flow::End;
+    }
     case ZYDIS_MNEMONIC_BOUND:
       ea_to_r12(c, in);
       emit_callout(

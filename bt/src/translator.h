@@ -36,6 +36,7 @@ struct StaticExit {
   enum class Kind { Exception, Unsupported } kind;
   uint8_t vector = 0;
   bool software = false;
+  bool error_code = false;  // pushes an error code of 0 (#GP(0))
   uint32_t eip = 0, next_eip = 0;
   std::string what;
 };

@@ -409,6 +409,19 @@ TEST_F(EngineTest, OpcodesThePartLacksAreUd) {
   }
 }
 
+// The Pentium III has SEP; bt86 keeps IA32_SYSENTER_CS at 0 (SEP is not advertised), where
+// both instructions are #GP(0) on the part. They used to stop the VM ("unsupported").
+TEST_F(EngineTest, SysenterAndSysexitAreGpWithSysenterCsZero) {
+  for (const auto& code : {std::vector<uint8_t>{0x90, 0x0F, 0x34}, {0x90, 0x0F, 0x35}}) {
+    auto x = run(code);
+    ASSERT_EQ(x.kind, bt::RunExit::Kind::Exception) << x.what;
+    EXPECT_EQ(x.fault.vector, cpu::kGP);
+    EXPECT_TRUE(x.fault.has_error);
+    EXPECT_EQ(x.fault.error, 0u);
+    EXPECT_EQ(v_.eip, kBase + 1);
+  }
+}
+
 TEST_F(EngineTest, RepBsfAndRepBsrAreBsfAndBsr) {
   // mov ecx, 0x00F0; rep bsf eax, ecx; rep bsr edx, ecx (tzcnt/lzcnt on a BMI host: 4 and 24)
   auto x = run({0xB9, 0xF0, 0, 0, 0, 0xF3, 0x0F, 0xBC, 0xC1, 0xF3, 0x0F, 0xBD, 0xD1});

@@ -20,6 +20,7 @@ constexpr uintptr_t kAltBlock = 64 * 1024;
 
 Claimer g_claimers[kMaxClaimers];
 AsyncCallback g_async[NSIG];
+void (*g_crash_hook)() = nullptr;
 bool g_initialized = false;
 
 void install(int sig, int extra_flags);
@@ -100,6 +101,7 @@ extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
     if (c && c(sig, si, uc)) return;
   if (cb) return;
   // A synchronous signal nobody claims is a monitor bug: say where, then die with a core.
+  if (g_crash_hook) g_crash_hook();
   char msg[96];
   static const char hex[] = "0123456789abcdef";
   const char* head = "bt86: internal error: unhandled host signal at rip 0x";
@@ -117,6 +119,10 @@ extern "C" void bt86_signal_dispatch(int sig, siginfo_t* si, void* ctx) {
 }
 
 namespace hostexec::host_signals {
+void set_crash_hook(void (*hook)()) {
+  g_crash_hook = hook;
+}
+
 namespace {
 void install(int sig, int extra_flags) {
   struct sigaction sa {};

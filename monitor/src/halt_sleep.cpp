@@ -14,8 +14,8 @@ uint64_t now_ns() {
 }
 }  // namespace
 
-uint64_t sleep_until_event(uint64_t deadline_ns, const volatile uint8_t* flag,
-                           const sigset_t& wake) {
+uint64_t sleep_until_event(uint64_t deadline_ns, const volatile uint8_t* flag, const sigset_t& wake,
+                           int wake_fd) {
   sigset_t before, during;
   pthread_sigmask(SIG_BLOCK, &wake, &before);
   during = before;
@@ -27,7 +27,8 @@ uint64_t sleep_until_event(uint64_t deadline_ns, const volatile uint8_t* flag,
     const uint64_t left = deadline_ns - start;
     const timespec timeout{time_t(left / 1'000'000'000u), long(left % 1'000'000'000u)};
     // Returns 0 at the timeout or -1/EINTR after a handler ran; either way the caller looks.
-    ppoll(nullptr, 0, &timeout, &during);
+    pollfd input{wake_fd, POLLIN, 0};
+    ppoll(wake_fd >= 0 ? &input : nullptr, wake_fd >= 0 ? 1 : 0, &timeout, &during);
   }
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
   return now_ns() - start;

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 
+#include "console_input.h"
 #include "hostexec/host_signals.h"
 #include "devices/clock.h"
 #include "devices_wiring.h"
@@ -254,6 +256,7 @@ int Machine::run() {
     // Made here, on the thread that runs the vCPU, after the engine set up the alternate stack.
     timer_ = std::make_unique<VirtualTimer>(vcpu_);
     events_ = std::make_unique<EventService>(vcpu_, *cpu_, dev_->pic, dev_->pit, *timer_);
+    console_ = std::make_unique<ConsoleInput>(STDIN_FILENO);
     // No tick may arrive once the handler is gone: SIGALRM's default action kills the process.
     const uint64_t t0 = start_ns_ = now_ns();
     if (cfg_.tools.stats_interval > 0)
@@ -268,6 +271,7 @@ int Machine::run() {
     }
     timer_->disarm();
   }
+  console_.reset();  // the terminal as it was, before the statistics
   g_vcpu = nullptr;
   std::fflush(stdout);
   unit_tools_->flush();
@@ -287,10 +291,17 @@ std::optional<int> Machine::finished() {
     std::fputs("bt86: interrupted\n", stderr);
     return kExitInterrupted;
   }
+  if (console_ && console_->quit_requested()) {
+    std::fflush(stdout);
+    std::fputs("\r\nbt86: left with Ctrl-A x\n", stderr);
+    return kExitInterrupted;
+  }
   return std::nullopt;
 }
 
 std::optional<int> Machine::take_events() {
+  if (console_) console_->pump(dev_->uart);
+  if (auto status = finished()) return status;
   try {
     events_->service();
   } catch (const cpu::Unsupported& u) {
@@ -308,11 +319,14 @@ std::optional<int> Machine::halt() {
     if (!vcpu_.halted) return std::nullopt;  // an interrupt was delivered
     if (!vcpu_.if_flag) return stop("guest halted with interrupts disabled (cli; hlt)");
     const auto deadline = events_->armed_deadline();
-    if (!deadline)
+    // Console input wakes the guest only if its UART raises the receive interrupt.
+    const int input = console_ && (dev_->uart.state().ier & 1) ? console_->wake_fd() : -1;
+    if (!deadline && input < 0)
       return stop(
           "guest halted waiting for an interrupt, and no device will raise one (the "
           "timer is not running)");
-    st.slept_ns += sleep_until_event(*deadline, &vcpu_.pending.async, wake_signals_);
+    st.slept_ns +=
+        sleep_until_event(deadline.value_or(~0ull), &vcpu_.pending.async, wake_signals_, input);
     ++st.sleeps;
     if (auto status = finished()) return status;
   }

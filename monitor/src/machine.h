@@ -34,12 +34,13 @@ struct Config {
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).
-inline constexpr int kExitGuestReset = 0;  // the guest reset the machine (QEMU's -no-reboot)
-inline constexpr int kExitPowerOff = 0;    // the guest powered the machine off (ACPI S5)
-inline constexpr int kExitUsage = 2;       // bad options, unreadable or invalid kernel
-inline constexpr int kExitVmStopped = 4;   // unsupported operation, triple fault, dead halt
-inline constexpr int kExitInterrupted = 130;
+inline constexpr int kExitGuestReset = 0;     // the guest reset the machine (QEMU's -no-reboot)
+inline constexpr int kExitPowerOff = 0;       // the guest powered the machine off (ACPI S5)
+inline constexpr int kExitUsage = 2;          // bad options, unreadable or invalid kernel
+inline constexpr int kExitVmStopped = 4;      // unsupported operation, triple fault, dead halt
+inline constexpr int kExitInterrupted = 130;  // Ctrl-C / SIGTERM, or the console's Ctrl-A x
 
+class ConsoleInput;
 class EventService;
 class VirtualTimer;
 class UnitTools;
@@ -122,9 +123,10 @@ class Machine {
   std::FILE* stats_out_ = nullptr;  // --stats-file, else stderr
   std::unique_ptr<VirtualTimer> timer_;
   std::unique_ptr<EventService> events_;
-  sigset_t wake_signals_{};         // the signals whose handlers end a hlt sleep
-  std::optional<int> exit_status_;  // set by the debug-exit device
-  bool reset_requested_ = false;    // set by the i8042 or port 0x92
+  std::unique_ptr<ConsoleInput> console_;  // stdin as COM1's input, while the guest runs
+  sigset_t wake_signals_{};                // the signals whose handlers end a hlt sleep
+  std::optional<int> exit_status_;         // set by the debug-exit device
+  bool reset_requested_ = false;           // set by the i8042 or port 0x92
 };
 
 // Prints the vCPU state (reason, EIP with bytes and disassembly, registers, segments).

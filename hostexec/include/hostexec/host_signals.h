@@ -31,6 +31,10 @@ void init();
 void add_claimer(Claimer c);
 void remove_claimer(Claimer c);
 
+// Called (async-signal-safe code only) before an unclaimed synchronous signal kills the process,
+// e.g. to restore the terminal.
+void set_crash_hook(void (*hook)());
+
 // Routes an asynchronous signal (SIGALRM, SIGINT, ...) through the trampoline.
 void add_async(int sig, AsyncCallback cb);
 void remove_async(int sig);

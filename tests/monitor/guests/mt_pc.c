@@ -71,6 +71,10 @@ void mt_cpu_init(void) {
   __asm__ volatile("lidt %0" : : "m"(i) : "memory");
 }
 
+void mt_set_gate(int vector, const void* entry) {
+  idt[vector & 0xff] = interrupt_gate(entry);
+}
+
 void mt_pic_init(void) {
   outb(0x20, 0x11); /* ICW1: edge, cascade, ICW4 follows */
   outb(0xa0, 0x11);

@@ -16,6 +16,8 @@ extern volatile uint32_t mt_ticks;
 
 /* GDT (0x08 code, 0x10 data, segments reloaded) and the IDT. Interrupts stay disabled. */
 void mt_cpu_init(void);
+/* Points an IDT vector at an interrupt handler entry (ring 0 interrupt gate). */
+void mt_set_gate(int vector, const void* entry);
 /* Remaps the PICs to 0x20/0x28 and unmasks IRQ 0 only. */
 void mt_pic_init(void);
 /* PIT channel 0 in mode 2 with this count (1193 = about 1 kHz). */

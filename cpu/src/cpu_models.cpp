@@ -56,6 +56,20 @@ const CpuModel& default_cpu_model() {
   return kModels[0];
 }
 
+std::string feature_names(uint32_t edx) {
+  static constexpr const char* kNames[32] = {
+      "fpu",  "vme",  "de",   "pse", "tsc",  "msr", "pae",   "mce", "cx8",     "apic",  nullptr,
+      "sep",  "mtrr", "pge",  "mca", "cmov", "pat", "pse36", "pn",  "clflush", nullptr, "dts",
+      "acpi", "mmx",  "fxsr", "sse", "sse2", "ss",  "ht",    "tm",  "ia64",    "pbe"};
+  std::string out;
+  for (int bit = 0; bit < 32; ++bit) {
+    if (!(edx >> bit & 1) || !kNames[bit]) continue;
+    if (!out.empty()) out += ' ';
+    out += kNames[bit];
+  }
+  return out;
+}
+
 const CpuModel* find_cpu_model(std::string_view name) {
   auto it = std::find_if(std::begin(kModels), std::end(kModels),
                          [&](const CpuModel& m) { return m.name == name; });

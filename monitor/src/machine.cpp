@@ -212,7 +212,7 @@ Machine::Machine(const Config& cfg)
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
   });
   hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, tc_);
-  cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_);
+  cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_, *cfg_.cpu_model);
   code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
   mem_.set_code_traces(&traces_);
   mem_.set_shadow(&shadow_);

@@ -31,6 +31,7 @@ struct Config {
   bool stats = false;
   bool direct = true;  // run ring-3 code directly where the host allows it
   TcToolsConfig tools;
+  const cpu::CpuModel* cpu_model = &cpu::default_cpu_model();  // --cpu
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).

@@ -1,10 +1,11 @@
-// bt86 command line: `bt86 run --kernel FILE [--initrd FILE] [--mem SIZE] [--append STR] [--stats]
-// [--no-direct]`.
+// bt86 command line: `bt86 run --kernel FILE [--initrd FILE] [--mem SIZE] [--append STR]
+// [--cpu NAME] [--stats] [--no-direct]`; `bt86 run --cpu help` lists the CPU models.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cpu_option.h"
 #include "load_error.h"
 #include "machine.h"
 #include "size_option.h"
@@ -16,11 +17,14 @@ int main(int argc, char** argv) {
   CLI::App app{"bt86: runs 32-bit x86 operating systems by binary translation, without VT-x"};
   app.require_subcommand(1);
   CLI::App* run = app.add_subcommand("run", "boot a Linux bzImage or a multiboot v1 ELF32 kernel");
-  run->add_option("--kernel", cfg.kernel, "the kernel file")->required();
+  run->add_option("--kernel", cfg.kernel, "the kernel file (required)");
   run->add_option("--mem", mem, "guest RAM size: bytes or with a K/M/G suffix (default 128M)");
   run->add_option("--append", cfg.append, "the kernel command line");
   run->add_option("--initrd", cfg.initrd,
                   "bzImage: the initial ramdisk; multiboot: modules, \"file arg,file2 arg\"");
+  std::string cpu_name(cpu::default_cpu_model().name);
+  run->add_option("--cpu", cpu_name,
+                  "the CPU model the guest sees (default pentium3; `--cpu help` lists them)");
   std::string stats_format;
   run->add_flag("--stats{text}", stats_format,
                 "print execution statistics at exit (stderr); --stats=json: one JSON document "
@@ -64,6 +68,16 @@ int main(int argc, char** argv) {
     return monitor::kExitUsage;
   }
   if (*translate) return monitor::translate_tool(tr);
+  if (cpu_name == "help") {
+    monitor::print_cpu_models(stdout);
+    return 0;
+  }
+  cfg.cpu_model = monitor::select_cpu_model(cpu_name);
+  if (!cfg.cpu_model) return monitor::kExitUsage;
+  if (cfg.kernel.empty()) {
+    std::fprintf(stderr, "bt86: error: --kernel is required (see bt86 --help)\n");
+    return monitor::kExitUsage;
+  }
   try {
     auto bytes = monitor::parse_size(mem);
     if (!bytes) {

@@ -1,5 +1,5 @@
 # Runs a command and checks how it ends:
-#   cmake -P expect_run.cmake -- <status> <stderr regex> <max stderr lines> <command...>
+#   cmake -P expect_run.cmake -- <status> <stderr regex, or stdout:regex> <max stderr lines> <command...>
 # <max stderr lines> of 0 means any number. Used for bad input (one clear error line, a
 # non-zero status) and for VM stops (a report on stderr).
 set(args "")
@@ -22,8 +22,14 @@ message(STATUS "command: ${args}\nstatus: ${status}\nstdout:\n${out}\nstderr:\n$
 if(NOT status STREQUAL want_status)
   message(FATAL_ERROR "exit status ${status}, expected ${want_status}")
 endif()
-if(NOT err MATCHES "${want_regex}")
-  message(FATAL_ERROR "stderr does not match '${want_regex}'")
+# A regex starting with "stdout:" is matched against stdout instead (listings such as --cpu help).
+set(matched "${err}")
+if(want_regex MATCHES "^stdout:(.*)$")
+  set(want_regex "${CMAKE_MATCH_1}")
+  set(matched "${out}")
+endif()
+if(NOT matched MATCHES "${want_regex}")
+  message(FATAL_ERROR "output does not match '${want_regex}'")
 endif()
 if(max_lines GREATER 0)
   string(REGEX MATCHALL "\n" newlines "${err}")

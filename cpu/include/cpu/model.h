@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace cpu {
@@ -46,5 +47,7 @@ std::span<const CpuModel> cpu_models();
 const CpuModel& default_cpu_model();
 // nullptr if there is no model of that name.
 const CpuModel* find_cpu_model(std::string_view name);
+// CPUID.1:EDX bits as Linux names them ("fpu vme de ..."), lowest bit first.
+std::string feature_names(uint32_t edx);
 
 }  // namespace cpu

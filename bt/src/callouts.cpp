@@ -286,6 +286,11 @@ uint32_t wrmsr(void* vp, uint64_t, uint64_t) {
                  [&](EngineCore& e, cpu::Cpu& c) { return finish(e, c.wrmsr(), false); });
 }
 
+uint32_t rdpmc(void* vp, uint64_t, uint64_t) {
+  return guarded(vp, CalloutKind::Msr,
+                 [&](EngineCore& e, cpu::Cpu& c) { return finish(e, c.rdpmc(), false); });
+}
+
 uint32_t load_segment(void* vp, uint64_t a0, uint64_t a1) {
   return guarded(vp, CalloutKind::SegmentLoad, [&](EngineCore& e, cpu::Cpu& c) {
     if ((a1 & 7) == cpu::CS) return finish(e, cpu::Fault::ud(), true);

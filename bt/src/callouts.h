@@ -30,6 +30,7 @@ BT86_CALLOUT(invlpg);    // a0 = offset, a1 = seg
 BT86_CALLOUT(cache_op);  // wbinvd / invd: privilege check only
 BT86_CALLOUT(rdmsr);
 BT86_CALLOUT(wrmsr);
+BT86_CALLOUT(rdpmc);
 BT86_CALLOUT(load_segment);      // a0 = selector, a1 = seg
 BT86_CALLOUT(pop_segment);       // a0 = selector, a1 = seg | size << 8
 BT86_CALLOUT(load_far_pointer);  // a0 = offset, a1 = dest seg | reg << 8 | mem seg << 16

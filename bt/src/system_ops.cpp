@@ -146,6 +146,9 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
     case ZYDIS_MNEMONIC_WRMSR:
       emit_callout(c, in, CalloutKind::Msr, co::wrmsr);
       return Flow::Continue;
+    case ZYDIS_MNEMONIC_RDPMC:
+      emit_callout(c, in, CalloutKind::Msr, co::rdpmc);
+      return Flow::Continue;
     case ZYDIS_MNEMONIC_MOV: {
       if (d.opcode_map == ZYDIS_OPCODE_MAP_0F && d.opcode >= 0x20 && d.opcode <= 0x23) {
         // mov crN/drN: ModRM.reg = the control/debug register, ModRM.rm = the GPR.

@@ -29,8 +29,11 @@ MaybeFault Cpu::write_cr(int n, uint32_t value) {
       return {};
     }
     case 4: {
-      constexpr uint32_t kKnown = cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE | cr4::PCE;
-      if (value & ~kKnown) return Fault::gp();
+      uint32_t known = cr4::TSD | cr4::DE | cr4::PSE;
+      if (model_->has(feature::PGE)) known |= cr4::PGE;
+      if (model_->family() >= 6) known |= cr4::PCE;      // with rdpmc (P6)
+      if (model_->has(feature::MCE)) known |= cr4::MCE;  // #MC enabled; none ever happens
+      if (value & ~known) return Fault::gp();
       uint32_t old = v_.cr4;
       v_.cr4 = value;
       if ((old ^ value) & (cr4::PSE | cr4::PGE)) hooks_.paging_changed(v_.cr0, old);

@@ -1,4 +1,4 @@
-// CPUID as the modelled part answers it (cpu/model.h), and the TSC.
+// CPUID as the modelled part answers it (cpu/model.h), and the TSC (rdmsr/wrmsr: msr_file.cpp).
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -58,10 +58,15 @@ void Cpu::cpuid() {
   v_.gpr[EBX] = b;
   v_.gpr[ECX] = c;
   v_.gpr[EDX] = d;
+  msrs_.cpuid_executed();
+}
+
+uint64_t Cpu::host_tsc() {
+  return __rdtsc();
 }
 
 uint64_t Cpu::rdtsc() const {
-  return __rdtsc() + uint64_t(v_.tsc_offset);
+  return host_tsc() + uint64_t(v_.tsc_offset);
 }
 
 MaybeFault Cpu::rdtsc_checked() {
@@ -70,33 +75,6 @@ MaybeFault Cpu::rdtsc_checked() {
   v_.gpr[EAX] = uint32_t(t);
   v_.gpr[EDX] = uint32_t(t >> 32);
   return {};
-}
-
-MaybeFault Cpu::rdmsr() {
-  if (auto f = check_cpl0()) return f;
-  uint64_t value;
-  switch (v_.gpr[ECX]) {
-    case 0x10:
-      value = rdtsc();
-      break;  // IA32_TIME_STAMP_COUNTER
-    default:
-      return Fault::gp();  // not modelled: #GP as for a reserved MSR
-  }
-  v_.gpr[EAX] = uint32_t(value);
-  v_.gpr[EDX] = uint32_t(value >> 32);
-  return {};
-}
-
-MaybeFault Cpu::wrmsr() {
-  if (auto f = check_cpl0()) return f;
-  uint64_t value = (uint64_t(v_.gpr[EDX]) << 32) | v_.gpr[EAX];
-  switch (v_.gpr[ECX]) {
-    case 0x10:
-      v_.tsc_offset = int64_t(value - __rdtsc());
-      return {};
-    default:
-      return Fault::gp();
-  }
 }
 
 }  // namespace cpu

@@ -15,6 +15,9 @@ set(BT86_GUEST_CFLAGS
     -ffreestanding -fno-builtin -fno-pie -fno-pic -fno-stack-protector
     -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
     -Wall -Wextra)
+# For code that must also run with --cpu pentium (a P5 has no cmov and no hint nops: endbr32): the runtime, and guests
+# that check each model (cpuid, msr).
+set(BT86_GUEST_P5_CFLAGS -march=i586 -fcf-protection=none)
 set(BT86_GUEST_LDFLAGS
     -m32 -nostdlib -static -no-pie
     -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=0x1000)
@@ -139,12 +142,14 @@ function(_bt86_guest_runtime_objects out)
   if(NOT objects)
     set(sources start.S serial.c kprintf.c tap.c exit.c string.c)
     list(TRANSFORM sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
-    bt86_guest_objects(runtime OUT objects SOURCES ${sources})
+    # The runtime runs on every --cpu model, the Pentium (no cmov) too.
+    bt86_guest_objects(runtime OUT objects SOURCES ${sources} CFLAGS ${BT86_GUEST_P5_CFLAGS})
 
     set(sys_sources desc.c idt.c isr.S user.c syscall.c pic.c pit.c protected_init.c page_pool.c
                     paging.c watchdog.c)
     list(TRANSFORM sys_sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
-    bt86_guest_objects(runtime_sys OUT sys_objects SOURCES ${sys_sources})
+    bt86_guest_objects(runtime_sys OUT sys_objects SOURCES ${sys_sources}
+                       CFLAGS ${BT86_GUEST_P5_CFLAGS})
     set(sys_archive "${BT86_GUEST_OUTPUT_DIR}/obj/libguest_sys.a")
     add_custom_command(
       OUTPUT "${sys_archive}"

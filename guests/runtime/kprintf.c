@@ -33,13 +33,29 @@ static void emit_padded(const struct spec* sp, const char* s, int len) {
     for (int i = 0; i < fill; i++) kputc(' ');
 }
 
+/* v /= base, returning the remainder, by long division in 32-bit halves: no libgcc call
+   (Debian's libgcc is built with endbr32, a hint nop a Pentium (--cpu pentium) does not have). */
+static unsigned divmod_small(uint64_t* v, unsigned base) {
+  uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v;
+  uint32_t qhi = hi / base, r = hi % base;
+  uint32_t qlo = 0;
+  for (int bit = 31; bit >= 0; bit--) { /* (r:lo) / base, one bit at a time: r < base */
+    r = r << 1 | (lo >> bit & 1);
+    if (r >= base) {
+      r -= base;
+      qlo |= 1u << bit;
+    }
+  }
+  *v = (uint64_t)qhi << 32 | qlo;
+  return r;
+}
+
 static void emit_number(const struct spec* sp, uint64_t v, int negative, unsigned base, int upper) {
   const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
   char buf[24];
   int pos = sizeof buf;
   do {
-    buf[--pos] = digits[v % base];
-    v /= base;
+    buf[--pos] = digits[divmod_small(&v, base)];
   } while (v);
   if (negative) buf[--pos] = '-';
   emit_padded(sp, buf + pos, (int)sizeof buf - pos);

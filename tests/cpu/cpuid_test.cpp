@@ -20,11 +20,12 @@ TEST_F(Cpuid, Leaf0GivesMaxLeafAndVendorInEbxEdxEcx) {
   EXPECT_EQ(vendor, "GenuineIntel");
 }
 
-TEST_F(Cpuid, Leaf1IsAPentiumIIIWithPseTscMsrCx8PgeCmov) {
+TEST_F(Cpuid, Leaf1IsAPentiumIIIWithPseTscMsrMceCx8MtrrPgeMcaCmov) {
   v.gpr[EAX] = 1;
   cpu.cpuid();
   EXPECT_EQ(v.gpr[EAX], 0x6B1u) << "family 6 model 11 stepping 1";
-  EXPECT_EQ(v.gpr[EDX], (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
+  EXPECT_EQ(v.gpr[EDX], (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 12) |
+                            (1u << 13) | (1u << 14) | (1u << 15));
   EXPECT_EQ(v.gpr[ECX], 0u);
 }
 
@@ -95,7 +96,7 @@ TEST_F(Cpuid, RdtscAllowedAtCpl0WithTsdAndAtCpl3Without) {
 }
 
 TEST_F(Cpuid, WrmsrTscSetsTheCounterRdmsrAndRdtscSeeIt) {
-  constexpr uint64_t kSet = 1ull << 50;
+  constexpr uint64_t kSet = 0xf0000000;  // a P6 writes bits 31:0 (the upper half becomes 0)
   v.gpr[ECX] = 0x10;
   v.gpr[EAX] = uint32_t(kSet);
   v.gpr[EDX] = uint32_t(kSet >> 32);
@@ -110,7 +111,7 @@ TEST_F(Cpuid, WrmsrTscSetsTheCounterRdmsrAndRdtscSeeIt) {
 }
 
 TEST_F(Cpuid, UnknownMsrIsGp) {
-  v.gpr[ECX] = 0x1b;  // IA32_APIC_BASE: not modelled
+  v.gpr[ECX] = 0x1a0;  // IA32_MISC_ENABLE: not on a P6
   EXPECT_TRUE(Faulted(cpu.rdmsr(), kGP, 0));
   EXPECT_TRUE(Faulted(cpu.wrmsr(), kGP, 0));
 }

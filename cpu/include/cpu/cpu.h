@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cpu/model.h"
+#include "cpu/msrs.h"
 #include "cpu/vcpu.h"
 
 namespace cpu {
@@ -87,7 +88,7 @@ class Hooks {
 class Cpu {
  public:
   Cpu(Vcpu& v, Memory& mem, Ports& ports, Hooks& hooks, const CpuModel& model = default_cpu_model())
-      : v_(v), mem_(mem), ports_(ports), hooks_(hooks), model_(&model) {}
+      : v_(v), mem_(mem), ports_(ports), hooks_(hooks), model_(&model), msrs_(model) {}
   Vcpu& vcpu() { return v_; }
   const CpuModel& model() const { return *model_; }
   Memory& memory() { return mem_; }
@@ -116,8 +117,10 @@ class Cpu {
   MaybeFault lmsw(uint16_t v);
   uint16_t smsw() const { return uint16_t(v_.cr0); }
   MaybeFault invlpg(uint32_t linear);
-  MaybeFault rdmsr();
+  MaybeFault rdmsr();  // msr_file.cpp
   MaybeFault wrmsr();
+  MaybeFault rdpmc();  // CR4.PCE, the PERFCTR MSRs
+  static uint64_t host_tsc();
   MaybeFault wbinvd() { return check_cpl0(); }
 
   // Segment register load with the protected-mode checks (mov sreg / pop sreg / lds...).
@@ -168,6 +171,7 @@ class Cpu {
   Ports& ports_;
   Hooks& hooks_;
   const CpuModel* model_;
+  MsrFile msrs_;
   bool shutdown_ = false;
   std::string shutdown_reason_;
   int delivering_ = 0;        // nesting depth of exception delivery (for #DF / triple fault)

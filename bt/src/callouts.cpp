@@ -69,6 +69,10 @@ void set_reg16_or_32(cpu::Vcpu& v, unsigned reg, unsigned size, uint32_t value) 
 }
 }  // namespace
 
+uint32_t finish_callout(EngineCore& e, const cpu::MaybeFault& f, bool leave) {
+  return finish(e, f, leave);
+}
+
 uint32_t port_in(void* vp, uint64_t, uint64_t a1) {
   return guarded(vp, CalloutKind::PortIn, [&](EngineCore& e, cpu::Cpu& c) {
     unsigned size = a1 & 0xff;

@@ -6,6 +6,12 @@
 
 #include <cstdint>
 
+#include "cpu/cpu.h"
+
+namespace bt {
+class EngineCore;
+}
+
 namespace bt::callouts {
 
 #define BT86_CALLOUT(name) uint32_t name(void* vcpu, uint64_t a0, uint64_t a1)
@@ -44,8 +50,19 @@ BT86_CALLOUT(bcd);          // a1 = op | imm << 8 (0 daa 1 das 2 aaa 3 aas 4 aam
 BT86_CALLOUT(bound);        // a0 = offset, a1 = reg | mem seg << 8 | size << 16
 BT86_CALLOUT(watch_begin);  // a0 = offset, a1 = seg (WriteWatch)
 BT86_CALLOUT(watch_end);
+// fpu_callouts.cpp
+BT86_CALLOUT(fpu_gate);  // a1 = cpu::FpuClass; through Runtime::fpu_callout
+BT86_CALLOUT(
+    fpu_store);  // a0 = offset, a1 = seg | op << 8 | op16 << 16 (0 fnsave 1 fnstenv 2 fxsave)
+BT86_CALLOUT(fpu_load);  // a0 = offset, a1 = seg | op << 8 (0 fxrstor 1 ldmxcsr)
 #undef BT86_CALLOUT
 
+}  // namespace bt::callouts
+
+namespace bt::callouts {
+// The common tail of a callout: a fault becomes a guest exception at the instruction; success
+// resumes translated code (0) or, with `leave`, leaves at the next instruction (1).
+uint32_t finish_callout(EngineCore& e, const cpu::MaybeFault& f, bool leave);
 }  // namespace bt::callouts
 
 namespace bt {

@@ -244,14 +244,18 @@ RunExit EngineCore::exit_for_fault() {
   x.host_error = uint32_t(f.err);
   switch (f.signo) {
     case SIGFPE:
-      x.kind = RunExit::Kind::Exception;
-      x.fault = cpu::Fault{cpu::kDE};
-      break;
+      return exit_for_fpu_error(f.trapno);
     case SIGILL:
       x.kind = RunExit::Kind::Exception;
       x.fault = cpu::Fault{cpu::kUD};
       break;
     default:
+      if (f.signo == SIGSEGV && f.trapno == cpu::kGP) {
+        // A guest instruction's own #GP (a misaligned SSE operand): no host address is wrong.
+        x.kind = RunExit::Kind::Exception;
+        x.fault = cpu::Fault::gp(0);
+        break;
+      }
       if (f.address >> 32) {  // a segment base plus offset past 4 GiB, into the guard
         x.kind = RunExit::Kind::Unsupported;
         x.what = fmt::format(

@@ -59,6 +59,7 @@ class EngineCore {
 
  private:
   RunExit exit_for_fault();
+  RunExit exit_for_fpu_error(int trapno);  // fpu_errors.cpp
   bool decode(uint32_t eip, Insn& in, std::string& err);
   void jc_insert(uint32_t eip, Unit* u);
 

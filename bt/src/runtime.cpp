@@ -33,6 +33,20 @@ void save_guest_state(Assembler& a) {
   a.or_(r9d, r8d);
   a.mov(vc(cpu::off::eflags), r9d);
 }
+// The guest FPU state leaves the host FPU before any monitor C++ code runs (which may use
+// SSE and x87 freely): fxsave into the vCPU's image, then the monitor's own control state (an
+// empty x87 stack, FCW 0x37f, its MXCSR). Costs a compare when the guest state is not live.
+void save_guest_fpu(Assembler& a, Label monitor_mxcsr) {
+  Label skip = a.newLabel();
+  a.cmp(byte_ptr(r15, cpu::off::fpu_live), 0);
+  a.je(skip);
+  a.fxsave(ptr(r15, cpu::off::fpu));
+  a.fninit();
+  a.ldmxcsr(dword_ptr(monitor_mxcsr));
+  a.mov(byte_ptr(r15, cpu::off::fpu_live), 0);
+  a.mov(dword_ptr(r15, cpu::off::fpu_closed), 0x01010101);
+  a.bind(skip);
+}
 }  // namespace
 
 void Runtime::build(CodeCache& cache) {
@@ -41,7 +55,8 @@ void Runtime::build(CodeCache& cache) {
   Assembler a(&code);
   Label l_enter = a.newLabel(), l_reload = a.newLabel(), l_exit = a.newLabel(),
         l_leave = a.newLabel(), l_callout = a.newLabel(), l_lookup = a.newLabel(),
-        l_callout_exit = a.newLabel(), l_hit = a.newLabel();
+        l_callout_exit = a.newLabel(), l_hit = a.newLabel(), l_fpu_callout = a.newLabel(),
+        l_mxcsr = a.newLabel();
 
   // enter(rdi = vcpu, rsi = code)
   a.bind(l_enter);
@@ -64,6 +79,7 @@ void Runtime::build(CodeCache& cache) {
   a.bind(l_exit);
   save_guest_state(a);
   a.bind(l_leave);
+  save_guest_fpu(a, l_mxcsr);
   a.mov(rsp, vc(cpu::off::host_rsp, 8));
   a.cld();  // the C++ ABI wants DF clear
   a.mov(eax, vc(cpu::off::exit_reason));
@@ -74,6 +90,7 @@ void Runtime::build(CodeCache& cache) {
   // callout: r13 = function, r12 = a0, r11 = a1, r14 = where to resume.
   a.bind(l_callout);
   save_guest_state(a);
+  save_guest_fpu(a, l_mxcsr);
   a.mov(vc(cpu::off::resume, 8), r14);
   a.mov(rsp, vc(cpu::off::host_rsp, 8));
   a.cld();
@@ -86,6 +103,24 @@ void Runtime::build(CodeCache& cache) {
   a.bind(l_callout_exit);
   a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Callout));
   a.jmp(l_leave);
+
+  // fpu_callout: a callout (the FPU gate) after which, if it resumes, the guest FPU state is
+  // loaded into the host FPU; the gate has opened the classes CR0/CR4 allow.
+  a.bind(l_fpu_callout);
+  save_guest_state(a);
+  save_guest_fpu(a, l_mxcsr);
+  a.mov(vc(cpu::off::resume, 8), r14);
+  a.mov(rsp, vc(cpu::off::host_rsp, 8));
+  a.cld();
+  a.mov(rdi, r15);
+  a.mov(rsi, r12);
+  a.mov(rdx, r11);
+  a.call(r13);
+  a.test(eax, eax);
+  a.jnz(l_callout_exit);
+  a.fxrstor(ptr(r15, cpu::off::fpu));
+  a.mov(byte_ptr(r15, cpu::off::fpu_live), 1);
+  a.jmp(l_reload);
 
   // lookup: r8d = target EIP. Flag-free, because guest flags are live in RFLAGS.
   a.bind(l_lookup);
@@ -112,6 +147,12 @@ void Runtime::build(CodeCache& cache) {
   a.mov(vc(cpu::off::jc_hits, 8), r9);
   a.jmp(ptr(r10, 8));
 
+  // The monitor's MXCSR, restored when guest FPU state leaves the host FPU.
+  a.align(AlignMode::kData, 4);
+  a.bind(l_mxcsr);
+  const uint32_t monitor_mxcsr = __builtin_ia32_stmxcsr();
+  a.embed(&monitor_mxcsr, 4);
+
   code.flatten();
   code.resolveUnresolvedLinks();
   size_t size = code.codeSize();
@@ -123,6 +164,7 @@ void Runtime::build(CodeCache& cache) {
   leave = b + code.labelOffsetFromBase(l_leave);
   callout = b + code.labelOffsetFromBase(l_callout);
   lookup = b + code.labelOffsetFromBase(l_lookup);
+  fpu_callout = b + code.labelOffsetFromBase(l_fpu_callout);
   cache.set_runtime_end((size + 63) & ~size_t(63));
 }
 

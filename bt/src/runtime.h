@@ -5,6 +5,7 @@
 //  - leave: the tail of exit_common; the fault handler redirects a faulting context here
 //  - callout: translated code -> a C++ function -> back (or out, if it returns non-zero)
 //  - lookup: the indirect-branch jump-cache probe (target EIP in r8d)
+//  - fpu_callout: the FPU gate (fpu_ops.cpp), loading the guest FPU state when it resumes
 //
 // Register convention inside translated code: guest EAX..EDI in host eax..edi, guest ESP in
 // rsp (upper half zero), guest arithmetic flags and DF in host RFLAGS, r15 = Vcpu*, r8-r14
@@ -27,6 +28,7 @@ struct Runtime {
   uint8_t* leave = nullptr;
   uint8_t* callout = nullptr;
   uint8_t* lookup = nullptr;
+  uint8_t* fpu_callout = nullptr;  // callout, then the guest FPU state into the host FPU
 
   // Emits the stubs at the start of `cache`.
   void build(CodeCache& cache);

@@ -9,7 +9,7 @@ const char* callout_name(CalloutKind k) {
       "port in",      "port out",     "cpuid",        "rdtsc",     "popf",
       "cli/sti",      "hlt",          "control reg",  "debug reg", "descriptor table",
       "segment load", "far transfer", "iret",         "bcd",       "bound",
-      "msr",          "cache/tlb",    "watched write"};
+      "msr",          "cache/tlb",    "watched write", "fpu"};
   static_assert(std::size(names) == size_t(CalloutKind::Count));
   return names[size_t(k)];
 }

@@ -54,6 +54,7 @@ void emit_callout(Ctx& c, const Insn& in, CalloutKind, CalloutFn fn, bool set_a1
   a.lea(r14, ptr(resume));
   a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.callout))));
   a.bind(resume);
+  c.fpu_checked = 0;  // the callout saved the guest FPU state
 }
 
 bool EngineCore::decode(uint32_t eip, Insn& in, std::string& err) {
@@ -89,7 +90,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   CodeHolder code;
   code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
   Assembler a(&code);
-  Ctx c{a, rt, *this, v.cpl, {}, -1, false};
+  Ctx c{a, rt, *this, v.cpl, {}, -1, false, 0};
   Unit unit{};
   unit.eip = eip;
 
@@ -171,6 +172,8 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
         emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
         flow = Flow::End;
       }
+    } else if (is_fpu(in)) {
+      flow = emit_fpu_op(c, in);
     } else if (is_ident(in)) {
       if (watch.wraps && watchable(in) && watch.wraps(in.eip))
         emit_watched_write(c, in);

@@ -56,6 +56,9 @@ struct Ctx {
   std::vector<ChainSite> chains;
   int gs_holds = -1;   // which guest segment's base the host GS base holds now (-1: unknown)
   bool ident = false;  // set by the emitter that handled the instruction as IDENT
+  // FPU classes (cpu::FpuClass bits) whose gate this unit has passed since its last callout
+  // (a callout saves the guest FPU state and closes every gate).
+  uint8_t fpu_checked = 0;
 };
 
 // The feature the modelled part would need for this instruction, or nullptr if it has it
@@ -76,6 +79,9 @@ bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea
 Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);
 Flow emit_system_op(Ctx& c, const Insn& in, bool& handled);
+// x87/MMX/SSE (fpu_ops.cpp): whether the instruction is one, and its translation.
+bool is_fpu(const Insn& in);
+Flow emit_fpu_op(Ctx& c, const Insn& in);
 
 // --- helpers shared by the emitters ---
 asmjit::x86::Mem vcpu_field(int32_t off, uint32_t size = 4);

@@ -163,11 +163,6 @@ struct DirectExec::Impl {
   explicit Impl(Cpu& c) : cpu(c), v(c.vcpu()) {
     ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
     std::memset(&ctx, 0, sizeof ctx);
-    // The guest starts with the x87/SSE state of a reset: FCW 0x37f, MXCSR 0x1f80.
-    ctx.guest_fpu[0] = 0x7f;
-    ctx.guest_fpu[1] = 0x03;
-    const uint32_t mxcsr = 0x1f80;
-    std::memcpy(ctx.guest_fpu + 24, &mxcsr, 4);
     ctx.pending = &v.pending.any;
     ctx.host_xsave = xstate.host_area();
     ctx.init_xsave = xstate.init_area();
@@ -263,9 +258,12 @@ DirectExec::Exit DirectExec::Impl::run() {
 
   stats.entries++;
   v.host_gs_base = kHostGsBaseUnknown;  // the guest's GS selector loads set it
+  // The guest's x87/SSE state is the vCPU's (one state for both engines and the monitor).
+  std::memcpy(ctx.guest_fpu, v.fpu, sizeof ctx.guest_fpu);
   const uint64_t t0 = now_ns();
   bt86_de_enter(&ctx);
   stats.ns_in_guest += now_ns() - t0;
+  std::memcpy(v.fpu, ctx.guest_fpu, sizeof ctx.guest_fpu);
 
   std::memcpy(v.gpr, ctx.gpr, sizeof ctx.gpr);
   v.eip = ctx.eip;

@@ -27,6 +27,7 @@ enum class CalloutKind : uint8_t {
   Msr,
   CacheTlb,
   WatchedWrite,
+  Fpu,  // the FPU gate (state load, #NM/#UD) and fnsave/fxsave/fxrstor/ldmxcsr
   Count
 };
 const char* callout_name(CalloutKind k);

@@ -131,6 +131,15 @@ struct alignas(64) Vcpu {
   // unit need not set it again (a system call without FSGSBASE); kHostGsBaseUnknown after
   // anything else may have changed it (direct execution loads guest selectors into GS).
   uint64_t host_gs_base = kHostGsBaseUnknown;
+  // The guest's x87/MMX/SSE state as an fxsave image (cpu/fpu_state.h), initialised as after
+  // fninit with MXCSR 0x1f80. While translated code has it loaded in the host FPU (fpu_live)
+  // the image is stale: every way out of translated code saves it back first.
+  alignas(16) uint8_t fpu[512] = {0x7f, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                  0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x1f};
+  uint8_t fpu_live = 0;
+  // Per cpu::FpuClass: 0 while the state is live and CR0/CR4 allow that class, so translated
+  // code's flag-free test at the first instruction of a class in a unit lets it run.
+  uint8_t fpu_closed[4] = {1, 1, 1, 1};
 
   uint32_t& reg(Reg r) { return gpr[r]; }
   uint32_t reg(Reg r) const { return gpr[r]; }
@@ -181,6 +190,9 @@ inline constexpr int32_t syscall_save = offsetof(Vcpu, syscall_save);
 inline constexpr int32_t watch_host = offsetof(Vcpu, watch_host);
 inline constexpr int32_t host_gs_base = offsetof(Vcpu, host_gs_base);
 inline constexpr int32_t irq_shadow = offsetof(Vcpu, irq_shadow);
+inline constexpr int32_t fpu = offsetof(Vcpu, fpu);
+inline constexpr int32_t fpu_live = offsetof(Vcpu, fpu_live);
+inline constexpr int32_t fpu_closed = offsetof(Vcpu, fpu_closed);
 }  // namespace off
 static_assert(off::seg_base + sizeof(Vcpu::seg_base) <= 128,
               "hot vCPU fields must stay within a disp8 of r15");

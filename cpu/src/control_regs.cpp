@@ -33,6 +33,8 @@ MaybeFault Cpu::write_cr(int n, uint32_t value) {
       if (model_->has(feature::PGE)) known |= cr4::PGE;
       if (model_->family() >= 6) known |= cr4::PCE;      // with rdpmc (P6)
       if (model_->has(feature::MCE)) known |= cr4::MCE;  // #MC enabled; none ever happens
+      if (model_->has(feature::FXSR)) known |= cr4::OSFXSR;
+      if (model_->has(feature::SSE)) known |= cr4::OSXMMEXCPT;
       if (value & ~known) return Fault::gp();
       uint32_t old = v_.cr4;
       v_.cr4 = value;

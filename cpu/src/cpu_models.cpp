@@ -9,10 +9,11 @@ namespace cpu {
 namespace {
 using namespace feature;
 // What both engines implement today (docs/ARCHITECTURE.md lists what is left out and why).
-// Still missing for a P6: FPU, MMX, FXSR, SSE (translated x87/SSE), DE (debug breakpoints).
+// Still missing for a P6: DE (debug breakpoints).
 // MCE/MCA and MTRR are their MSRs (msr_table.cpp): no machine check ever happens, and memory
 // types change nothing a guest can see.
-constexpr uint32_t kImplemented = PSE | TSC | MSR | CX8 | PGE | CMOV | MCE | MCA | MTRR;
+constexpr uint32_t kImplemented =
+    FPU | PSE | TSC | MSR | CX8 | PGE | CMOV | MCE | MCA | MTRR | MMX | FXSR | SSE;
 
 constexpr uint32_t kPentiumPart = FPU | VME | DE | PSE | TSC | MSR | MCE | CX8;
 constexpr uint32_t kPentium2Part =

@@ -28,7 +28,7 @@ bt86_de_enter:
         xsave64 (%rcx)
         mov 648(%rdi), %rcx
         xrstor64 (%rcx)
-        fxrstor64 128(%rdi)
+        fxrstor 128(%rdi)        /* the 32-bit format of the vCPU image (cpu/fpu_state.h) */
         /* From here to the iretq, an asynchronous signal is diverted to bt86_de_bail by the
            claimer, so a kick that lands after this check is not lost. */
 bt86_de_window:
@@ -112,7 +112,7 @@ bt86_de_exit:                   /* rdi = DeContext, rsp = the saved monitor rsp,
         mov $158, %eax
         syscall
         mov %r12, %rdi
-5:      fxsave64 128(%rdi)
+5:      fxsave 128(%rdi)
         mov 656(%rdi), %eax
         mov 660(%rdi), %edx
         mov 640(%rdi), %rcx

@@ -17,6 +17,11 @@ const std::vector<CaseClass>& case_classes() {
       {"branch", gen_branch, {}},
       {"misc", gen_misc, {0}},
       {"exceptions", gen_exceptions, {0, 3, 4, 5, 6}},
+      {"x87", gen_x87, {}},
+      {"mmx", gen_mmx, {}},
+      {"sse", gen_sse, {}},
+      {"fpu_state", gen_fpu_state, {}},
+      {"fpu_faults", gen_fpu_faults, {13, 16, 19}},
   };
   return classes;
 }

@@ -30,5 +30,10 @@ std::vector<TestCase> gen_stack();
 std::vector<TestCase> gen_branch();
 std::vector<TestCase> gen_misc();
 std::vector<TestCase> gen_exceptions();
+std::vector<TestCase> gen_x87();
+std::vector<TestCase> gen_mmx();
+std::vector<TestCase> gen_sse();
+std::vector<TestCase> gen_fpu_state();
+std::vector<TestCase> gen_fpu_faults();
 
 }  // namespace difftest

@@ -51,6 +51,9 @@ class TranslatedRunner final : public Runner {
   Outcome run(const TestCase& tc) override {
     cpu_.reset_multiboot(kCodeBase, 0, 0);
     v_.cpl = 3;
+    // As the host kernel runs the native side: native x87 errors, SSE enabled with #XM.
+    v_.cr0 |= cpu::cr0::NE | cpu::cr0::MP;
+    v_.cr4 |= cpu::cr4::OSFXSR | cpu::cr4::OSXMMEXCPT;
     v_.seg[cpu::CS].attr |= 3 << 5;
     v_.seg[cpu::SS].attr |= 3 << 5;
     for (int i = 0; i < 8; ++i) v_.gpr[i] = tc.in.gpr[i];

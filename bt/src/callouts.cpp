@@ -2,15 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "callout_guard.h"
 #include "engine_core.h"
 
 namespace bt::callouts {
 
 namespace {
-EngineCore& core_of(void* vp) {
-  return *static_cast<EngineCore*>(static_cast<cpu::Vcpu*>(vp)->host_ctx);
-}
-
 // Common tail: a fault becomes a guest exception at the instruction (vcpu.eip, stored by the
 // call site); success either resumes translated code (0) or leaves at the next instruction.
 uint32_t finish(EngineCore& e, const cpu::MaybeFault& f, bool leave) {
@@ -25,27 +22,6 @@ uint32_t finish(EngineCore& e, const cpu::MaybeFault& f, bool leave) {
   e.v.eip = e.v.callout_next;
   if (leave) e.request_continue();
   return leave ? 1 : 0;
-}
-
-// Runs `body` for a callout of `kind`, turning cpu::Unsupported into a VM stop.
-template <typename F>
-uint32_t guarded(void* vp, CalloutKind kind, F&& body) {
-  EngineCore& e = core_of(vp);
-  e.stats.callouts[size_t(kind)]++;
-  try {
-    return body(e, e.cpu);
-  } catch (const cpu::Unsupported& u) {
-    RunExit x;
-    x.kind = RunExit::Kind::Unsupported;
-    x.what = u.what;
-    e.request_exit(x);
-    return 1;
-  }
-}
-
-// The privilege at which accesses made for the current instruction are checked.
-cpu::Memory::Mode access_mode(const cpu::Vcpu& v) {
-  return v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
 }
 
 uint32_t linear(EngineCore& e, uint64_t offset, uint64_t seg) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "callout_guard.h"
 #include "callouts.h"
 #include "cpu/fpu_state.h"
 #include "engine_core.h"
@@ -14,25 +15,6 @@ namespace bt::callouts {
 namespace {
 using cpu::FpuClass;
 namespace fxs = cpu::fxs;
-
-template <typename F>
-uint32_t fpu_guarded(void* vp, F&& body) {
-  EngineCore& e = *static_cast<EngineCore*>(static_cast<cpu::Vcpu*>(vp)->host_ctx);
-  e.stats.callouts[size_t(CalloutKind::Fpu)]++;
-  try {
-    return body(e);
-  } catch (const cpu::Unsupported& u) {
-    RunExit x;
-    x.kind = RunExit::Kind::Unsupported;
-    x.what = u.what;
-    e.request_exit(x);
-    return 1;
-  }
-}
-
-cpu::Memory::Mode mode_of(const cpu::Vcpu& v) {
-  return v.cpl == 3 ? cpu::Memory::Mode::User : cpu::Memory::Mode::Supervisor;
-}
 
 // The guest EIP of translated code at host address `low32` (the low half the 32-bit image
 // formats keep), if it is one.
@@ -73,7 +55,7 @@ uint32_t linear(const cpu::Vcpu& v, uint64_t offset, uint64_t a1) {
 }  // namespace
 
 uint32_t fpu_gate(void* vp, uint64_t, uint64_t a1) {
-  return fpu_guarded(vp, [&](EngineCore& e) -> uint32_t {
+  return guarded(vp, CalloutKind::Fpu, [&](EngineCore& e, cpu::Cpu&) -> uint32_t {
     if (auto f = cpu::fpu_class_fault(e.v, FpuClass(a1))) return finish_callout(e, f, true);
     // Resuming: the stub loads the state; every class CR0/CR4 allow is open until it leaves.
     for (unsigned k = 0; k < cpu::kFpuClasses; ++k)
@@ -83,7 +65,7 @@ uint32_t fpu_gate(void* vp, uint64_t, uint64_t a1) {
 }
 
 uint32_t fpu_store(void* vp, uint64_t a0, uint64_t a1) {
-  return fpu_guarded(vp, [&](EngineCore& e) -> uint32_t {
+  return guarded(vp, CalloutKind::Fpu, [&](EngineCore& e, cpu::Cpu&) -> uint32_t {
     cpu::Vcpu& v = e.v;
     if (auto f = cpu::fpu_class_fault(v, FpuClass::X87)) return finish_callout(e, f, false);
     const unsigned op = (a1 >> 8) & 0xff;
@@ -100,7 +82,8 @@ uint32_t fpu_store(void* vp, uint64_t a0, uint64_t a1) {
     } else {
       n = cpu::fpu_save_image(v, (a1 >> 16) & 1, buf);
     }
-    if (auto f = e.cpu.memory().write(at, buf, n, mode_of(v))) return finish_callout(e, f, false);
+    if (auto f = e.cpu.memory().write(at, buf, n, access_mode(v)))
+      return finish_callout(e, f, false);
     if (op == 0) cpu::fpu_fninit(v);  // fnsave reinitialises the FPU
     if (op == 1) cpu::fpu_put16(v, fxs::FCW, cpu::fpu_get16(v, fxs::FCW) | 0x3f);  // masks all
     return finish_callout(e, {}, false);
@@ -108,7 +91,7 @@ uint32_t fpu_store(void* vp, uint64_t a0, uint64_t a1) {
 }
 
 uint32_t fpu_load(void* vp, uint64_t a0, uint64_t a1) {
-  return fpu_guarded(vp, [&](EngineCore& e) -> uint32_t {
+  return guarded(vp, CalloutKind::Fpu, [&](EngineCore& e, cpu::Cpu&) -> uint32_t {
     cpu::Vcpu& v = e.v;
     const bool fxrstor = ((a1 >> 8) & 0xff) == 0;
     if (auto f = cpu::fpu_class_fault(v, fxrstor ? FpuClass::X87 : FpuClass::Sse))
@@ -117,7 +100,8 @@ uint32_t fpu_load(void* vp, uint64_t a0, uint64_t a1) {
     if (fxrstor && (at & 15)) return finish_callout(e, cpu::Fault::gp(0), false);
     uint8_t buf[fxs::kArchBytes];
     const unsigned n = fxrstor ? fxs::kArchBytes : 4;
-    if (auto f = e.cpu.memory().read(at, buf, n, mode_of(v))) return finish_callout(e, f, false);
+    if (auto f = e.cpu.memory().read(at, buf, n, access_mode(v)))
+      return finish_callout(e, f, false);
     uint32_t mxcsr;
     std::memcpy(&mxcsr, fxrstor ? buf + fxs::MXCSR : buf, 4);
     if (mxcsr & ~cpu::kMxcsrMask) return finish_callout(e, cpu::Fault::gp(0), false);

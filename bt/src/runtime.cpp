@@ -88,17 +88,21 @@ void Runtime::build(CodeCache& cache) {
   a.ret();
 
   // callout: r13 = function, r12 = a0, r11 = a1, r14 = where to resume.
+  // Both callout stubs: save the guest, call r13(vcpu, a0, a1) on the monitor stack.
+  auto call_monitor = [&] {
+    save_guest_state(a);
+    save_guest_fpu(a, l_mxcsr);
+    a.mov(vc(cpu::off::resume, 8), r14);
+    a.mov(rsp, vc(cpu::off::host_rsp, 8));
+    a.cld();
+    a.mov(rdi, r15);
+    a.mov(rsi, r12);
+    a.mov(rdx, r11);
+    a.call(r13);
+    a.test(eax, eax);
+  };
   a.bind(l_callout);
-  save_guest_state(a);
-  save_guest_fpu(a, l_mxcsr);
-  a.mov(vc(cpu::off::resume, 8), r14);
-  a.mov(rsp, vc(cpu::off::host_rsp, 8));
-  a.cld();
-  a.mov(rdi, r15);
-  a.mov(rsi, r12);
-  a.mov(rdx, r11);
-  a.call(r13);
-  a.test(eax, eax);
+  call_monitor();
   a.jz(l_reload);
   a.bind(l_callout_exit);
   a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Callout));
@@ -107,16 +111,7 @@ void Runtime::build(CodeCache& cache) {
   // fpu_callout: a callout (the FPU gate) after which, if it resumes, the guest FPU state is
   // loaded into the host FPU; the gate has opened the classes CR0/CR4 allow.
   a.bind(l_fpu_callout);
-  save_guest_state(a);
-  save_guest_fpu(a, l_mxcsr);
-  a.mov(vc(cpu::off::resume, 8), r14);
-  a.mov(rsp, vc(cpu::off::host_rsp, 8));
-  a.cld();
-  a.mov(rdi, r15);
-  a.mov(rsi, r12);
-  a.mov(rdx, r11);
-  a.call(r13);
-  a.test(eax, eax);
+  call_monitor();
   a.jnz(l_callout_exit);
   a.fxrstor(ptr(r15, cpu::off::fpu));
   a.mov(byte_ptr(r15, cpu::off::fpu_live), 1);

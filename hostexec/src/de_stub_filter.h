@@ -1,0 +1,20 @@
+// The seccomp filter of the direct-execution stub's process (de_stub/, SECURITY.md): which
+// system calls the confined process may make at all. Built by the monitor, installed by the
+// stub (DE_CMD_CONFINE) before any guest code runs there.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace hostexec::de {
+
+// A system call survives only if it is x86-64, made by the instruction just before
+// `syscall_next` (the stub's one `syscall`), and one of: mmap of the RAM descriptor
+// (MAP_SHARED|MAP_FIXED), mprotect or munmap, each inside [0, DE_WINDOW_END) with protection
+// bits R/W/X only; futex WAIT/WAKE on the control page's seq or done word; rt_sigreturn;
+// exit_group. Anything else kills the process (SECCOMP_RET_KILL_PROCESS).
+std::vector<sock_filter> stub_filter(uint64_t syscall_next);
+
+}  // namespace hostexec::de

@@ -9,6 +9,7 @@
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
 #include "devices/io_bus.h"
+#include "devices/mmio_bus.h"
 #include "devices/irq_line.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"

@@ -9,16 +9,27 @@ namespace shadowmmu {
 namespace {
 constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40, kPS = 0x80, kG = 0x100;
 
-// Entries outside RAM read as not present (a PC would read open bus; no guest relies on it).
+bool in_ram(PhysRam ram, uint32_t pa) {
+  return uint64_t(pa) + 4 <= ram.size;
+}
+
+// Entries outside RAM come from the MMIO bus (all ones where nothing is: present, writable,
+// user, and with CR4.PSE a 4 MiB page at 0xffc00000), as on a PC.
 uint32_t load(PhysRam ram, uint32_t pa) {
-  if (uint64_t(pa) + 4 > ram.size) return 0;
   uint32_t v;
+  if (!in_ram(ram, pa)) {
+    mmio_read(ram.mmio, pa, reinterpret_cast<uint8_t*>(&v), 4);
+    return v;
+  }
   std::memcpy(&v, ram.base + pa, 4);
   return v;
 }
 
 void store(PhysRam ram, uint32_t pa, uint32_t v) {
-  if (uint64_t(pa) + 4 <= ram.size) std::memcpy(ram.base + pa, &v, 4);
+  if (in_ram(ram, pa))
+    std::memcpy(ram.base + pa, &v, 4);
+  else
+    mmio_write(ram.mmio, pa, reinterpret_cast<const uint8_t*>(&v), 4);
 }
 
 // With `peek`, a walk that would set an A or D bit gives up (returns pf::P) instead.
@@ -27,12 +38,14 @@ std::variant<Translation, uint32_t> walk_tables(PhysRam ram, uint32_t cr0, uint3
                                                 bool peek) {
   const uint32_t code = (acc.write ? pf::W : 0) | (acc.user ? pf::U : 0);
   const uint32_t pde_pa = (cr3 & 0xfffff000u) | ((linear >> 22) << 2);
+  if (peek && !in_ram(ram, pde_pa)) return code | pf::P;  // no device access ahead of time
   uint32_t pde = load(ram, pde_pa);
   if (!(pde & kP)) return code;
   const bool large = (cr4 & cpu::cr4::PSE) && (pde & kPS);
   uint32_t pte_pa = 0, pte = 0;
   if (!large) {
     pte_pa = (pde & 0xfffff000u) | (((linear >> 12) & 0x3ff) << 2);
+    if (peek && !in_ram(ram, pte_pa)) return code | pf::P;
     pte = load(ram, pte_pa);
     if (!(pte & kP)) return code;
   }

@@ -35,11 +35,13 @@ std::string Shadow::Stats::report() const {
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
-  return walk({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, linear, {write, user});
+  return walk({as_.physmap(), as_.ram_size(), as_.mmio()}, v_.cr0, v_.cr3, v_.cr4, linear,
+              {write, user});
 }
 
 std::optional<Translation> Shadow::peek_mappable(uint32_t page, bool user) const {
-  auto t = peek({as_.physmap(), as_.ram_size()}, v_.cr0, v_.cr3, v_.cr4, page, {false, user});
+  auto t = peek({as_.physmap(), as_.ram_size(), as_.mmio()}, v_.cr0, v_.cr3, v_.cr4, page,
+                {false, user});
   if (!t || !in_ram(t->phys)) return std::nullopt;
   return t;
 }

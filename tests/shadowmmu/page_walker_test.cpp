@@ -87,8 +87,9 @@ TEST_F(PageWalkerTest, LargePagesNeedPseAndSetDirtyInTheDirectory) {
   EXPECT_TRUE(std::get<Translation>(r).large);
   EXPECT_TRUE(pde(0x00800000) & kA);
   EXPECT_TRUE(pde(0x00800000) & kD);
-  // Without PSE the same entry points at a page table (at 0xc00000, all zero: not present).
-  EXPECT_EQ(error(walk(0x00812345, {false, false}, cpu::cr0::WP, 0)), 0u);
+  // Without PSE the same entry points at a page table (at 0xc00000, past RAM: all ones).
+  EXPECT_EQ(std::get<Translation>(walk(0x00812345, {false, false}, cpu::cr0::WP, 0)).phys,
+            0xfffff345u);
 }
 
 TEST_F(PageWalkerTest, GlobalOnlyWithPge) {
@@ -98,9 +99,34 @@ TEST_F(PageWalkerTest, GlobalOnlyWithPge) {
       std::get<Translation>(walk(0x5000, {false, false}, cpu::cr0::WP, cpu::cr4::PGE)).global);
 }
 
-TEST_F(PageWalkerTest, TablesOutsideRamReadAsNotPresent) {
+// A table outside RAM is read from the MMIO bus: all ones where nothing is (as on a PC: a
+// present, writable, user, accessed and dirty entry for page 0xfffff000), and a peek, which must
+// not touch devices ahead of time, gives up.
+struct FakeMmio final : shadowmmu::MmioHandler {
+  std::vector<std::pair<uint32_t, unsigned>> reads;
+  uint32_t value = 0xffffffff;
+  uint64_t read(uint32_t pa, unsigned width) override {
+    reads.emplace_back(pa, width);
+    return value;
+  }
+  void write(uint32_t, unsigned, uint64_t) override { ADD_FAILURE() << "no A/D bit to set"; }
+};
+
+TEST_F(PageWalkerTest, TablesOutsideRamReadFromTheMmioBus) {
   pde(0x5000) = 0x7ff00000 | kP | kRW;  // a page table far beyond the 1 MiB of RAM
-  EXPECT_EQ(error(walk(0x5000, {false, false})), 0u);
+  auto r = walk(0x5123, {false, false});
+  ASSERT_TRUE(std::holds_alternative<Translation>(r));
+  EXPECT_EQ(std::get<Translation>(r).phys, 0xfffff123u);
+  FakeMmio mmio;
+  mmio.value = 0x00abc000 | kP | kA | kD;
+  const uint32_t cr0 = cpu::cr0::WP | cpu::cr0::PG | cpu::cr0::PE;
+  auto t = shadowmmu::walk({ram_.data(), ram_.size(), &mmio}, cr0, kDir, 0, 0x5123, {false, false});
+  EXPECT_EQ(std::get<Translation>(t).phys, 0x00abc123u);
+  using R = std::pair<uint32_t, unsigned>;
+  EXPECT_EQ(mmio.reads, (std::vector<R>{{0x7ff00000 + 5 * 4, 4}}));
+  EXPECT_FALSE(
+      shadowmmu::peek({ram_.data(), ram_.size(), &mmio}, cr0, kDir, 0, 0x5123, {false, false}));
+  EXPECT_EQ(mmio.reads.size(), 1u);
 }
 
 TEST_F(PageWalkerTest, ReportsTheEntriesItReadAndWhetherUserMayWrite) {

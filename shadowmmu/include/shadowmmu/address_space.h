@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "shadowmmu/mmio.h"
+
 namespace shadowmmu {
 
 struct Error : std::runtime_error {
@@ -33,6 +35,10 @@ class AddressSpace {
   uint8_t* phys(uint64_t pa, uint64_t len) const {
     return pa + len <= ram_size_ && pa + len >= pa ? physmap_ + pa : nullptr;
   }
+
+  // What answers guest-physical addresses outside RAM (nullptr: nothing, all ones).
+  void set_mmio(MmioHandler* h) { mmio_ = h; }
+  MmioHandler* mmio() const { return mmio_; }
 
   // Paging off: maps all of RAM at window address 0 so guest linear = physical = host address.
   // Page 0 stays unmapped where the host forbids it (vm.mmap_min_addr); see page0_mapped().
@@ -73,6 +79,7 @@ class AddressSpace {
   bool identity_ = false;
   bool page0_mapped_ = false;
   std::vector<uint8_t> flags_;
+  MmioHandler* mmio_ = nullptr;
 };
 
 }  // namespace shadowmmu

@@ -8,6 +8,8 @@
 #include <optional>
 #include <variant>
 
+#include "shadowmmu/mmio.h"
+
 namespace shadowmmu {
 
 struct Access {
@@ -34,10 +36,12 @@ namespace pf {
 inline constexpr uint32_t P = 1, W = 2, U = 4;
 }
 
-// Guest-physical memory for the walk: RAM at [0, size).
+// Guest-physical memory for the walk: RAM at [0, size); entries elsewhere come from `mmio`
+// (nullptr: all ones, as an empty PC bus reads). A peek never reads outside RAM.
 struct PhysRam {
   uint8_t* base;
   uint64_t size;
+  MmioHandler* mmio = nullptr;
 };
 
 // Translates `linear`; on a violation returns the #PF error code and changes nothing.

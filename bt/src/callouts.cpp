@@ -240,11 +240,15 @@ uint32_t watch_call(void* vp, F&& call) {
 }
 
 uint32_t watch_begin(void* vp, uint64_t a0, uint64_t a1) {
-  return watch_call(vp, [&](EngineCore& e) {
+  std::optional<cpu::Fault> fault;
+  const uint32_t r = watch_call(vp, [&](EngineCore& e) {
     const uint32_t at = linear(e, a0, a1 & 0xff);
-    auto host = e.watch.begin(at, unsigned(a1 >> 8));
-    e.v.watch_host = host ? *host : uint64_t(at);  // the window, as any other access
+    const WatchedAccess w = e.watch.begin(at, unsigned(a1 >> 8) & 0xff, unsigned(a1 >> 16));
+    e.v.watch_host = w.kind == WatchedAccess::Kind::Host ? w.host : uint64_t(at);
+    if (w.kind == WatchedAccess::Kind::Fault) fault = w.fault;
   });
+  if (r || !fault) return r;
+  return finish(core_of(vp), fault, true);  // the instruction faults before any access
 }
 
 uint32_t watch_end(void* vp, uint64_t, uint64_t) {

@@ -116,7 +116,13 @@ void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
   if (at_r12) b.push_back(0x41);  // REX.B: the SIB base below names r12
   const uint8_t* body = in.bytes + r.prefix_count;
   const unsigned body_len = d.length - r.prefix_count;
-  if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode >= 0x40 && d.opcode <= 0x4F) {
+  if (at_r12 && is_moffs_move(in)) {
+    // mov al/eax, [moffs] and back as the ModRM forms 8A/8B/88/89 with [r12].
+    static constexpr uint8_t kModrmForm[4] = {0x8A, 0x8B, 0x88, 0x89};
+    b.push_back(kModrmForm[d.opcode - 0xA0]);
+    b.push_back(0x04);  // reg al/eax, SIB follows
+    b.push_back(0x24);  // [r12], no index
+  } else if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode >= 0x40 && d.opcode <= 0x4F) {
     // inc/dec r16/r32 short forms: 0x40-0x4F are REX prefixes in 64-bit mode.
     b.push_back(0xFF);
     b.push_back(uint8_t(0xC0 | (d.opcode & 8) | (d.opcode & 7)));

@@ -166,6 +166,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     } else if (!flat) {
       emit_unsupported(c, in, "segment with a non-zero base in CS/DS/ES/SS");
       flow = Flow::End;
+    } else if (watch.must && !(is_ident(in) && watchable(in)) && watch.must(in.eip)) {
+      emit_unsupported(c, in, "unsupported MMIO access form");
+      flow = Flow::End;
     } else if ((in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) &&
                in.d.meta.category != ZYDIS_CATEGORY_COND_BR) {  // cx-based loop/jcxz are
       if (!emit_lea16(c, in)) {                                 // control flow's

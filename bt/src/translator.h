@@ -73,6 +73,7 @@ void emit_ident(Ctx& c, const Insn& in, bool at_r12 = false);
 // Whether the instruction's access is exactly its memory operand, so that the operand may be
 // redirected to a host address outside the window (watched_write.cpp says which forms and why).
 bool watchable(const Insn& in);
+bool is_moffs_move(const Insn& in);  // mov al/ax/eax <-> [moffs32] (A0-A3)
 // A watched write: WriteWatch::begin, the instruction at the address it returns, ::end.
 void emit_watched_write(Ctx& c, const Insn& in);
 bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea

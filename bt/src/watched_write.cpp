@@ -11,8 +11,9 @@
 //    (64-bit arithmetic without the 0x67 prefix [r12] drops);
 //  - lea, and the multi-byte nop (0F 1F /0): no access, and lea would hand the host address to
 //    a guest register;
-//  - instructions with implicit memory operands (strings, xlat, push/pop, enter, moffs moves):
-//    they are not ModRM forms and never reach here; any other mnemonic is refused too;
+//  - instructions with implicit memory operands (strings, xlat, push/pop, enter): they access
+//    more than their operand or several places; any other mnemonic is refused too (the moffs
+//    moves A0-A3 are accepted: their access is exactly their operand);
 //  - byte operands ah..bh: with a REX prefix those encodings name spl..dil.
 #include <stdexcept>
 
@@ -76,8 +77,12 @@ bool is_bit_test(ZydisMnemonic m) {
 }
 }  // namespace
 
+bool is_moffs_move(const Insn& in) {
+  return in.d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && in.d.opcode >= 0xA0 && in.d.opcode <= 0xA3;
+}
+
 bool watchable(const Insn& in) {
-  if (!in.modrm_is_mem() || !is_ident(in)) return false;
+  if (!(in.modrm_is_mem() || is_moffs_move(in)) || !is_ident(in)) return false;
   if (in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) return false;
   const auto cat = in.d.meta.category;
   if (!exact_access_mnemonic(in.d.mnemonic) && cat != ZYDIS_CATEGORY_SETCC &&
@@ -105,9 +110,19 @@ void emit_watched_write(Ctx& c, const Insn& in) {
   if (!watchable(in)) throw std::logic_error("watched write of a form that is not exact");
   // r12 = the operand's offset; the callout makes it the linear address and returns where the
   // access goes instead (WriteWatch::begin), in the vCPU.
-  lea_mem_operand(c, in, 12);
+  if (is_moffs_move(in))
+    c.a.mov(asmjit::x86::r12d, asmjit::imm(uint32_t(in.d.raw.disp.value)));
+  else
+    lea_mem_operand(c, in, 12);
+  unsigned access = 0;
+  for (unsigned i = 0; i < in.d.operand_count; ++i) {
+    if (in.ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
+    if (in.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_READ) access |= kWatchRead;
+    // cmpxchg writes conditionally in the ISA, but the bus sees the write either way.
+    if (in.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) access |= kWatchWrite;
+  }
   emit_callout(c, in, CalloutKind::WatchedWrite, callouts::watch_begin, true,
-               uint32_t(memory_segment(in)) | memory_operand_bytes(in) << 8);
+               uint32_t(memory_segment(in)) | memory_operand_bytes(in) << 8 | access << 16);
   c.a.mov(asmjit::x86::r12, vcpu_field(cpu::off::watch_host, 8));
   emit_ident(c, in, true);
   emit_callout(c, in, CalloutKind::WatchedWrite, callouts::watch_end);

@@ -145,6 +145,10 @@ TEST_F(EngineTest, AUnitCrossingIntoAPageNowMappedElsewhereIsMadeAgain) {
   EXPECT_EQ(e.invalidate_frame(11), 2u);  // the crossing unit, and the one after it
 }
 
+bt::WatchedAccess host_access(void* p) {
+  return {bt::WatchedAccess::Kind::Host, reinterpret_cast<uint64_t>(p), {}};
+}
+
 // A watched write is re-encoded to go through [r12] (WriteWatch): every operand form must
 // reach the redirected address with the right size, and read-modify-writes must read it too.
 TEST_F(EngineTest, WatchedWritesGoWhereTheWatchSays) {
@@ -174,9 +178,9 @@ TEST_F(EngineTest, WatchedWritesGoWhereTheWatchSays) {
   bt::Engine e(cpu_, src_);
   e.set_write_watch({
       [](uint32_t) { return true; },
-      [&](uint32_t linear, unsigned bytes) -> std::optional<uint64_t> {
+      [&](uint32_t linear, unsigned bytes, unsigned) {
         begun.emplace_back(linear - kData, bytes);
-        return reinterpret_cast<uint64_t>(redirect + (linear - kData));
+        return host_access(redirect + (linear - kData));
       },
       [&] { ++ended; },
   });
@@ -245,10 +249,10 @@ TEST_F(EngineTest, AWatchedWriteReachesNothingButItsOperand) {
     bt::Engine e(cpu_, src_);
     e.set_write_watch({
         [](uint32_t) { return true; },
-        [&](uint32_t linear, unsigned bytes) -> std::optional<uint64_t> {
+        [&](uint32_t linear, unsigned bytes, unsigned) {
           ++begun;
           EXPECT_LE((linear & 4095) + bytes, 4096u);
-          return reinterpret_cast<uint64_t>(page + (linear & 4095));
+          return host_access(page + (linear & 4095));
         },
         [] {},
     });
@@ -269,6 +273,139 @@ TEST_F(EngineTest, AWatchedWriteReachesNothingButItsOperand) {
     }
   }
   munmap(guard, 3 * 4096);
+}
+
+// MMIO through the watch: every operand form reaches `begin` with its width and whether it
+// reads and/or writes, runs on the buffer `begin` returns (here: unassigned memory, all ones),
+// and `end` sees what it wrote. Flags and registers are the instruction's own.
+struct UnassignedWatch {
+  struct Access {
+    uint32_t linear;
+    unsigned bytes, access;
+    bool operator==(const Access&) const = default;
+  };
+  std::vector<Access> begun;
+  std::vector<uint64_t> written;  // the buffer at each end, for writers
+  alignas(16) uint8_t buf[16];
+  unsigned open_access = 0, open_bytes = 0;
+  bt::WriteWatch watch(uint32_t mmio_page) {
+    return {[](uint32_t) { return true; },
+            [this, mmio_page](uint32_t linear, unsigned bytes, unsigned access) {
+              if ((linear & ~0xfffu) != mmio_page) return bt::WatchedAccess{};  // the window
+              begun.push_back({linear, bytes, access});
+              std::memset(buf, (access & bt::kWatchRead) ? 0xff : 0xcc, sizeof buf);
+              open_access = access;
+              open_bytes = bytes;
+              return host_access(buf);
+            },
+            [this] {
+              if (!(open_access & bt::kWatchWrite)) return;
+              uint64_t v = 0;
+              std::memcpy(&v, buf, open_bytes);
+              written.push_back(v);
+              open_access = 0;
+            },
+            {}};
+  }
+};
+
+TEST_F(EngineTest, MmioOperandsOfEveryWidthGoThroughTheWatch) {
+  constexpr uint32_t kMmio = 0x30000000;  // nothing mapped there: the window would fault
+  std::vector<uint8_t> code = {
+      0xBB, 0x00, 0x00, 0x00, 0x30,  // mov ebx, kMmio
+      0x8A, 0x03,                    // mov al, [ebx]                 R1
+      0x66, 0x8B, 0x53, 0x02,        // mov dx, [ebx+2]               R2
+      0x8B, 0x73, 0x04,              // mov esi, [ebx+4]              R4
+      0xA1, 0x08, 0x00, 0x00, 0x30,  // mov eax, [0x30000008] (moffs) R4
+      0x0F, 0xBF, 0x7B, 0x0C,        // movsx edi, word [ebx+12]      R2
+      0x0F, 0xB7, 0x6B, 0x0E,        // movzx ebp, word [ebx+14]      R2
+      0xC6, 0x43, 0x10, 0x5A,        // mov byte [ebx+16], 0x5a       W1
+      0xA3, 0x14, 0x00, 0x00, 0x30,  // mov [0x30000014], eax (moffs) W4
+      0x83, 0x43, 0x18, 0x01,        // add dword [ebx+24], 1         RW4: 0, ZF CF
+      0x9C,                          // pushfd
+      0x31, 0xC0,                    // xor eax, eax
+      0x48,                          // dec eax (eax = ~0)
+      0x89, 0xC2,                    // mov edx, eax
+      0xB9, 0x44, 0x33, 0x22, 0x11,  // mov ecx, 0x11223344
+      0x53,                          // push ebx
+      0xBB, 0x88, 0x77, 0x66, 0x55,  // mov ebx, 0x55667788
+      0x8B, 0x1C, 0x24,              // mov ebx, [esp]
+      0xBB, 0x88, 0x77, 0x66, 0x55,  // mov ebx, 0x55667788
+      0x8B, 0x34, 0x24,              // mov esi, [esp] (the MMIO base again)
+      0x0F, 0xC7, 0x4E, 0x20,        // cmpxchg8b [esi+32]            RW8: equal, writes ecx:ebx
+      0x5B,                          // pop ebx
+  };
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
+  UnassignedWatch w;
+  bt::Engine e(cpu_, src_);
+  e.set_write_watch(w.watch(kMmio));
+  e.set_stop_eip(kBase + uint32_t(code.size()));
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(reg(cpu::EDI), 0xffffffffu);  // movsx of all ones
+  EXPECT_EQ(reg(cpu::EBP), 0xffffu);      // movzx
+  EXPECT_EQ(reg(cpu::EDX), 0xffffffffu);  // cmpxchg8b found edx:eax equal: edx kept
+  EXPECT_TRUE(v_.eflags & cpu::fl::ZF) << "cmpxchg8b: equal";
+  auto* stack = reinterpret_cast<const uint32_t*>(uintptr_t(reg(cpu::ESP)));
+  const uint32_t add_flags = stack[0];  // pushfd's (ebx above it was popped)
+  EXPECT_TRUE(add_flags & cpu::fl::ZF) << "add [mmio], 1: ~0 + 1 = 0";
+  EXPECT_TRUE(add_flags & cpu::fl::CF);
+  using A = UnassignedWatch::Access;
+  constexpr unsigned R = bt::kWatchRead, W = bt::kWatchWrite;
+  EXPECT_EQ(w.begun, (std::vector<A>{{kMmio, 1, R},
+                                     {kMmio + 2, 2, R},
+                                     {kMmio + 4, 4, R},
+                                     {kMmio + 8, 4, R},
+                                     {kMmio + 12, 2, R},
+                                     {kMmio + 14, 2, R},
+                                     {kMmio + 16, 1, W},
+                                     {kMmio + 20, 4, W},
+                                     {kMmio + 24, 4, R | W},
+                                     {kMmio + 32, 8, R | W}}));
+  EXPECT_EQ(w.written, (std::vector<uint64_t>{0x5a, 0xffffffff, 0, 0x1122334455667788ull}));
+}
+
+// A fault from `begin` (the guest's #PF on a page of the operand) is raised at the instruction
+// before it changes anything; a form `must` names that cannot be redirected stops the VM.
+TEST_F(EngineTest, MmioFaultsArePreciseAndOtherFormsStop) {
+  constexpr uint32_t kMmio = 0x30000000;
+  std::vector<uint8_t> code = {
+      0xBB, 0x00, 0x00, 0x00, 0x30,  // mov ebx, kMmio
+      0xB8, 0x07, 0x00, 0x00, 0x00,  // mov eax, 7
+      0x01, 0x03,                    // add [ebx], eax
+  };
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
+  {
+    bt::Engine e(cpu_, src_);
+    e.set_write_watch({[](uint32_t) { return true; },
+                       [](uint32_t linear, unsigned, unsigned) {
+                         bt::WatchedAccess f;
+                         f.kind = bt::WatchedAccess::Kind::Fault;
+                         f.fault = cpu::Fault{cpu::kPF, true, 3, linear};
+                         return f;
+                       },
+                       [] { ADD_FAILURE() << "end after a fault"; },
+                       {}});
+    e.set_stop_eip(kBase + uint32_t(code.size()));
+    auto x = e.run();
+    ASSERT_EQ(x.kind, bt::RunExit::Kind::Exception);
+    EXPECT_EQ(x.fault.vector, cpu::kPF);
+    EXPECT_EQ(x.fault.cr2, kMmio);
+    EXPECT_EQ(v_.eip, kBase + 10);
+    EXPECT_EQ(reg(cpu::EAX), 7u);
+  }
+
+  const std::vector<uint8_t> push = {0xFF, 0x33};  // push dword [ebx]
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), push.data(), push.size());
+  v_.eip = kBase;
+  bt::Engine e2(cpu_, src_);
+  e2.set_write_watch({[](uint32_t) { return true; },
+                      [](uint32_t, unsigned, unsigned) { return bt::WatchedAccess{}; }, [] {},
+                      [](uint32_t eip) { return eip == kBase; }});
+  e2.set_stop_eip(kBase + 2);
+  const auto x2 = e2.run();
+  ASSERT_EQ(x2.kind, bt::RunExit::Kind::Unsupported);
+  EXPECT_NE(x2.what.find("unsupported MMIO access form"), std::string::npos) << x2.what;
+  EXPECT_NE(x2.what.find("push"), std::string::npos) << x2.what;
 }
 
 // fs: accesses go through the host GS base, set only when it does not hold the segment's base

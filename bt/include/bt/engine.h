@@ -63,17 +63,26 @@ struct RunExit {
   std::string what;         // Unsupported: what, with the instruction's disassembly
 };
 
-// Guest writes the caller wants to see as they happen (page-table traces): an IDENT
-// instruction with a memory operand that `wraps` answers true for (by its linear EIP, at
-// translation time) calls `begin` with the linear address and size of its memory operand
-// first, accesses the host address `begin` returns (nullopt: the window, as any access) in
-// place of the operand, and calls `end` after it. Neither may run guest code. If the
-// instruction faults, `end` is not called: the caller closes what `begin` opened when run()
-// returns.
+// Guest accesses the caller wants to carry out itself (page-table traces, MMIO): an IDENT
+// instruction whose access is exactly its memory operand (watched_write.cpp), and that `wraps`
+// answers true for (by its linear EIP, at translation time), calls `begin` with the linear
+// address and size of its operand and whether it reads and/or writes it, then accesses what
+// `begin` decided in place of the operand — the window (as any access), a host address, or
+// nothing: a fault, raised at the instruction — and calls `end` after it. Neither may run guest
+// code. If the instruction faults, `end` is not called: the caller closes what `begin` opened
+// when run() returns. An instruction `must` answers true for that is not such a form is not
+// translated: it stops the VM ("unsupported MMIO access form", naming it).
+struct WatchedAccess {
+  enum class Kind { Window, Host, Fault } kind = Kind::Window;
+  uint64_t host = 0;  // Host: where the operand's bytes are
+  cpu::Fault fault{};
+};
+inline constexpr unsigned kWatchRead = 1, kWatchWrite = 2;
 struct WriteWatch {
   std::function<bool(uint32_t eip)> wraps;
-  std::function<std::optional<uint64_t>(uint32_t linear, unsigned bytes)> begin;
+  std::function<WatchedAccess(uint32_t linear, unsigned bytes, unsigned access)> begin;
   std::function<void()> end;
+  std::function<bool(uint32_t eip)> must;
 };
 
 class EngineCore;

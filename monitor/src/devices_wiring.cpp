@@ -1,5 +1,7 @@
 #include "devices_wiring.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 namespace monitor {
@@ -50,7 +52,30 @@ std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d,
 }
 
 std::string devices_report(const Machine::Devices& d) {
-  return "port I/O\n" + d.bus.format_stats();
+  return "port I/O\n" + d.bus.format_stats() + "memory-mapped I/O\n" + d.mmio.format_stats();
+}
+
+namespace {
+class BusMmio final : public shadowmmu::MmioHandler {
+ public:
+  explicit BusMmio(devices::MmioBus& bus) : bus_(bus) {}
+  uint64_t read(uint32_t pa, unsigned width) override { return bus_.read(pa, width); }
+  void write(uint32_t pa, unsigned width, uint64_t value) override { bus_.write(pa, width, value); }
+
+ private:
+  devices::MmioBus& bus_;
+};
+}  // namespace
+
+std::unique_ptr<shadowmmu::MmioHandler> make_mmio_handler(Machine::Devices& d, bool strict) {
+  if (strict)
+    d.mmio.unassigned().on_access = [](bool write, uint64_t pa, unsigned width) {
+      throw cpu::Unsupported{fmt::format(
+          "--strict-memory: guest {} of {} byte(s) at physical {:#010x}, where there is "
+          "neither RAM nor a device",
+          write ? "write" : "read", width, pa)};
+    };
+  return std::make_unique<BusMmio>(d.mmio);
 }
 
 }  // namespace monitor

@@ -50,6 +50,7 @@ struct Machine::Devices {
   devices::HostWallClock wall_clock;
   devices::A20Gate a20;
   devices::IoBus bus;
+  devices::MmioBus mmio;
   devices::Pic8259 pic;
   devices::Pit8254 pit;
   devices::SystemPortB port_b;
@@ -65,5 +66,8 @@ struct Machine::Devices {
 std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events);
 std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d, std::function<void()> timer_written);
 std::string devices_report(const Machine::Devices& d);
+// The MMIO bus as guest-physical memory outside RAM sees it. With `strict`, an access to
+// unassigned memory stops the VM (cpu::Unsupported) instead of reading all ones.
+std::unique_ptr<shadowmmu::MmioHandler> make_mmio_handler(Machine::Devices& d, bool strict);
 
 }  // namespace monitor

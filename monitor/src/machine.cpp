@@ -12,6 +12,7 @@
 #include "devices_wiring.h"
 #include "event_service.h"
 #include "halt_sleep.h"
+#include "hostexec/host_signals.h"
 #include "kernel_boot.h"
 #include "unit_tools.h"
 #include "virtual_timer.h"
@@ -188,7 +189,8 @@ Machine::Machine(const Config& cfg)
       mem_(as_, vcpu_),
       direct_code_(as_, false),
       shadow_(as_, vcpu_),
-      traces_(as_, shadow_, vcpu_) {
+      traces_(as_, shadow_, vcpu_),
+      mmio_(as_, shadow_, mem_, vcpu_) {
   // Each callback runs inside a port access: it records, and makes translated code leave at the
   // next unit entry (the port-out callout leaves at once when pending is set).
   DeviceEvents events;
@@ -208,6 +210,8 @@ Machine::Machine(const Config& cfg)
     vcpu_.pending.async = 1;
   };
   dev_ = make_devices(as_.ram_size(), std::move(events));
+  mmio_bus_ = make_mmio_handler(*dev_, cfg.strict_memory);
+  as_.set_mmio(mmio_bus_.get());
   ports_ = make_port_bus(*dev_, [this] {
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
   });
@@ -237,13 +241,27 @@ int Machine::run() {
   engine_ = std::make_unique<bt::Engine>(*cpu_, *code_, opt);
   if (unit_tools_->active())
     engine_->set_unit_observer([this](const bt::UnitRecord& u) { unit_tools_->on_unit(u); });
+  // Page-table writers and MMIO accessors (mmio_access.h) share the redirection.
+  auto insn_phys = [this](uint32_t eip) {
+    return guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
+  };
   engine_->set_write_watch({
-      [this](uint32_t eip) {
-        auto phys = guest_phys(vcpu_.seg[cpu::CS].base + eip, false);
-        return phys && table_writers_.count(*phys) > 0;
+      [this, insn_phys](uint32_t eip) {
+        auto phys = insn_phys(eip);
+        return phys && (table_writers_.count(*phys) > 0 || mmio_.knows(*phys));
       },
-      [this](uint32_t linear, unsigned bytes) { return watched_write(linear, bytes); },
-      [this] { shadow_.table_write_end(); },
+      [this](uint32_t linear, unsigned bytes, unsigned access) {
+        return watched_access(linear, bytes, access);
+      },
+      [this] {
+        mmio_.end();
+        shadow_.table_write_end();
+      },
+      [this, insn_phys](uint32_t eip) {
+        if (mmio_.none()) return false;
+        auto phys = insn_phys(eip);
+        return phys && mmio_.knows(*phys);
+      },
   });
   setup_direct_execution();
 
@@ -262,7 +280,11 @@ int Machine::run() {
     if (cfg_.tools.stats_interval > 0)
       next_snapshot_ns_ = t0 + uint64_t(cfg_.tools.stats_interval * 1e9);
     try {
-      status = loop();
+      try {
+        status = loop();
+      } catch (const cpu::Unsupported& u) {  // e.g. --strict-memory in a monitor access
+        status = stop("unsupported: " + u.what);
+      }
       wall_ns_ = now_ns() - t0;
     } catch (...) {
       events_.reset();
@@ -376,6 +398,30 @@ std::optional<uint64_t> Machine::watched_write(uint32_t linear, unsigned bytes) 
   return reinterpret_cast<uint64_t>(host);
 }
 
+bt::WatchedAccess Machine::watched_access(uint32_t linear, unsigned bytes, unsigned access) {
+  if (auto m = mmio_.begin(linear, bytes, access)) return *m;
+  bt::WatchedAccess w;
+  if (access & bt::kWatchWrite) {
+    if (auto host = watched_write(linear, bytes)) {
+      w.kind = bt::WatchedAccess::Kind::Host;
+      w.host = *host;
+    }
+  }
+  return w;
+}
+
+std::optional<int> Machine::mmio_fault(uint32_t linear, bool write) {
+  auto at = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
+  if (!at || !mmio_.learn(*at))
+    return stop(fmt::format(
+        "guest {} at {:#010x} (no RAM there: MMIO) from an instruction bt86 could not redirect",
+        write ? "write" : "read", linear));
+  // Its translations go; the next one redirects it (called from the loop: safe to drop).
+  engine_->invalidate_frame(*at >> 12);
+  translate_next_ = true;
+  return std::nullopt;
+}
+
 std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_translated) {
   const bool user = vcpu_.cpl == 3;
   const auto walked = shadow_.translate(linear, write, user);
@@ -418,8 +464,7 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
     case shadowmmu::Shadow::Outcome::NoRam:
       break;
   }
-  return stop(fmt::format("guest {} at {:#010x}, which its page tables map outside RAM",
-                          write ? "write" : "access", linear));
+  return mmio_fault(linear, write);
 }
 
 // Direct execution under guest paging: every host fault first goes through the shadow.
@@ -470,6 +515,7 @@ std::optional<int> Machine::run_direct() {
     }
     case K::MemoryFault:
       if (vcpu_.paging()) return direct_paging_fault(x);
+      if (mmio_.redirected(x.address)) return mmio_fault(x.address, x.write);
       return stop(fmt::format("guest user {} at {:#010x}, where there is no RAM (paging off)",
                               x.write ? "write" : "access", x.address));
     case K::Unsupported:
@@ -496,6 +542,7 @@ bt::RunExit Machine::run_single() {
     ~Done() {
       code.tracing = true;
       m.shadow_.table_write_end();
+      m.mmio_.abandon();
       m.table_write_.reset();
       m.single_next_ = false;
     }
@@ -530,6 +577,7 @@ int Machine::loop() {
       } else {
         x = engine_->run(translate_next_);
         shadow_.table_write_end();  // a watched write that faulted left its table open
+        mmio_.abandon();            // ... or its MMIO operand
       }
     } catch (const cpu::Unsupported& u) {
       return stop("unsupported: " + u.what);
@@ -569,6 +617,10 @@ int Machine::loop() {
         }
         // Translated code wrote to a page cleared for direct execution: it becomes writable.
         if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) break;
+        if (mmio_.redirected(x.address)) {
+          if (auto status = mmio_fault(x.address, x.write)) return *status;
+          break;
+        }
         return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
                                 x.write ? "write" : "access", x.address));
       case K::Unsupported:
@@ -591,6 +643,8 @@ void Machine::print_stats() const {
   s += engine_ ? engine_->stats().report() + engine_->entry_counts(5).report()
                : "(the guest never ran)\n";
   s += devices_report(*dev_);
+  s += fmt::format("  instructions redirected to MMIO {}\n  MMIO operand accesses {}\n",
+                   mmio_.stats().instructions, mmio_.stats().accesses);
   if (events_) s += events_->stats().report(VirtualTimer::ticks());
   if (de_) {
     s += de_->stats().report();

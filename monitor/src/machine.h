@@ -14,6 +14,7 @@
 #include "bt/engine.h"
 #include "cpu/cpu.h"
 #include "hostexec/direct_exec.h"
+#include "mmio_access.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/code_traces.h"
 #include "shadowmmu/direct_code.h"
@@ -32,6 +33,7 @@ struct Config {
   bool direct = true;  // run ring-3 code directly where the host allows it
   TcToolsConfig tools;
   const cpu::CpuModel* cpu_model = &cpu::default_cpu_model();  // --cpu
+  bool strict_memory = false;  // an access where no RAM or device is stops the VM
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).
@@ -92,6 +94,10 @@ class Machine {
   std::optional<int> run_direct();
   // A host fault at `linear` under guest paging: fill the shadow or raise the guest's #PF.
   std::optional<int> shadow_fault(uint32_t linear, bool write, bool from_translated);
+  // A host fault at `linear` on a page the window cannot show (MMIO, mmio_access.h): the
+  // instruction at EIP is redirected and runs translated next.
+  std::optional<int> mmio_fault(uint32_t linear, bool write);
+  bt::WatchedAccess watched_access(uint32_t linear, unsigned bytes, unsigned access);
 
   Config cfg_;
   shadowmmu::AddressSpace as_;
@@ -100,6 +106,8 @@ class Machine {
   shadowmmu::DirectCode direct_code_;
   shadowmmu::Shadow shadow_;
   shadowmmu::CodeTraces traces_;
+  MmioAccesses mmio_;
+  std::unique_ptr<shadowmmu::MmioHandler> mmio_bus_;  // the devices' MMIO bus, for as_
   bool single_next_ = false;  // run one instruction untraced (it writes translated code)
   // Run one instruction with the traced page table at this window page writable (it writes it).
   std::optional<uint32_t> table_write_;

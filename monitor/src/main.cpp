@@ -1,5 +1,6 @@
 // bt86 command line: `bt86 run --kernel FILE [--initrd FILE] [--mem SIZE] [--append STR]
-// [--cpu NAME] [--stats] [--no-direct]`; `bt86 run --cpu help` lists the CPU models.
+// [--cpu NAME] [--stats] [--no-direct] [--strict-memory]`; `bt86 run --cpu help` lists the CPU
+// models.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,
                 "translate ring-3 code too, instead of running it directly on the CPU");
+  run->add_flag("--strict-memory", cfg.strict_memory,
+                "stop the VM at a guest access to physical memory with neither RAM nor a device "
+                "behind it (default: reads give all ones, writes vanish, as on a PC)");
   monitor::TranslateArgs tr;
   CLI::App* translate = app.add_subcommand(
       "translate", "translate raw 32-bit code (ring 0, flat, paging off) and list the units");

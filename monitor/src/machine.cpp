@@ -410,8 +410,13 @@ bt::WatchedAccess Machine::watched_access(uint32_t linear, unsigned bytes, unsig
   return w;
 }
 
-std::optional<int> Machine::mmio_fault(uint32_t linear, bool write) {
+std::optional<int> Machine::mmio_fault(uint32_t linear, bool write, bool from_translated) {
   auto at = guest_phys(vcpu_.seg[cpu::CS].base + vcpu_.eip, false);
+  // Directly executed code meets a known instruction again: its translation redirects it.
+  if (at && !from_translated && mmio_.knows(*at)) {
+    translate_next_ = true;
+    return std::nullopt;
+  }
   if (!at || !mmio_.learn(*at))
     return stop(fmt::format(
         "guest {} at {:#010x} (no RAM there: MMIO) from an instruction bt86 could not redirect",
@@ -464,7 +469,7 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
     case shadowmmu::Shadow::Outcome::NoRam:
       break;
   }
-  return mmio_fault(linear, write);
+  return mmio_fault(linear, write, from_translated);
 }
 
 // Direct execution under guest paging: every host fault first goes through the shadow.
@@ -515,7 +520,7 @@ std::optional<int> Machine::run_direct() {
     }
     case K::MemoryFault:
       if (vcpu_.paging()) return direct_paging_fault(x);
-      if (mmio_.redirected(x.address)) return mmio_fault(x.address, x.write);
+      if (mmio_.redirected(x.address)) return mmio_fault(x.address, x.write, false);
       return stop(fmt::format("guest user {} at {:#010x}, where there is no RAM (paging off)",
                               x.write ? "write" : "access", x.address));
     case K::Unsupported:
@@ -618,7 +623,7 @@ int Machine::loop() {
         // Translated code wrote to a page cleared for direct execution: it becomes writable.
         if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) break;
         if (mmio_.redirected(x.address)) {
-          if (auto status = mmio_fault(x.address, x.write)) return *status;
+          if (auto status = mmio_fault(x.address, x.write, true)) return *status;
           break;
         }
         return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",

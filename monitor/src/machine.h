@@ -96,7 +96,7 @@ class Machine {
   std::optional<int> shadow_fault(uint32_t linear, bool write, bool from_translated);
   // A host fault at `linear` on a page the window cannot show (MMIO, mmio_access.h): the
   // instruction at EIP is redirected and runs translated next.
-  std::optional<int> mmio_fault(uint32_t linear, bool write);
+  std::optional<int> mmio_fault(uint32_t linear, bool write, bool from_translated);
   bt::WatchedAccess watched_access(uint32_t linear, unsigned bytes, unsigned access);
 
   Config cfg_;

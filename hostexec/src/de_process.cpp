@@ -114,7 +114,7 @@ DeProcess::~DeProcess() {
 
 void DeProcess::shutdown() {
   if (pidfd_ >= 0) {
-    if (!death_) syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+    if (!death_) terminate();
     reap();
     close(pidfd_);
     pidfd_ = -1;
@@ -141,6 +141,10 @@ void DeProcess::reap() {
   else
     d.signal = r == 0 ? si.si_status : SIGKILL;  // ECHILD: someone else reaped it
   death_ = d;
+}
+
+void DeProcess::terminate() const noexcept {
+  syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
 }
 
 bool DeProcess::alive() {

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "de_stub_abi.h"
@@ -436,6 +438,34 @@ TEST_F(DeProcessTest, MapOutsideTheWindowIsRefused) {
   EXPECT_TRUE(p.alive());
   p.ping();
   EXPECT_NE(find_at(maps_of(p.pid()), DE_STUB_CONTROL), nullptr);
+}
+
+// Code spinning in the stub is stopped from another thread; the waiting command reports it.
+TEST_F(DeProcessTest, SpinningCodeIsEndedByTerminate) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  code([](x86::Assembler& a) {
+    Label spin = a.newLabel();
+    a.mov(x86::rcx, kDataAt);
+    a.mov(x86::dword_ptr(x86::rcx), 1);
+    a.bind(spin);
+    a.jmp(spin);
+  });
+  std::atomic<bool> over{false};
+  std::thread killer([&] {
+    std::atomic_ref<uint8_t> started(ram_[kDataOffset]);
+    while (started.load() != 1 && !over.load()) std::this_thread::yield();
+    if (!over.load()) p.terminate();  // the code is spinning now
+  });
+  try {
+    p.run_test_code(kCodeAt);
+    ADD_FAILURE() << "spinning code returned";
+  } catch (const DeProcess::Died& d) {
+    EXPECT_EQ(d.death.signal, SIGKILL) << d.what();
+  }
+  over = true;
+  killer.join();
+  EXPECT_FALSE(p.alive());
 }
 
 TEST_F(DeProcessTest, ExternalKillIsSeenAndReported) {

@@ -57,6 +57,11 @@ class DeProcess {
   // guest code enters in compat mode once DirectExec uses this process.
   int run_test_code(uint64_t addr);
 
+  // Ends the stub with SIGKILL. One system call: safe from another thread or a signal handler.
+  // A command waiting for the stub then throws Died. Until direct execution runs in the stub
+  // with its kicks (step 2), this is how code spinning in it is stopped.
+  void terminate() const noexcept;
+
   pid_t pid() const { return pid_; }
   // The address of the stub's one `syscall` instruction (reported by the stub at start).
   uint64_t syscall_address() const { return syscall_insn_; }

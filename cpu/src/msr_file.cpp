@@ -1,4 +1,6 @@
 // rdmsr/wrmsr semantics for the MSRs msr_table.cpp defines.
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "cpu/cpu.h"
@@ -20,6 +22,16 @@ bool valid_mtrr_write(uint32_t index, uint64_t value) {
 }
 
 constexpr uint64_t kEvntselEnable = 1ull << 22, kEvntselUsrOs = 3ull << 16;
+constexpr uint64_t kCounterMask = (1ull << 40) - 1;
+
+// What a P6 counter may be set to count here: CPU_CLK_UNHALTED (event 0x79, no unit mask) in
+// both rings, with no edge detect, inversion or threshold; the PC and INT bits are free (with
+// the local APIC disabled an overflow interrupt goes nowhere, as on the part). Cycles are the
+// guest TSC's, which also runs while the CPU is halted (docs/MSRS.md).
+bool countable(uint64_t sel) {
+  constexpr uint64_t kEdgeInvCmask = (1ull << 18) | (1ull << 23) | (0xffull << 24);
+  return (sel & 0xffff) == 0x79 && (sel & kEvntselUsrOs) == kEvntselUsrOs && !(sel & kEdgeInvCmask);
+}
 }  // namespace
 
 MsrFile::MsrFile(const CpuModel& m) : defs_(msr_defs(m)) {
@@ -33,13 +45,42 @@ const MsrDef* MsrFile::find(uint32_t index) const {
   return it != defs_.end() && it->index == index ? &*it : nullptr;
 }
 
-std::optional<uint64_t> MsrFile::read(uint32_t index) const {
-  const MsrDef* d = find(index);
-  if (!d || d->kind == MsrKind::WriteOnly || d->kind == MsrKind::Tsc) return std::nullopt;
-  return values_[size_t(d - defs_.data())];
+uint64_t& MsrFile::stored(uint32_t index) {
+  return values_[size_t(find(index) - defs_.data())];
 }
 
-bool MsrFile::write(uint32_t index, uint64_t value) {
+std::optional<uint64_t> MsrFile::read(uint32_t index, uint64_t cycles) const {
+  const MsrDef* d = find(index);
+  if (!d || d->kind == MsrKind::WriteOnly || d->kind == MsrKind::Tsc) return std::nullopt;
+  const uint64_t v = values_[size_t(d - defs_.data())];
+  const unsigned n = index - msr::PERFCTR0;
+  if (d->kind == MsrKind::PerfCtr && counting_[n]) return (v + cycles - started_[n]) & kCounterMask;
+  return v;
+}
+
+// EVNTSEL0.EN starts both counters; each counts when its USR or OS bit is set. A counter that
+// stops keeps its count; one that starts counts from its current value.
+void MsrFile::update_counting(uint64_t sel0, uint64_t sel1, uint64_t cycles) {
+  const uint64_t sels[2] = {sel0, sel1};
+  bool counts[2];
+  for (unsigned n = 0; n < 2; ++n) {
+    counts[n] = (sel0 & kEvntselEnable) && (sels[n] & kEvntselUsrOs);
+    if (counts[n] && !countable(sels[n]))
+      throw Unsupported{fmt::format(
+          "performance counter {} counting event {:#04x} (umask {:#04x}, select {:#x}): only "
+          "CPU_CLK_UNHALTED in both rings is modelled",
+          n, sels[n] & 0xff, (sels[n] >> 8) & 0xff, sels[n])};
+  }
+  for (unsigned n = 0; n < 2; ++n) {
+    if (counts[n] == counting_[n]) continue;
+    uint64_t& count = stored(msr::PERFCTR0 + n);
+    if (counting_[n]) count = (count + cycles - started_[n]) & kCounterMask;
+    counting_[n] = counts[n];
+    started_[n] = cycles;
+  }
+}
+
+bool MsrFile::write(uint32_t index, uint64_t value, uint64_t cycles) {
   const MsrDef* d = find(index);
   if (!d || d->kind == MsrKind::ReadOnly || d->kind == MsrKind::Tsc) return false;
   if (value & d->reserved) return false;
@@ -47,6 +88,7 @@ bool MsrFile::write(uint32_t index, uint64_t value) {
   switch (d->kind) {
     case MsrKind::PerfCtr:  // only bits 31:0 are written; 39:32 copy bit 31
       value = uint64_t(int64_t(int32_t(uint32_t(value))));
+      started_[index - msr::PERFCTR0] = cycles;  // a counting counter goes on from here
       break;
     case MsrKind::MtrrType:
       if (!valid_mtrr_write(index, value)) return false;
@@ -61,14 +103,10 @@ bool MsrFile::write(uint32_t index, uint64_t value) {
   }
   const uint64_t next = (cur & ~d->writable) | (value & d->writable);
   switch (d->kind) {
-    case MsrKind::EvntSel: {
-      // EVNTSEL0.EN starts both counters; each counts when its USR or OS bit is set.
-      const uint64_t sel0 = index == msr::EVNTSEL0 ? next : *read(msr::EVNTSEL0);
-      const uint64_t sel1 = index == msr::EVNTSEL1 ? next : *read(msr::EVNTSEL1);
-      if ((sel0 & kEvntselEnable) && ((sel0 | sel1) & kEvntselUsrOs))
-        throw Unsupported{"performance counters counting events (EVNTSEL0.EN with USR/OS set)"};
+    case MsrKind::EvntSel:
+      update_counting(index == msr::EVNTSEL0 ? next : *read(msr::EVNTSEL0, cycles),
+                      index == msr::EVNTSEL1 ? next : *read(msr::EVNTSEL1, cycles), cycles);
       break;
-    }
     case MsrKind::CesR:  // a counter control (CC) field other than 000 counts
       if (next & 0x01c001c0)
         throw Unsupported{"performance counters counting events (CESR counter control set)"};
@@ -90,8 +128,8 @@ void MsrFile::cpuid_executed() {
     values_[size_t(d - defs_.data())] = 0;  // revision 0: no microcode update loaded
 }
 
-uint64_t MsrFile::perfctr(unsigned n) const {
-  return read(n == 0 ? msr::PERFCTR0 : msr::PERFCTR1).value_or(0);
+uint64_t MsrFile::perfctr(unsigned n, uint64_t cycles) const {
+  return read(n == 0 ? msr::PERFCTR0 : msr::PERFCTR1, cycles).value_or(0);
 }
 
 // ---- the instructions ----
@@ -102,7 +140,7 @@ MaybeFault Cpu::rdmsr() {
   uint64_t value;
   if (index == msr::TSC) {
     value = rdtsc();
-  } else if (auto v = msrs_.read(index)) {
+  } else if (auto v = msrs_.read(index, rdtsc())) {
     value = *v;
   } else {
     return Fault::gp();
@@ -121,7 +159,7 @@ MaybeFault Cpu::wrmsr() {
     v_.tsc_offset = int64_t(uint64_t(uint32_t(value)) - host_tsc());
     return {};
   }
-  if (!msrs_.write(index, value)) return Fault::gp();
+  if (!msrs_.write(index, value, rdtsc())) return Fault::gp();
   return {};
 }
 
@@ -129,7 +167,7 @@ MaybeFault Cpu::rdpmc() {
   if (!(v_.cr4 & cr4::PCE) && v_.cpl != 0) return Fault::gp();
   const uint32_t n = v_.gpr[ECX];
   if (n > 1) return Fault::gp();  // a P6 has two counters
-  const uint64_t value = msrs_.perfctr(n);
+  const uint64_t value = msrs_.perfctr(n, rdtsc());
   v_.gpr[EAX] = uint32_t(value);
   v_.gpr[EDX] = uint32_t(value >> 32) & 0xff;
   return {};

@@ -123,13 +123,49 @@ TEST_F(Msr, PerfCountersAre40BitsAndAWriteSignExtendsBit31) {
   EXPECT_EQ(rd(msr::PERFCTR1), 0x7fffffffull);
 }
 
-TEST_F(Msr, ConfiguringCountersIsFineStartingThemStopsTheVm) {
-  EXPECT_TRUE(NoFault(wr(msr::EVNTSEL1, 0x30079)));  // USR|OS, no EN: EN is in EVNTSEL0
+TEST_F(Msr, CountersCountCyclesAndOtherEventsStopTheVm) {
+  EXPECT_TRUE(NoFault(wr(msr::EVNTSEL1, 0x300c0)));  // USR|OS, no EN: EN is in EVNTSEL0
   EXPECT_TRUE(NoFault(wr(msr::EVNTSEL0, 0x0000c0)));
   EXPECT_TRUE(Faulted(wr(msr::EVNTSEL0, 1ull << 32), kGP, 0));
-  EXPECT_THROW(wr(msr::EVNTSEL0, 0x4000c0), Unsupported) << "EN starts counter 1 (USR|OS)";
+  EXPECT_THROW(wr(msr::EVNTSEL0, 0x4000c0), Unsupported) << "EN starts counter 1 (instructions)";
+  EXPECT_TRUE(NoFault(wr(msr::EVNTSEL1, 0x10079)));
+  EXPECT_THROW(wr(msr::EVNTSEL0, 0x400000), Unsupported) << "cycles in ring 3 only";
+  EXPECT_TRUE(NoFault(wr(msr::EVNTSEL1, 0x70079)));
+  EXPECT_THROW(wr(msr::EVNTSEL0, 0x400000), Unsupported) << "edge detect";
   EXPECT_TRUE(NoFault(wr(msr::EVNTSEL1, 0)));
   EXPECT_TRUE(NoFault(wr(msr::EVNTSEL0, 0x4000c0))) << "enabled, but nothing selected";
+}
+
+// The counters follow the cycle count the caller gives, so their arithmetic is checked at
+// fixed times.
+TEST(MsrFileCounters, CycleCounterRunsWhileEnabledAndKeepsItsCountWhenStopped) {
+  MsrFile f(default_cpu_model());
+  ASSERT_TRUE(f.write(msr::PERFCTR0, 0xfffffff0, 1000));  // sign-extended: 0xfffffffff0
+  EXPECT_EQ(*f.read(msr::PERFCTR0, 5000), 0xfffffffff0u) << "not counting yet";
+  ASSERT_TRUE(f.write(msr::EVNTSEL0, 0x530079, 2000));  // EN|INT|USR|OS, CPU_CLK_UNHALTED
+  EXPECT_EQ(*f.read(msr::PERFCTR0, 2005), 0xfffffffff5u);
+  EXPECT_EQ(*f.read(msr::PERFCTR0, 2020), 4u) << "40 bits, wrapping";
+  EXPECT_EQ(f.perfctr(0, 2020), 4u);
+  EXPECT_EQ(*f.read(msr::PERFCTR1, 2020), 0u) << "counter 1 selects nothing";
+  ASSERT_TRUE(f.write(msr::PERFCTR0, 100, 3000));
+  EXPECT_EQ(*f.read(msr::PERFCTR0, 3050), 150u) << "goes on from the written value";
+  ASSERT_TRUE(f.write(msr::EVNTSEL1, 0x30079, 3100));
+  EXPECT_EQ(*f.read(msr::PERFCTR1, 3150), 50u) << "counter 1 starts too";
+  ASSERT_TRUE(f.write(msr::EVNTSEL0, 0x130079, 4000));  // EN clear: both stop
+  EXPECT_EQ(*f.read(msr::PERFCTR0, 9000), 1100u);
+  EXPECT_EQ(*f.read(msr::PERFCTR1, 9000), 900u);
+  ASSERT_TRUE(f.write(msr::EVNTSEL0, 0x530079, 10000));
+  EXPECT_EQ(*f.read(msr::PERFCTR0, 10001), 1101u) << "restarts from its count";
+}
+
+TEST_F(Msr, CycleCounterFollowsTheTimeStampCounter) {
+  ASSERT_TRUE(NoFault(wr(msr::EVNTSEL0, 0x430079)));
+  const uint64_t a = rd(msr::PERFCTR0);
+  const uint64_t b = rd(msr::PERFCTR0);
+  EXPECT_GT(b, a);
+  v.gpr[ECX] = 0;
+  ASSERT_TRUE(NoFault(cpu.rdpmc()));
+  EXPECT_GE(v.gpr[EAX], uint32_t(b));
 }
 
 TEST_F(Msr, DebugCtlBranchFeaturesStopTheVm) {

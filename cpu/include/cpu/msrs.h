@@ -38,7 +38,7 @@ enum class MsrKind : uint8_t {
   Tsc,          // the time-stamp counter (kept by Cpu as an offset)
   BiosSign,     // BIOS_SIGN_ID: CPUID loads the update revision into bits 63:32
   PerfCtr,      // 40 bits; a write sign-extends bit 31 (P6)
-  EvntSel,      // enabling a counter to count stops the VM (not modelled)
+  EvntSel,      // counters count processor cycles (event 0x79); other events stop the VM
   CesR,         // Pentium: counter control; enabling counting stops the VM (not modelled)
   MtrrType,     // every memory-type field must be UC, WC, WT, WP or WB (#GP otherwise)
   McZeroOnly,   // MCi_STATUS/ADDR: only 0 may be written (#GP otherwise)
@@ -65,18 +65,24 @@ class MsrFile {
   explicit MsrFile(const CpuModel& m);
   bool exists(uint32_t index) const { return find(index) != nullptr; }
   // TSC is not kept here (Cpu reads it from the host counter); read/write refuse it.
-  std::optional<uint64_t> read(uint32_t index) const;
-  bool write(uint32_t index, uint64_t value);
+  // `cycles` is the processor's cycle count now (the guest TSC): a performance counter
+  // counting CPU_CLK_UNHALTED follows it.
+  std::optional<uint64_t> read(uint32_t index, uint64_t cycles) const;
+  bool write(uint32_t index, uint64_t value, uint64_t cycles);
   // CPUID was executed: BIOS_SIGN_ID gets the microcode revision (bits 63:32).
   void cpuid_executed();
   // PERFCTR0/1 (P6) for rdpmc.
-  uint64_t perfctr(unsigned n) const;
+  uint64_t perfctr(unsigned n, uint64_t cycles) const;
   std::span<const MsrDef> defs() const { return defs_; }
 
  private:
   const MsrDef* find(uint32_t index) const;
+  uint64_t& stored(uint32_t index);
+  void update_counting(uint64_t sel0, uint64_t sel1, uint64_t cycles);
   std::vector<MsrDef> defs_;
-  std::vector<uint64_t> values_;  // parallel to defs_
+  std::vector<uint64_t> values_;  // parallel to defs_; a counting PERFCTR's value at its start
+  bool counting_[2] = {};         // PERFCTR0/1 count cycles now
+  uint64_t started_[2] = {};      // the cycle count when each started
 };
 
 }  // namespace cpu

@@ -18,14 +18,22 @@ void set_byte(uint16_t& reg, unsigned which, uint8_t v) {
 }
 }  // namespace
 
-AcpiPm::AcpiPm(std::function<void(uint8_t)> on_sleep) : on_sleep_(std::move(on_sleep)) {}
+AcpiPm::AcpiPm(std::function<void(uint8_t)> on_sleep, AcpiPmTimer* timer,
+               std::function<void(const char*)> on_unsupported)
+    : on_sleep_(std::move(on_sleep)), timer_(timer), on_unsupported_(std::move(on_unsupported)) {}
+
+// TMR_STS is set whenever bit 23 of the timer has changed since software last cleared it.
+uint16_t AcpiPm::status() {
+  const bool toggled = timer_ && (timer_->ticks() >> 23) != (tmr_sts_cleared_ >> 23);
+  return uint16_t(s_.sts | (toggled ? kTmrSts : 0));
+}
 
 uint32_t AcpiPm::in(uint16_t port, unsigned) {
   const unsigned off = port - kPm1aEvtBase;
   switch (off) {
     case 0:
     case 1:
-      return byte_of(s_.sts, off);
+      return byte_of(status(), off);
     case 2:
     case 3:
       return byte_of(s_.en, off - 2);
@@ -43,12 +51,17 @@ void AcpiPm::out(uint16_t port, unsigned, uint32_t raw) {
     case 0:
     case 1:
       s_.sts = uint16_t(s_.sts & ~(v << (8 * off)));  // write 1 to clear
+      if (off == 0 && (v & kTmrSts) && timer_) tmr_sts_cleared_ = timer_->ticks();
       break;
     case 2:
-    case 3:
+    case 3: {
+      const bool timer_irq = s_.en & kTmrEn;
       set_byte(s_.en, off - 2, v);
       s_.en &= kEnMask;
+      if (!timer_irq && (s_.en & kTmrEn) && on_unsupported_)
+        on_unsupported_("ACPI PM timer overflow interrupt (PM1_EN.TMR_EN)");
       break;
+    }
     case 4:
     case 5: {
       uint16_t written = s_.cnt;

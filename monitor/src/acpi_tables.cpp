@@ -95,8 +95,10 @@ std::vector<uint8_t> build_acpi_tables(uint32_t base) {
   b.u16(f + 46, AcpiPm::kSciIrq);
   b.u32(f + 56, AcpiPm::kPm1aEvtBase);
   b.u32(f + 64, AcpiPm::kPm1aCntBase);
+  b.u32(f + 76, devices::AcpiPmTimer::kPort);
   b.u8(f + 88, AcpiPm::kEvtLen);
   b.u8(f + 89, AcpiPm::kCntLen);
+  b.u8(f + 91, devices::AcpiPmTimer::kLen);
   b.u16(f + 96, 101);   // P_LVL2_LAT > 100: no C2
   b.u16(f + 98, 1001);  // P_LVL3_LAT > 1000: no C3
   b.u32(f + 112, kFadtFlags);

@@ -60,6 +60,7 @@ struct Machine::Devices {
   devices::Uart16550 uart;
   devices::DebugExit debug_exit;
   devices::PostPort post;
+  devices::AcpiPmTimer pm_timer;
   devices::AcpiPm acpi_pm;
 };
 

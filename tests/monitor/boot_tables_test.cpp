@@ -80,6 +80,9 @@ TEST(AcpiTables, ChecksumsPointersAndS5) {
   EXPECT_EQ(get32(t, L::kFadt + 40), kBase + L::kDsdt);
   EXPECT_EQ(get32(t, L::kFadt + 56), devices::AcpiPm::kPm1aEvtBase);
   EXPECT_EQ(get32(t, L::kFadt + 64), devices::AcpiPm::kPm1aCntBase);
+  EXPECT_EQ(get32(t, L::kFadt + 76), devices::AcpiPmTimer::kPort);  // PM_TMR_BLK
+  EXPECT_EQ(t[L::kFadt + 91], 4);                                   // PM_TMR_LEN
+  EXPECT_EQ(get32(t, L::kFadt + 112) & (1u << 8), 0u) << "24-bit timer (TMR_VAL_EXT clear)";
   EXPECT_EQ(get32(t, L::kFadt + 48), 0u);  // no SMI command port: ACPI mode from the start
   EXPECT_EQ((kBase + L::kFacs) % 64, 0u);
   const std::string dsdt(t.begin() + L::kDsdt + 36, t.end());

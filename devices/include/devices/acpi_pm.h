@@ -2,12 +2,14 @@
 // QEMU's ports): the PM1a event block (PM1_STS, PM1_EN) and the PM1a control block (PM1_CNT).
 // Writing SLP_EN with a sleep type enters that sleep state; bt86's DSDT offers only S5 (soft
 // off), so that is a power-off and any other type is reported to the monitor as unsupported.
-// No PM timer, no general-purpose events: the FADT lists neither.
+// PM1_STS.TMR_STS follows the PM timer (acpi_pm_timer.h); its overflow interrupt (TMR_EN) is
+// not modelled and reported as unsupported. No general-purpose events: the FADT lists none.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
+#include "devices/acpi_pm_timer.h"
 #include "devices/io_bus.h"
 
 namespace devices {
@@ -22,6 +24,7 @@ class AcpiPm final : public PortDevice {
   static constexpr uint8_t kSlpTypS5 = 5;  // the value the DSDT's \_S5 gives
 
   static constexpr uint16_t kSciEn = 1u << 0, kSlpEn = 1u << 13;
+  static constexpr uint16_t kTmrSts = 1u << 0, kTmrEn = 1u << 0;  // in PM1_STS, PM1_EN
   static constexpr unsigned kSlpTypShift = 10;
 
   struct State {
@@ -29,8 +32,11 @@ class AcpiPm final : public PortDevice {
     uint16_t cnt = kSciEn;  // ACPI mode from the start: the FADT has no SMI command port
   };
 
-  // on_sleep(slp_typ): the guest wrote SLP_EN. Called inside the port access.
-  explicit AcpiPm(std::function<void(uint8_t slp_typ)> on_sleep);
+  // on_sleep(slp_typ): the guest wrote SLP_EN. on_unsupported(what): the guest turned on
+  // something not modelled (the timer's overflow interrupt). Both are called inside the port
+  // access. Without a timer TMR_STS stays clear.
+  explicit AcpiPm(std::function<void(uint8_t slp_typ)> on_sleep, AcpiPmTimer* timer = nullptr,
+                  std::function<void(const char* what)> on_unsupported = {});
 
   const char* name() const override { return "acpi-pm"; }
   uint32_t in(uint16_t port, unsigned size) override;
@@ -39,7 +45,11 @@ class AcpiPm final : public PortDevice {
   const State& state() const { return s_; }
 
  private:
+  uint16_t status();
   std::function<void(uint8_t)> on_sleep_;
+  AcpiPmTimer* timer_;
+  std::function<void(const char*)> on_unsupported_;
+  uint64_t tmr_sts_cleared_ = 0;  // timer ticks when software last cleared TMR_STS
   State s_;
 };
 

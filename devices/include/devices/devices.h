@@ -3,6 +3,7 @@
 
 #include "devices/a20_gate.h"
 #include "devices/acpi_pm.h"
+#include "devices/acpi_pm_timer.h"
 #include "devices/char_sink.h"
 #include "devices/clock.h"
 #include "devices/cmos_rtc.h"

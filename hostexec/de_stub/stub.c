@@ -95,10 +95,14 @@ static long confine(struct de_stub_control* c) {
   return r;
 }
 
+static int plain_prot(uint32_t prot) {
+  return (prot & ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC)) == 0;
+}
+
 static long map(struct de_stub_control* c) {
   const unsigned long addr = c->addr, len = c->len;
   long r;
-  if (!in_window(addr, len)) return -EINVAL;
+  if (!in_window(addr, len) || !plain_prot(c->prot)) return -EINVAL;
   r = de_stub_syscall(__NR_mmap, addr, len, c->prot, MAP_SHARED | MAP_FIXED, DE_STUB_RAM_FD,
                       c->offset);
   return r < 0 ? r : (r == (long)addr ? 0 : -EFAULT);
@@ -125,7 +129,8 @@ static long execute(struct de_stub_control* c, int* confined) {
     case DE_CMD_MAP:
       return map(c);
     case DE_CMD_PROTECT:
-      return in_window(addr, len) ? sys(__NR_mprotect, addr, len, c->prot) : -EINVAL;
+      if (!in_window(addr, len) || !plain_prot(c->prot)) return -EINVAL;
+      return sys(__NR_mprotect, addr, len, c->prot);
     case DE_CMD_UNMAP:
       return in_window(addr, len) ? sys(__NR_munmap, addr, len, 0) : -EINVAL;
     case DE_CMD_RUN_TEST:

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +36,10 @@ std::runtime_error error(const std::string& what, int err) {
 
 long futex(uint32_t* word, int op, uint32_t val, const timespec* timeout) {
   return syscall(SYS_futex, word, op, val, timeout, nullptr, 0);
+}
+
+bool plain_prot(int prot) {
+  return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) == 0;
 }
 
 bool window_range(uint64_t addr, uint64_t len) {
@@ -71,6 +76,9 @@ std::string DeProcess::Death::describe() const {
 DeProcess::Died::Died(const Death& d) : std::runtime_error(d.describe()), death(d) {}
 
 DeProcess::DeProcess(int ram_fd) {
+  struct stat ram;
+  if (fstat(ram_fd, &ram) != 0) throw error("guest RAM", errno);
+  ram_size_ = uint64_t(ram.st_size);
   control_fd_ = memfd_create("bt86-de-control", MFD_CLOEXEC);
   if (control_fd_ < 0) throw error("memfd_create", errno);
   void* p = MAP_FAILED;
@@ -179,7 +187,9 @@ void DeProcess::await(uint32_t seq) {
 }
 
 int DeProcess::map(uint64_t addr, uint64_t ram_offset, uint64_t len, int prot) {
-  if (!window_range(addr, len) || ram_offset % kPage != 0) return -EINVAL;
+  if (!window_range(addr, len) || !plain_prot(prot) || ram_offset % kPage != 0 ||
+      ram_offset > ram_size_ || len > ram_size_ - ram_offset)
+    return -EINVAL;
   control_->addr = addr;
   control_->len = len;
   control_->offset = ram_offset;
@@ -188,7 +198,7 @@ int DeProcess::map(uint64_t addr, uint64_t ram_offset, uint64_t len, int prot) {
 }
 
 int DeProcess::protect(uint64_t addr, uint64_t len, int prot) {
-  if (!window_range(addr, len)) return -EINVAL;
+  if (!window_range(addr, len) || !plain_prot(prot)) return -EINVAL;
   control_->addr = addr;
   control_->len = len;
   control_->prot = uint32_t(prot);

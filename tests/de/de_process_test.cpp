@@ -428,6 +428,10 @@ TEST_F(DeProcessTest, MapOutsideTheWindowIsRefused) {
   EXPECT_EQ(p.map(DE_STUB_CONTROL, 0, 0x1000, PROT_READ), -EINVAL);
   EXPECT_EQ(p.map(0x1000, 0, ~0ull & ~0xfffull, PROT_READ), -EINVAL);
   EXPECT_EQ(p.map(0x1001, 0, 0x1000, PROT_READ), -EINVAL);
+  EXPECT_EQ(p.map(0x1000, kRamSize, 0x1000, PROT_READ), -EINVAL);  // past the end of RAM
+  EXPECT_EQ(p.map(0x1000, kRamSize - 0x1000, 0x2000, PROT_READ), -EINVAL);
+  EXPECT_EQ(p.map(0x1000, 0, 0x1000, PROT_READ | PROT_GROWSDOWN), -EINVAL);
+  EXPECT_EQ(p.protect(0x1000, 0x1000, PROT_READ | 0x8 /* PROT_SEM */), -EINVAL);
   EXPECT_EQ(p.protect(DE_STUB_BASE, 0x1000, PROT_READ), -EINVAL);
   EXPECT_EQ(p.unmap(DE_STUB_CONTROL, 0x1000), -EINVAL);
   EXPECT_EQ(p.run_test_code(DE_STUB_BASE), -EINVAL);

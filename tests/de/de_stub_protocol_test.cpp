@@ -127,6 +127,10 @@ TEST(DeStubProtocol, RefusesRangesOutsideTheWindowItself) {
     EXPECT_EQ(d.send(DE_CMD_PROTECT), -EINVAL);
     EXPECT_EQ(d.send(DE_CMD_UNMAP), -EINVAL);
   }
+  d.window(0x10000, 0x1000);
+  d.c()->prot = PROT_READ | PROT_GROWSDOWN;
+  EXPECT_EQ(d.send(DE_CMD_MAP), -EINVAL);
+  EXPECT_EQ(d.send(DE_CMD_PROTECT), -EINVAL);
   d.c()->addr = DE_WINDOW_END;
   EXPECT_EQ(d.send(DE_CMD_RUN_TEST), -EINVAL);
   d.window(DE_WINDOW_END - 0x1000, 0x1000);  // the last page of the guard is fine

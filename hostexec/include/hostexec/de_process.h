@@ -44,7 +44,8 @@ class DeProcess {
 
   // Window changes in the stub's address space: 0, or -errno (from the stub's mmap/mprotect/
   // munmap). -EINVAL, without asking the stub, for a range not inside [0, 8 GiB) or not
-  // page-aligned.
+  // page-aligned, protection bits other than PROT_READ/WRITE/EXEC, or (map) RAM beyond the
+  // size `ram_fd` had when the process started.
   int map(uint64_t addr, uint64_t ram_offset, uint64_t len, int prot);
   int protect(uint64_t addr, uint64_t len, int prot);
   int unmap(uint64_t addr, uint64_t len);
@@ -82,6 +83,7 @@ class DeProcess {
   int control_fd_ = -1;
   de_stub_control* control_ = nullptr;
   uint32_t seq_ = 0;
+  uint64_t ram_size_ = 0;
   uint64_t syscall_insn_ = 0;
   std::optional<Death> death_;
 };

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -69,10 +70,10 @@ std::vector<Mapping> maps_of(pid_t pid) {
   return out;
 }
 
-const Mapping* find_at(const std::vector<Mapping>& maps, uint64_t start) {
+std::optional<Mapping> find_at(const std::vector<Mapping>& maps, uint64_t start) {
   for (const Mapping& m : maps)
-    if (m.start == start) return &m;
-  return nullptr;
+    if (m.start == start) return m;
+  return std::nullopt;
 }
 
 std::set<int> fds_of(pid_t pid) {
@@ -225,8 +226,8 @@ TEST_F(DeProcessTest, MapProtectUnmapChangeTheWindow) {
   DeProcess p(ram_fd_);
   ASSERT_EQ(p.map(kCodeAt, 0, 0x10000, PROT_READ | PROT_EXEC), 0);
   ASSERT_EQ(p.map(0x400000, 0x200000, 0x2000, PROT_READ | PROT_WRITE), 0);
-  const Mapping* m = find_at(maps_of(p.pid()), 0x400000);
-  ASSERT_NE(m, nullptr);
+  const std::optional<Mapping> m = find_at(maps_of(p.pid()), 0x400000);
+  ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->perms, "rw-s");
   EXPECT_EQ(m->offset, 0x200000u);
   // A store by code in the child lands in guest RAM at the mapped offset.
@@ -242,15 +243,15 @@ TEST_F(DeProcessTest, MapProtectUnmapChangeTheWindow) {
 
   ASSERT_EQ(p.protect(0x401000, 0x1000, PROT_READ), 0);
   auto maps = maps_of(p.pid());
-  ASSERT_NE(find_at(maps, 0x400000), nullptr);
+  ASSERT_TRUE(find_at(maps, 0x400000).has_value());
   EXPECT_EQ(find_at(maps, 0x400000)->perms, "rw-s");
-  ASSERT_NE(find_at(maps, 0x401000), nullptr);
+  ASSERT_TRUE(find_at(maps, 0x401000).has_value());
   EXPECT_EQ(find_at(maps, 0x401000)->perms, "r--s");
 
   ASSERT_EQ(p.unmap(0x400000, 0x1000), 0);
   maps = maps_of(p.pid());
-  EXPECT_EQ(find_at(maps, 0x400000), nullptr);
-  EXPECT_NE(find_at(maps, 0x401000), nullptr);
+  EXPECT_FALSE(find_at(maps, 0x400000).has_value());
+  EXPECT_TRUE(find_at(maps, 0x401000).has_value());
   EXPECT_TRUE(p.alive());
 }
 
@@ -385,8 +386,8 @@ TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
                    {DE_WINDOW_END - 0x1000, 0x1000, PROT_READ, kShared, DE_STUB_RAM_FD, 0x2000});
   ASSERT_EQ(p.run_test_code(kCodeAt), 0);
   EXPECT_EQ(uint64_t(result_word()), DE_WINDOW_END - 0x1000);
-  const Mapping* m = find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000);
-  ASSERT_NE(m, nullptr);
+  const std::optional<Mapping> m = find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000);
+  ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->perms, "r--s");
 
   syscall_via_stub(p, SYS_mprotect, {DE_WINDOW_END - 0x1000, 0x1000, PROT_NONE});
@@ -395,7 +396,7 @@ TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
   syscall_via_stub(p, SYS_munmap, {DE_WINDOW_END - 0x1000, 0x1000});
   ASSERT_EQ(p.run_test_code(kCodeAt), 0);
   EXPECT_EQ(result_word(), 0);
-  EXPECT_EQ(find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000), nullptr);
+  EXPECT_FALSE(find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000).has_value());
   syscall_via_stub(p, SYS_futex, {kDone, FUTEX_WAKE, 1});
   ASSERT_EQ(p.run_test_code(kCodeAt), 0);
   EXPECT_GE(result_word(), 0);
@@ -441,7 +442,7 @@ TEST_F(DeProcessTest, MapOutsideTheWindowIsRefused) {
   }
   EXPECT_TRUE(p.alive());
   p.ping();
-  EXPECT_NE(find_at(maps_of(p.pid()), DE_STUB_CONTROL), nullptr);
+  EXPECT_TRUE(find_at(maps_of(p.pid()), DE_STUB_CONTROL).has_value());
 }
 
 // Code spinning in the stub is stopped from another thread; the waiting command reports it.

@@ -6,10 +6,10 @@ namespace bt {
 
 const char* callout_name(CalloutKind k) {
   static const char* names[] = {
-      "port in",      "port out",     "cpuid",        "rdtsc",     "popf",
-      "cli/sti",      "hlt",          "control reg",  "debug reg", "descriptor table",
-      "segment load", "far transfer", "iret",         "bcd",       "bound",
-      "msr",          "cache/tlb",    "watched write", "fpu"};
+      "port in",      "port out",     "cpuid",         "rdtsc",     "popf",
+      "cli/sti",      "hlt",          "control reg",   "debug reg", "descriptor table",
+      "segment load", "far transfer", "iret",          "bcd",       "bound",
+      "msr",          "cache/tlb",    "watched write", "fpu",       "selector query"};
   static_assert(std::size(names) == size_t(CalloutKind::Count));
   return names[size_t(k)];
 }

@@ -125,6 +125,31 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       emit_callout(c, in, CalloutKind::DescriptorTable, co::store_sys, true, a1);
       return Flow::Continue;
     }
+    case ZYDIS_MNEMONIC_LAR:
+    case ZYDIS_MNEMONIC_LSL:
+      value_to_r12(c, in, 1, 2);
+      emit_callout(
+          c, in, CalloutKind::SelectorQuery, co::selector_query, true,
+          (d.mnemonic == ZYDIS_MNEMONIC_LSL) | guest_gpr(in.ops[0].reg.value) << 8 | osize << 16);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_VERR:
+    case ZYDIS_MNEMONIC_VERW:
+      value_to_r12(c, in, 0, 2);
+      emit_callout(c, in, CalloutKind::SelectorQuery, co::selector_query, true,
+                   d.mnemonic == ZYDIS_MNEMONIC_VERR ? 2 : 3);
+      return Flow::Continue;
+    case ZYDIS_MNEMONIC_ARPL: {
+      const auto& dst = in.ops[0];
+      uint32_t a1 = guest_gpr(in.ops[1].reg.value);
+      if (dst.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        ea_to_r12(c, in);
+        a1 |= 1u << 16 | uint32_t(memory_segment(in)) << 20;
+      } else {
+        a1 |= guest_gpr(dst.reg.value) << 8;
+      }
+      emit_callout(c, in, CalloutKind::SelectorQuery, co::arpl, true, a1);
+      return Flow::Continue;
+    }
     case ZYDIS_MNEMONIC_LMSW:
       value_to_r12(c, in, 0, 2);
       emit_callout(c, in, CalloutKind::ControlReg, co::lmsw);

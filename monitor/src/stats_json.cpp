@@ -154,6 +154,7 @@ std::string Machine::stats_json(const char* kind) const {
                                 {{"scans", c.scans},
                                  {"cleared", c.cleared},
                                  {"cpuid_pages", c.cpuid_pages},
+                                 {"selector_query_pages", c.selector_query_pages},
                                  {"reverts", c.reverts},
                                  {"flip_limited", c.flip_limited},
                                  {"self_writers", c.self_writers}}}};

@@ -16,10 +16,12 @@ std::string DirectCode::Stats::report() const {
   return fmt::format(
       "direct-execution code pages\n  scans {}\n  made executable {}\n  left to the translator "
       "(cpuid pattern) {}\n  left to the translator (wrpkru/xrstor/syscall/sysenter pattern) {}\n  "
+      "left to the translator (lar/lsl/verr/verw pattern) {}\n  "
       "written while "
       "executable {}\n  left to the translator (rewritten "
       "too often) {}\n  left to the translator (code writes its own page) {}\n",
-      scans, cleared, cpuid_pages, host_state_pages, reverts, flip_limited, self_writers);
+      scans, cleared, cpuid_pages, host_state_pages, selector_query_pages, reverts, flip_limited,
+      self_writers);
 }
 
 DirectCode::DirectCode(AddressSpace& as, bool cpuid_traps)
@@ -69,6 +71,20 @@ bool DirectCode::has_host_state_insn(uint32_t page) const {
   return false;
 }
 
+// lar (0F 02), lsl (0F 03), verr (0F 00 /4) and verw (0F 00 /5) do not trap at CPL 3: run
+// directly they would read the host's GDT and LDT (the guest's segment aliases there, or the
+// host's own entries), so their pages go to the translator, which asks the guest's tables.
+bool DirectCode::has_selector_query(uint32_t page) const {
+  auto [p, n] = window(page);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (p[i] != 0x0f) continue;
+    if (p[i + 1] == 0x02 || p[i + 1] == 0x03) return true;
+    if (p[i + 1] == 0x00 && i + 2 < n && (((p[i + 2] >> 3) & 7) == 4 || ((p[i + 2] >> 3) & 7) == 5))
+      return true;
+  }
+  return false;
+}
+
 void DirectCode::protect(uint32_t page, bool direct) {
   // Read-only while executable, so a write (self-modifying or freshly loaded code) is seen.
   as_.set_page_flag(page * kPage, AddressSpace::kDirect, direct);
@@ -83,6 +99,11 @@ DirectCode::State DirectCode::on_fetch(uint32_t linear) {
   stats_.scans++;
   if (has_host_state_insn(page)) {
     stats_.host_state_pages++;
+    s = State::Translate;
+    return s;
+  }
+  if (has_selector_query(page)) {
+    stats_.selector_query_pages++;
     s = State::Translate;
     return s;
   }

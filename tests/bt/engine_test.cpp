@@ -562,6 +562,65 @@ TEST_F(EngineTest, SysenterAndSysexitAreGpWithSysenterCsZero) {
   }
 }
 
+// lar/lsl/verr/verw/arpl are callouts that answer in ZF and a register or memory (the rules
+// themselves: tests/cpu/descriptor_queries_test.cpp).
+TEST_F(EngineTest, SelectorQueriesSetZfAndTheirDestination) {
+  const uint32_t gdt = kBase + 0x1000, slot = kBase + 0x800;
+  const uint64_t code0 = 0x00cf9a000000ffffull, data0 = 0x00cf92000000ffffull;
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(gdt + 8)), &code0, 8);
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(gdt + 16)), &data0, 8);
+  v_.gdtr = {gdt, 0x17};
+  auto zf = [&] { return (v_.eflags & cpu::fl::ZF) != 0; };
+  auto rerun = [&](const std::vector<uint8_t>& code) {
+    v_.eip = kBase;
+    return run(code);
+  };
+  // mov ecx, 0x10; or ecx, ecx (ZF = 0); lar eax, ecx
+  auto x = run({0xB9, 0x10, 0, 0, 0, 0x09, 0xC9, 0x0F, 0x02, 0xC1});
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_TRUE(zf());
+  EXPECT_EQ(reg(cpu::EAX), 0x00cf9200u);
+  // mov ecx, 0x18 (beyond the limit); xor edx, edx (ZF = 1); mov eax, 0x1234; lar eax, ecx
+  x = rerun({0xB9, 0x18, 0, 0, 0, 0x31, 0xD2, 0xB8, 0x34, 0x12, 0, 0, 0x0F, 0x02, 0xC1});
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_FALSE(zf());
+  EXPECT_EQ(reg(cpu::EAX), 0x1234u);  // unchanged
+  // 16-bit lar: mov eax, 0xaaaa5555; mov ecx, 0x10; lar ax, cx
+  x = rerun({0xB8, 0x55, 0x55, 0xAA, 0xAA, 0xB9, 0x10, 0, 0, 0, 0x66, 0x0F, 0x02, 0xC1});
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_EQ(reg(cpu::EAX), 0xaaaa9200u);
+  // Memory forms, selector 0x08 at `slot`: or ecx, ecx; verr [slot]; lsl edx, [slot]
+  const uint16_t sel = 0x08;
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(slot)), &sel, 2);
+  std::vector<uint8_t> code = {0x09, 0xC9, 0x0F, 0x00, 0x25};
+  for (int i = 0; i < 4; ++i) code.push_back(uint8_t(slot >> (8 * i)));
+  code.insert(code.end(), {0x0F, 0x03, 0x15});
+  for (int i = 0; i < 4; ++i) code.push_back(uint8_t(slot >> (8 * i)));
+  x = rerun(code);
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_TRUE(zf());
+  EXPECT_EQ(reg(cpu::EDX), 0xffffffffu);
+  // verw cx with cx = 0x08 (code): ZF = 0
+  x = rerun({0xB9, 0x08, 0, 0, 0, 0x31, 0xD2, 0x0F, 0x00, 0xE9});
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_FALSE(zf());
+  // arpl ax, cx: mov eax, 0x10; mov ecx, 3; arpl ax, cx; then arpl [slot], cx
+  code = {0xB8, 0x10, 0, 0, 0, 0xB9, 3, 0, 0, 0, 0x63, 0xC8, 0x63, 0x0D};
+  for (int i = 0; i < 4; ++i) code.push_back(uint8_t(slot >> (8 * i)));
+  x = rerun(code);
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_EQ(reg(cpu::EAX), 0x13u);
+  EXPECT_TRUE(zf());
+  uint16_t now = 0;
+  std::memcpy(&now, reinterpret_cast<void*>(uintptr_t(slot)), 2);
+  EXPECT_EQ(now, 0x0b);
+  // arpl ax, cx again: RPL already 3, ZF = 0
+  x = rerun({0x63, 0xC8});
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_FALSE(zf());
+  EXPECT_EQ(stats_.callouts[size_t(bt::CalloutKind::SelectorQuery)], 1u);
+}
+
 TEST_F(EngineTest, RepBsfAndRepBsrAreBsfAndBsr) {
   // mov ecx, 0x00F0; rep bsf eax, ecx; rep bsr edx, ecx (tzcnt/lzcnt on a BMI host: 4 and 24)
   auto x = run({0xB9, 0xF0, 0, 0, 0, 0xF3, 0x0F, 0xBC, 0xC1, 0xF3, 0x0F, 0xBD, 0xD1});

@@ -43,6 +43,22 @@ TEST_F(DirectCodeTest, CpuidAcrossAPageEdgeCountsForBothPages) {
   EXPECT_EQ(dc.on_fetch(0x12000), State::Direct);
 }
 
+// lar/lsl/verr/verw would answer from the host's descriptor tables at CPL 3.
+TEST_F(DirectCodeTest, SelectorQueriesKeepThePageWithTheTranslator) {
+  shadowmmu::DirectCode dc(as_, true);
+  put(0x10800, {0x0f, 0x02, 0xc1});        // lar eax, ecx
+  put(0x11800, {0x0f, 0x03, 0x15});        // lsl edx, [disp32]
+  put(0x12800, {0x0f, 0x00, 0xe1});        // verr cx
+  put(0x13800, {0x0f, 0x00, 0x2d});        // verw [disp32]
+  put(0x14800, {0x0f, 0x00, 0xd8, 0x90});  // ltr ax (/3): traps by itself
+  put(0x15ffe, {0x0f, 0x00});              // verw across the page edge
+  put(0x16000, {0x2d});
+  for (uint32_t page : {0x10000u, 0x11000u, 0x12000u, 0x13000u, 0x15000u, 0x16000u})
+    EXPECT_EQ(dc.on_fetch(page), State::Translate) << std::hex << page;
+  EXPECT_EQ(dc.on_fetch(0x14000), State::Direct);
+  EXPECT_EQ(dc.stats().selector_query_pages, 6u);
+}
+
 TEST_F(DirectCodeTest, HostsWhereCpuidTrapsNeedNoScanForIt) {
   shadowmmu::DirectCode dc(as_, true);
   put(0x10800, {0x0f, 0xa2});

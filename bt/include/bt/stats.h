@@ -27,7 +27,8 @@ enum class CalloutKind : uint8_t {
   Msr,
   CacheTlb,
   WatchedWrite,
-  Fpu,  // the FPU gate (state load, #NM/#UD) and fnsave/fxsave/fxrstor/ldmxcsr
+  Fpu,            // the FPU gate (state load, #NM/#UD) and fnsave/fxsave/fxrstor/ldmxcsr
+  SelectorQuery,  // lar/lsl/verr/verw/arpl
   Count
 };
 const char* callout_name(CalloutKind k);

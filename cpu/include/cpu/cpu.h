@@ -122,6 +122,12 @@ class Cpu {
   MaybeFault rdpmc();  // CR4.PCE, the PERFCTR MSRs
   static uint64_t host_tsc();
   MaybeFault wbinvd() { return check_cpl0(); }
+  // lar/lsl/verr/verw (descriptor_queries.cpp): `valid` is the ZF result; a fault only from
+  // reading the descriptor. lar's value is the access rights (descriptor bits 63:32 & 0x00FFFF00).
+  MaybeFault lar_lsl(uint16_t sel, bool lsl, bool& valid, uint32_t& value);
+  MaybeFault verr_verw(uint16_t sel, bool write, bool& valid);
+  // arpl: raises dest's RPL to src's; returns ZF (whether it changed).
+  static bool arpl(uint16_t& dest, uint16_t src);
 
   // Segment register load with the protected-mode checks (mov sreg / pop sreg / lds...).
   MaybeFault load_segment(Seg s, uint16_t sel);
@@ -161,6 +167,7 @@ class Cpu {
  private:
   MaybeFault deliver(uint8_t vector, bool has_error, uint32_t error, uint32_t return_eip,
                      bool software, bool external);
+  MaybeFault query_descriptor(uint16_t sel, std::optional<uint64_t>& desc);
   MaybeFault push32(uint32_t& esp, uint32_t value, Memory::Mode m);
   MaybeFault pop32(uint32_t& esp, uint32_t& value);
   MaybeFault load_cs(uint16_t sel, uint64_t desc, uint8_t new_cpl);

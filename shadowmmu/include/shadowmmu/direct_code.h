@@ -8,7 +8,9 @@
 // executable page makes it writable and unscanned again; a page that flips too often stays
 // with the translator. So does a page with a byte pattern of wrpkru or xrstor (which would let
 // guest code set the host's protection-key rights) or of syscall or sysenter (which enter the
-// host kernel on some CPUs, and it loses the return address): SECURITY.md. Paging is off in every
+// host kernel on some CPUs, and it loses the return address): SECURITY.md. And so does a page
+// with a byte pattern of lar, lsl, verr or verw, which at CPL 3 would answer from the host's
+// descriptor tables instead of the guest's. Paging is off in every
 // guest that reaches here (the shadow MMU issue extends this to shadow page-table entries).
 #pragma once
 
@@ -26,12 +28,13 @@ class DirectCode {
 
   struct Stats {
     uint64_t scans = 0;
-    uint64_t cleared = 0;           // pages made executable
-    uint64_t cpuid_pages = 0;       // pages left to the translator because of a cpuid pattern
-    uint64_t host_state_pages = 0;  // left to the translator: wrpkru/xrstor/syscall/sysenter
-    uint64_t reverts = 0;           // executable pages written
-    uint64_t flip_limited = 0;      // pages left to the translator after too many reverts
-    uint64_t self_writers = 0;      // pages left to the translator because their code writes them
+    uint64_t cleared = 0;               // pages made executable
+    uint64_t cpuid_pages = 0;           // pages left to the translator because of a cpuid pattern
+    uint64_t host_state_pages = 0;      // left to the translator: wrpkru/xrstor/syscall/sysenter
+    uint64_t selector_query_pages = 0;  // left to the translator: lar/lsl/verr/verw
+    uint64_t reverts = 0;               // executable pages written
+    uint64_t flip_limited = 0;          // pages left to the translator after too many reverts
+    uint64_t self_writers = 0;  // pages left to the translator because their code writes them
     std::string report() const;
   };
 
@@ -59,6 +62,7 @@ class DirectCode {
   Window window(uint32_t page) const;
   bool has_cpuid(uint32_t page) const;
   bool has_host_state_insn(uint32_t page) const;
+  bool has_selector_query(uint32_t page) const;
   void protect(uint32_t page, bool direct);
 
   AddressSpace& as_;

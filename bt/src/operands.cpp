@@ -1,7 +1,7 @@
 // Re-encoding guest memory operands for the host: the guest's ModRM/SIB/displacement are kept,
 // under a 0x67 prefix so the address is computed in 32 bits and wraps at 4 GiB (DESIGN §4.1).
-#include "hostexec/host_signals.h"
 #include "engine_core.h"
+#include "hostexec/host_signals.h"
 #include "translator.h"
 
 namespace bt {
@@ -158,6 +158,22 @@ void lea_mem_operand(Ctx& c, const Insn& in, int host_reg) {
   std::vector<uint8_t> b{0x67, 0x44, 0x8D};
   put_modrm_mem(b, in, uint8_t(host_reg - 8));
   c.a.embed(b.data(), b.size());
+}
+
+// Through the host GS base, base + offset would reach past 4 GiB into the guard (i386 TLS is
+// addressed at negative offsets from gs, so user code does this all the time); computing the
+// linear address in 32 bits wraps as the part does. Three flag-free instructions, no host GS
+// base to set.
+void emit_segment_based_ident(Ctx& c, const Insn& in) {
+  const int seg = segment_override(in);
+  if (seg < 0 || !watchable(in)) throw std::logic_error("no fs:/gs: operand of an exact form");
+  if (is_moffs_move(in))
+    c.a.mov(x86::r12d, asmjit::imm(uint32_t(in.d.raw.disp.value)));
+  else
+    lea_mem_operand(c, in, 12);
+  c.a.mov(x86::r13d, vcpu_field(cpu::off::seg_base + 4 * seg));
+  c.a.lea(x86::r12d, x86::ptr(x86::r12, x86::r13));  // 32-bit result: the wrap
+  emit_ident(c, in, true);
 }
 
 }  // namespace bt

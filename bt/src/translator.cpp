@@ -180,6 +180,8 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     } else if (is_ident(in)) {
       if (watch.wraps && watchable(in) && watch.wraps(in.eip))
         emit_watched_write(c, in);
+      else if (segment_override(in) >= 0 && watchable(in))
+        emit_segment_based_ident(c, in);
       else
         emit_ident(c, in);
     } else {

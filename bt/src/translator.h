@@ -106,6 +106,10 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in);
 // (0: r8d, 4: r12d ...), width `bytes` (2: movzx, 4: mov).
 void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes);
 void lea_mem_operand(Ctx& c, const Insn& in, int host_reg);
+// An IDENT instruction with an fs:/gs: operand of a form watchable() accepts: the linear
+// address (segment base + offset, wrapping at 4 GiB as on the part) computed in r12, and the
+// instruction run on [r12].
+void emit_segment_based_ident(Ctx& c, const Insn& in);
 void emit_chain(Ctx& c, uint32_t target);
 void emit_jump_to_lookup(Ctx& c);  // target in r8d
 void emit_static_exit(Ctx& c, const Insn& in, StaticExit e);

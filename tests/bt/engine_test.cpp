@@ -410,11 +410,12 @@ TEST_F(EngineTest, MmioFaultsArePreciseAndOtherFormsStop) {
 
 // fs: accesses go through the host GS base, set only when it does not hold the segment's base
 // already (it survives across units and runs); a changed base is seen.
+// Forms that are not exactly their operand (push here) go through the host GS base.
 TEST_F(EngineTest, FsAccessesFollowTheSegmentBaseAcrossRuns) {
   auto* mem = reinterpret_cast<uint32_t*>(uintptr_t(kBase));
   mem[0x1000 / 4] = 0x1111;
   mem[0x2000 / 4] = 0x2222;
-  const uint8_t code[] = {0x64, 0xA1, 0, 0, 0, 0};  // mov eax, fs:[0]
+  const uint8_t code[] = {0x64, 0xFF, 0x35, 0, 0, 0, 0, 0x58};  // push dword fs:[0]; pop eax
   std::memcpy(mem, code, sizeof code);
   auto set_fs = [&](uint32_t base) {
     cpu::Segment s = v_.seg[cpu::FS];
@@ -440,6 +441,32 @@ TEST_F(EngineTest, FsAccessesFollowTheSegmentBaseAcrossRuns) {
   v_.eip = kBase;
   ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
   EXPECT_EQ(reg(cpu::EAX), 0x1111u);
+}
+
+// i386 TLS lives at negative offsets from gs: base + offset wraps at 4 GiB, as on the part.
+TEST_F(EngineTest, FsAndGsOperandsWrapAt4GiB) {
+  auto* mem = reinterpret_cast<uint32_t*>(uintptr_t(kBase));
+  mem[0x1000 / 4] = 0x1111;
+  mem[0x1004 / 4] = 0;
+  cpu::Segment s = v_.seg[cpu::GS];
+  s.base = kBase + 0x1010;
+  v_.load_segment_cache(cpu::GS, s);
+  s = v_.seg[cpu::FS];
+  s.base = kBase + 0x1000;
+  v_.load_segment_cache(cpu::FS, s);
+  reg(cpu::ECX) = 0xfffffff0;  // -16
+  reg(cpu::EBX) = 0xabcd;
+  const std::vector<uint8_t> code = {
+      0x65, 0xA1, 0xF0, 0xFF, 0xFF, 0xFF,  // mov eax, gs:[0xfffffff0] (moffs): 0x1000
+      0x65, 0x89, 0x59, 0xF8,              // mov gs:[ecx-8], ebx: 0x1010 - 24 = 0xff8
+      0x65, 0x03, 0x01,                    // add eax, gs:[ecx]: 0x1000
+      0x64, 0x8B, 0x51, 0x14,              // mov edx, fs:[ecx+20]: 0x1000 + 4
+  };
+  auto x = run(code);
+  EXPECT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  EXPECT_EQ(reg(cpu::EAX), 0x1111u + 0x1111u);
+  EXPECT_EQ(mem[0xff8 / 4], 0xabcdu);
+  EXPECT_EQ(reg(cpu::EDX), 0u);
 }
 
 TEST_F(EngineTest, LoopIsChainedAndCountsDown) {

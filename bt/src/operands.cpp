@@ -140,9 +140,25 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
   return p;
 }
 
-// host_reg: 8..15 (r8d..r15d). Emits mov/movzx host_reg, [guest mem].
+// host_reg: 8..15 (r8d..r15d). Emits mov/movzx host_reg, [guest mem]. An fs:/gs: operand's
+// linear address is computed in host_reg first (base + offset wrapping at 4 GiB, as in
+// emit_segment_based_ident), with r13 (r14 when host_reg is r13) holding the base.
 void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes) {
-  std::vector<uint8_t> b = mem_prefixes(c, in);
+  std::vector<uint8_t> b;
+  const int seg = segment_override(in);
+  if (seg >= 0) {
+    const x86::Gp addr = x86::Gpq(uint32_t(host_reg)), base = x86::Gpq(host_reg == 13 ? 14 : 13);
+    lea_mem_operand(c, in, host_reg);
+    c.a.mov(base.r32(), vcpu_field(cpu::off::seg_base + 4 * seg));
+    c.a.lea(addr.r32(), x86::ptr(addr, base));
+    const x86::Mem m = x86::ptr(addr, 0, bytes);
+    if (bytes == 4)
+      c.a.mov(addr.r32(), m);
+    else
+      c.a.movzx(addr.r32(), m);
+    return;
+  }
+  b = mem_prefixes(c, in);
   b.push_back(0x44);  // REX.R: the reg field names r8..r15
   if (bytes == 4) {
     b.push_back(0x8B);

@@ -410,12 +410,11 @@ TEST_F(EngineTest, MmioFaultsArePreciseAndOtherFormsStop) {
 
 // fs: accesses go through the host GS base, set only when it does not hold the segment's base
 // already (it survives across units and runs); a changed base is seen.
-// Forms that are not exactly their operand (push here) go through the host GS base.
+// Forms that are neither exactly their operand nor a load (pop [mem] here) go through the host
+// GS base.
 TEST_F(EngineTest, FsAccessesFollowTheSegmentBaseAcrossRuns) {
   auto* mem = reinterpret_cast<uint32_t*>(uintptr_t(kBase));
-  mem[0x1000 / 4] = 0x1111;
-  mem[0x2000 / 4] = 0x2222;
-  const uint8_t code[] = {0x64, 0xFF, 0x35, 0, 0, 0, 0, 0x58};  // push dword fs:[0]; pop eax
+  const uint8_t code[] = {0x50, 0x64, 0x8F, 0x05, 4, 0, 0, 0};  // push eax; pop dword fs:[4]
   std::memcpy(mem, code, sizeof code);
   auto set_fs = [&](uint32_t base) {
     cpu::Segment s = v_.seg[cpu::FS];
@@ -425,22 +424,24 @@ TEST_F(EngineTest, FsAccessesFollowTheSegmentBaseAcrossRuns) {
   bt::Engine e(cpu_, src_);
   e.set_stop_eip(kBase + sizeof code);
   set_fs(kBase + 0x1000);
-  for (int i = 0; i < 2; ++i) {  // the second time, the host GS base is already right
+  for (uint32_t i = 0; i < 2; ++i) {  // the second time, the host GS base is already right
     v_.eip = kBase;
+    reg(cpu::EAX) = 0x1111 + i;
     ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
-    EXPECT_EQ(reg(cpu::EAX), 0x1111u);
+    EXPECT_EQ(mem[0x1004 / 4], 0x1111u + i);
     EXPECT_EQ(v_.host_gs_base, kBase + 0x1000u);
   }
   set_fs(kBase + 0x2000);
   v_.eip = kBase;
   ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
-  EXPECT_EQ(reg(cpu::EAX), 0x2222u);
+  EXPECT_EQ(mem[0x2004 / 4], 0x1112u);
   EXPECT_EQ(v_.host_gs_base, kBase + 0x2000u);
   v_.host_gs_base = cpu::kHostGsBaseUnknown;  // as after direct execution
   set_fs(kBase + 0x1000);
   v_.eip = kBase;
+  reg(cpu::EAX) = 0x3333;
   ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
-  EXPECT_EQ(reg(cpu::EAX), 0x1111u);
+  EXPECT_EQ(mem[0x1004 / 4], 0x3333u);
 }
 
 // i386 TLS lives at negative offsets from gs: base + offset wraps at 4 GiB, as on the part.
@@ -461,12 +462,15 @@ TEST_F(EngineTest, FsAndGsOperandsWrapAt4GiB) {
       0x65, 0x89, 0x59, 0xF8,              // mov gs:[ecx-8], ebx: 0x1010 - 24 = 0xff8
       0x65, 0x03, 0x01,                    // add eax, gs:[ecx]: 0x1000
       0x64, 0x8B, 0x51, 0x14,              // mov edx, fs:[ecx+20]: 0x1000 + 4
+      0x65, 0xFF, 0x31,                    // push dword gs:[ecx]: 0x1000 (busybox's TLS)
+      0x5E,                                // pop esi
   };
   auto x = run(code);
   EXPECT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
   EXPECT_EQ(reg(cpu::EAX), 0x1111u + 0x1111u);
   EXPECT_EQ(mem[0xff8 / 4], 0xabcdu);
   EXPECT_EQ(reg(cpu::EDX), 0u);
+  EXPECT_EQ(reg(cpu::ESI), 0x1111u);
 }
 
 TEST_F(EngineTest, LoopIsChainedAndCountsDown) {

@@ -46,8 +46,9 @@ BT86_CALLOUT(far_call);
 BT86_CALLOUT(far_call_mem);
 BT86_CALLOUT(far_ret);  // a1 = bytes to pop
 BT86_CALLOUT(iret);
-BT86_CALLOUT(bcd);    // a1 = op | imm << 8 (0 daa 1 das 2 aaa 3 aas 4 aam 5 aad 6 salc)
-BT86_CALLOUT(bound);  // a0 = offset, a1 = reg | mem seg << 8 | size << 16
+BT86_CALLOUT(bcd);        // a1 = op | imm << 8 (0 daa 1 das 2 aaa 3 aas 4 aam 5 aad 6 salc)
+BT86_CALLOUT(bound);      // a0 = offset, a1 = reg | mem seg << 8 | size << 16
+BT86_CALLOUT(string_io);  // ins/outs (string_io.cpp)
 // selector_callouts.cpp
 BT86_CALLOUT(selector_query);  // a0 = selector, a1 = op | dest reg << 8 | size << 16
                                // (op: 0 lar 1 lsl 2 verr 3 verw)

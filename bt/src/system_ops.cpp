@@ -83,6 +83,14 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
                    is_in ? co::port_in : co::port_out, true, a1);
       return Flow::Continue;
     }
+    case ZYDIS_MNEMONIC_INSB:
+    case ZYDIS_MNEMONIC_INSW:
+    case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB:
+    case ZYDIS_MNEMONIC_OUTSW:
+    case ZYDIS_MNEMONIC_OUTSD:
+      emit_string_io(c, in);
+      return Flow::Continue;
     case ZYDIS_MNEMONIC_CPUID:
       emit_callout(c, in, CalloutKind::Cpuid, co::cpuid);
       return Flow::Continue;

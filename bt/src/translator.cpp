@@ -170,8 +170,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       emit_unsupported(c, in, "unsupported MMIO access form");
       flow = Flow::End;
     } else if ((in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) &&
-               in.d.meta.category != ZYDIS_CATEGORY_COND_BR) {  // cx-based loop/jcxz are
-      if (!emit_lea16(c, in)) {                                 // control flow's
+               in.d.meta.category != ZYDIS_CATEGORY_COND_BR &&
+               !is_string_io(in)) {  // cx-based loop/jcxz are
+      if (!emit_lea16(c, in)) {      // control flow's
         emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
         flow = Flow::End;
       }

@@ -80,6 +80,8 @@ bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea
 Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);
 Flow emit_system_op(Ctx& c, const Insn& in, bool& handled);
+bool is_string_io(const Insn& in);
+void emit_string_io(Ctx& c, const Insn& in);  // ins/outs, rep or not (string_io.cpp)
 // x87/MMX/SSE (fpu_ops.cpp): whether the instruction is one, and its translation.
 bool is_fpu(const Insn& in);
 Flow emit_fpu_op(Ctx& c, const Insn& in);

@@ -652,6 +652,32 @@ TEST_F(EngineTest, SelectorQueriesSetZfAndTheirDestination) {
   EXPECT_EQ(stats_.callouts[size_t(bt::CalloutKind::SelectorQuery)], 1u);
 }
 
+// ins/outs go through the port bus one element at a time (the rules: tests/cpu/string_io_test).
+TEST_F(EngineTest, RepInsAndOutsMoveStringsThroughPorts) {
+  const uint32_t buf = kBase + 0x800;
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(buf)), "abc", 3);
+  // mov esi, buf; mov ecx, 3; mov edx, 0xe9; rep outsb
+  std::vector<uint8_t> code = {0xBE};
+  for (int i = 0; i < 4; ++i) code.push_back(uint8_t(buf >> (8 * i)));
+  code.insert(code.end(), {0xB9, 3, 0, 0, 0, 0xBA, 0xE9, 0, 0, 0, 0xF3, 0x6E});
+  // mov edi, buf + 16; mov ecx, 2; mov dl, 0x60; rep insd
+  code.push_back(0xBF);
+  for (int i = 0; i < 4; ++i) code.push_back(uint8_t((buf + 16) >> (8 * i)));
+  code.insert(code.end(), {0xB9, 2, 0, 0, 0, 0xB2, 0x60, 0xF3, 0x6D});
+  auto x = run(code);
+  ASSERT_EQ(x.kind, bt::RunExit::Kind::Stop) << x.what;
+  ASSERT_EQ(ports_.outs.size(), 3u);
+  EXPECT_EQ(ports_.outs[2], std::make_pair(uint16_t(0xe9), uint32_t('c')));
+  EXPECT_EQ(reg(cpu::ESI), buf + 3);
+  uint32_t got[3] = {};
+  std::memcpy(got, reinterpret_cast<void*>(uintptr_t(buf + 16)), sizeof got);
+  EXPECT_EQ(got[0], 0x5au);
+  EXPECT_EQ(got[1], 0x5au);
+  EXPECT_EQ(got[2], 0u);
+  EXPECT_EQ(reg(cpu::EDI), buf + 24);
+  EXPECT_EQ(reg(cpu::ECX), 0u);
+}
+
 TEST_F(EngineTest, RepBsfAndRepBsrAreBsfAndBsr) {
   // mov ecx, 0x00F0; rep bsf eax, ecx; rep bsr edx, ecx (tzcnt/lzcnt on a BMI host: 4 and 24)
   auto x = run({0xB9, 0xF0, 0, 0, 0, 0xF3, 0x0F, 0xBC, 0xC1, 0xF3, 0x0F, 0xBD, 0xD1});

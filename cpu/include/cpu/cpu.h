@@ -68,6 +68,15 @@ class Ports {
   virtual void out(uint16_t port, unsigned size, uint32_t value) = 0;
 };
 
+// One ins/outs instruction (string_io.cpp): port DX, ins to ES:(E)DI, outs from seg:(E)SI.
+struct StringIo {
+  bool in;
+  unsigned size;  // 1, 2 or 4
+  bool rep;       // rep prefix: (E)CX counts
+  bool addr16;    // 0x67 prefix: SI/DI/CX, wrapping at 64 KiB
+  Seg seg;        // outs: the source segment (DS unless overridden)
+};
+
 // What the rest of the machine must hear about when the CPU's state changes under it.
 class Hooks {
  public:
@@ -103,6 +112,9 @@ class Cpu {
   MaybeFault in(uint16_t port, unsigned size, uint32_t& value);
   MaybeFault out(uint16_t port, unsigned size, uint32_t value);
   MaybeFault io_permitted(uint16_t port, unsigned size);
+  // One iteration of ins/outs; `done` unless a rep count is left. On a fault the registers
+  // name the element that faulted, so running the instruction again resumes it.
+  MaybeFault string_io_step(const StringIo& op, bool& done);
   MaybeFault check_cpl0();      // #GP(0) unless CPL 0
   MaybeFault iopl_sensitive();  // cli/sti: #GP(0) unless CPL <= IOPL
   MaybeFault write_cr(int n, uint32_t value);

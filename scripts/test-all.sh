@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+# The Debian guest the linux.* tests boot (apt, once; the packages are cached outside build/).
+cmake --build build -t linux_guest
 (cd build && ctest --output-on-failure --no-tests=error -j"$(nproc)")
 # Where this host cannot run 32-bit compat-mode code, the tests that need it skipped above
 # (saying why); run them in an x86-64 VM instead, so direct execution is still tested.

@@ -2,13 +2,15 @@
 # Builds bt86's Debian guest into OUT (a folder in the build tree): Debian 12's i386 686 kernel
 # (linux-image-*-686-unsigned, non-PAE) as OUT/vmlinuz and an initramfs (cpio newc, gzip) with
 # busybox-static and this folder's /init as OUT/initramfs.cpio.gz. The packages come from the
-# machine's apt sources (i386 is added as a foreign architecture) and are kept in OUT/debs, so
-# a rebuild needs no network. Nothing binary is committed.
+# machine's apt sources (i386 is added as a foreign architecture) and are kept outside the
+# build tree, in $BT86_CACHE_DIR (default ~/.cache/bt86/debian-i386), so a new build or a
+# fresh checkout needs no network. Nothing binary is committed.
 #   guests/linux/fetch.sh OUT
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: fetch.sh OUT}"
-mkdir -p "$out/debs"
+debs="${BT86_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bt86}/debian-i386"
+mkdir -p "$out" "$debs"
 out="$(cd "$out" && pwd)"
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -17,7 +19,7 @@ die() {
   exit 1
 }
 
-if ! ls "$out"/debs/linux-image-*-686-unsigned_*.deb "$out"/debs/busybox-static_*.deb \
+if ! ls "$debs"/linux-image-*-686-unsigned_*.deb "$debs"/busybox-static_*.deb \
     >/dev/null 2>&1; then
   if ! dpkg --print-foreign-architectures | grep -qx i386; then
     $SUDO dpkg --add-architecture i386
@@ -32,15 +34,15 @@ if ! ls "$out"/debs/linux-image-*-686-unsigned_*.deb "$out"/debs/busybox-static_
   kernel="$(apt-cache depends linux-image-686:i386 |
             sed -n 's/^ *Depends: \(linux-image-[0-9.]*-[0-9]*-686\)\(:i386\)\?$/\1/p' | head -n 1)"
   [ -n "$kernel" ] || die "cannot tell which kernel linux-image-686 (i386) depends on"
-  cd "$out/debs"
+  cd "$debs"
   sandbox=()
   if [ "$(id -u)" = 0 ]; then sandbox=(-o APT::Sandbox::User=root); fi
   apt-get download -q "${sandbox[@]}" "${kernel}-unsigned:i386" busybox-static:i386 >/dev/null ||
     die "cannot download ${kernel}-unsigned and busybox-static (i386): no network?"
 fi
 
-kernel_deb="$(ls "$out"/debs/linux-image-*-686-unsigned_*.deb | sort -V | tail -n 1)"
-busybox_deb="$(ls "$out"/debs/busybox-static_*.deb | sort -V | tail -n 1)"
+kernel_deb="$(ls "$debs"/linux-image-*-686-unsigned_*.deb | sort -V | tail -n 1)"
+busybox_deb="$(ls "$debs"/busybox-static_*.deb | sort -V | tail -n 1)"
 work="$out/work"
 rm -rf "$work"
 mkdir -p "$work/kernel" "$work/busybox" "$work/root"/{bin,sbin,etc,proc,sys,dev,tmp,run,root}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Boots bt86's Debian guest (guests/linux), types a command script into its console through a
+# pipe, and checks every answer and the clean ACPI power-off (exit status 0). Extra arguments
+# go to `bt86 run` (--no-direct, --cpu NAME); EXPECT_CPU is the model name /proc/cpuinfo must
+# show. MODE `full` runs the whole script; `short` only what needs no user-space volume
+# (uname, cpuinfo, arithmetic, a pipeline), for variants that would repeat the slow parts.
+#   debian_script.sh BT86 GUEST_DIR EXPECT_CPU full|short [bt86 run options...]
+set -u
+bt86=$1 dir=$2 expect_cpu=$3 mode=$4
+shift 4
+if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/initramfs.cpio.gz" ]; then
+  echo "SKIP: no Debian guest in $dir (build it: cmake --build build -t linux_guest)"
+  exit 77
+fi
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+zeros_md5=$(head -c 16777216 /dev/zero | md5sum | cut -d' ' -f1)
+status=0
+commands() {
+  printf '%s\n' \
+    'uname -a' \
+    'sed -n "s/^model name.*: /CPU /p" /proc/cpuinfo' \
+    'echo SUM $((6 * 7))' \
+    'echo piped text | tr a-z A-Z | sed "s/^/PIPE /"'
+  if [ "$mode" = full ]; then
+    printf '%s\n' \
+      'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i + 1)); done; echo FORKS $i' \
+      'dd if=/dev/zero of=/tmp/z bs=1M count=16 2>/dev/null; md5sum /tmp/z; ls -l /tmp/z' \
+      'echo PROCSELF $(ls -R /proc/self 2>/dev/null | grep -c status)' \
+      'awk "BEGIN { x = 1; for (i = 1; i <= 20; i++) x = x * 1.5 + 0.25; printf \"AWK %.4f\\n\", x / 7 }"' \
+      'n=0; for i in $(seq 1 1000); do n=$((n + i * i)); done; echo SQUARES $n'
+  fi
+  echo poweroff
+}
+commands | "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
+    --append "console=ttyS0" --mem 256M "$@" > "$out" 2>&1 || status=$?
+fail=0
+check() {  # pattern description
+  if ! grep -Eq "$1" "$out"; then
+    echo "FAIL: $2 (no line matching '$1')"
+    fail=1
+  fi
+}
+check '^Linux .* 6\.1\.[0-9]+-[0-9]+-686 .* i686 GNU/Linux' "uname -a"
+check "^CPU $expect_cpu" "/proc/cpuinfo names the --cpu model"
+check '^SUM 42' "shell arithmetic"
+check '^PIPE PIPED TEXT' "a pipeline"
+check 'reboot: Power down' "the kernel powered off"
+if [ "$mode" = full ]; then
+  check '^FORKS 200' "200 fork+exec of /bin/true"
+  check "^$zeros_md5  /tmp/z" "md5sum of 16 MiB written to tmpfs with dd"
+  check ' 16777216 .*/tmp/z' "dd wrote 16 MiB"
+  check '^PROCSELF [1-9]' "ls -R /proc/self"
+  check '^AWK 712\.4836' "awk floating point"
+  check '^SQUARES 333833500' "a shell loop"
+fi
+for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic'; do
+  if grep -q "$bad" "$out"; then
+    echo "FAIL: the kernel log has '$bad'"
+    fail=1
+  fi
+done
+if [ "$status" != 0 ]; then
+  echo "FAIL: bt86 exited with $status (0 = ACPI power-off)"
+  fail=1
+fi
+if [ "$fail" != 0 ]; then
+  echo "---- guest console and bt86 output ----"
+  cat "$out"
+  exit 1
+fi
+echo "ok: Debian booted, ran the $mode script and powered off ($*)"

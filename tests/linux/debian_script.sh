@@ -1,6 +1,6 @@
 #!/bin/sh
-# Boots bt86's Debian guest (guests/linux), types a command script into its console through a
-# pipe, and checks every answer and the clean ACPI power-off (exit status 0). Extra arguments
+# Boots bt86's Debian guest (guests/linux, with guests/linux/probe's bt86_probe added), types a
+# command script into its console through a pipe, and checks every answer and the clean ACPI power-off (exit status 0). Extra arguments
 # go to `bt86 run` (--no-direct, --cpu NAME); EXPECT_CPU is the model name /proc/cpuinfo must
 # show. MODE `full` runs the whole script; `short` only what needs no user-space volume
 # (uname, cpuinfo, arithmetic, a pipeline), for variants that would repeat the slow parts.
@@ -8,7 +8,7 @@
 set -u
 bt86=$1 dir=$2 expect_cpu=$3 mode=$4
 shift 4
-if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/initramfs.cpio.gz" ]; then
+if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/initramfs-test.cpio.gz" ]; then
   echo "SKIP: no Debian guest in $dir (build it: cmake --build build -t linux_guest)"
   exit 77
 fi
@@ -28,11 +28,12 @@ commands() {
       'dd if=/dev/zero of=/tmp/z bs=1M count=16 2>/dev/null; md5sum /tmp/z; ls -l /tmp/z' \
       'echo PROCSELF $(ls -R /proc/self 2>/dev/null | grep -c status)' \
       'awk "BEGIN { x = 1; for (i = 1; i <= 20; i++) x = x * 1.5 + 0.25; printf \"AWK %.4f\\n\", x / 7 }"' \
-      'n=0; for i in $(seq 1 1000); do n=$((n + i * i)); done; echo SQUARES $n'
+      'n=0; for i in $(seq 1 1000); do n=$((n + i * i)); done; echo SQUARES $n' \
+      'bt86_probe'
   fi
   echo poweroff
 }
-commands | "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
+commands | "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs-test.cpio.gz" \
     --append "console=ttyS0" --mem 256M "$@" > "$out" 2>&1 || status=$?
 fail=0
 check() {  # pattern description
@@ -53,6 +54,11 @@ if [ "$mode" = full ]; then
   check '^PROCSELF [1-9]' "ls -R /proc/self"
   check '^AWK 712\.4836' "awk floating point"
   check '^SQUARES 333833500' "a shell loop"
+  check '^PROBE signal 10 delivered 10' "bt86_probe: a signal handler"
+  check '^PROBE mmap sum 32640 write-protect fault 1' "bt86_probe: mmap, mprotect (SIGSEGV), munmap"
+  check '^PROBE threads 4 sum 333332833333500000' "bt86_probe: four threads"
+  check '^PROBE sse 1\.7321 1\.9843 3\.2404 0\.2795 mxcsr 0x1f80' "bt86_probe: SSE"
+  check '^PROBE ALL OK' "bt86_probe"
 fi
 for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic'; do
   if grep -q "$bad" "$out"; then

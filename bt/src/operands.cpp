@@ -140,6 +140,13 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
   return p;
 }
 
+// addr = segment `seg`'s base + the offset in addr, in 32 bits: it wraps at 4 GiB as on the
+// part. Flag-free; clobbers `base`.
+static void add_segment_base(Ctx& c, int seg, const x86::Gp& addr, const x86::Gp& base) {
+  c.a.mov(base.r32(), vcpu_field(cpu::off::seg_base + 4 * seg));
+  c.a.lea(addr.r32(), x86::ptr(addr.r64(), base.r64()));
+}
+
 // host_reg: 8..15 (r8d..r15d). Emits mov/movzx host_reg, [guest mem]. An fs:/gs: operand's
 // linear address is computed in host_reg first (base + offset wrapping at 4 GiB, as in
 // emit_segment_based_ident), with r13 (r14 when host_reg is r13) holding the base.
@@ -149,8 +156,7 @@ void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes) {
   if (seg >= 0) {
     const x86::Gp addr = x86::Gpq(uint32_t(host_reg)), base = x86::Gpq(host_reg == 13 ? 14 : 13);
     lea_mem_operand(c, in, host_reg);
-    c.a.mov(base.r32(), vcpu_field(cpu::off::seg_base + 4 * seg));
-    c.a.lea(addr.r32(), x86::ptr(addr, base));
+    add_segment_base(c, seg, addr, base);
     const x86::Mem m = x86::ptr(addr, 0, bytes);
     if (bytes == 4)
       c.a.mov(addr.r32(), m);
@@ -187,8 +193,7 @@ void emit_segment_based_ident(Ctx& c, const Insn& in) {
     c.a.mov(x86::r12d, asmjit::imm(uint32_t(in.d.raw.disp.value)));
   else
     lea_mem_operand(c, in, 12);
-  c.a.mov(x86::r13d, vcpu_field(cpu::off::seg_base + 4 * seg));
-  c.a.lea(x86::r12d, x86::ptr(x86::r12, x86::r13));  // 32-bit result: the wrap
+  add_segment_base(c, seg, x86::r12, x86::r13);
   emit_ident(c, in, true);
 }
 

@@ -84,8 +84,10 @@ void AddressSpace::map_identity() {
                    MAP_SHARED | MAP_FIXED, memfd_, kPage);
     if (q == MAP_FAILED) throw Error("cannot map guest RAM into the window: " + errstr());
     page0_mapped_ = false;
+    report(WindowChange::Kind::Map, kPage, ram_size_ - kPage, PROT_READ | PROT_WRITE, kPage);
   } else {
     page0_mapped_ = true;
+    report(WindowChange::Kind::Map, 0, ram_size_, PROT_READ | PROT_WRITE, 0);
   }
   identity_ = true;
   for (uint32_t p = 0; p < flags_.size(); ++p)
@@ -101,6 +103,7 @@ void AddressSpace::unmap_window() {
   void* p = mmap(at, kWindowSize - window_start_, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
   if (p != at) throw Error("cannot reserve the guest window again: " + errstr());
+  report(WindowChange::Kind::Unmap, window_start_, kWindowSize - window_start_);
   identity_ = false;
   page0_mapped_ = false;
 }
@@ -112,13 +115,17 @@ bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
     if (errno == ENOMEM) return false;
     throw Error(fmt::format("cannot map guest page {:#x} at {:#x}: {}", phys, linear, errstr()));
   }
+  report(WindowChange::Kind::Map, uint64_t(linear & ~0xfffu), kPage, prot, phys & ~0xfffu);
   identity_ = false;
   return true;
 }
 
 bool AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot) {
   const uint64_t at = linear & ~0xfffu;
-  if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) == 0) return true;
+  if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) == 0) {
+    report(WindowChange::Kind::Protect, at, kPage * count, prot);
+    return true;
+  }
   if (errno == ENOMEM) return false;
   throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
 }
@@ -137,6 +144,7 @@ void AddressSpace::apply_identity_prot(uint32_t phys) {
       PROT_READ | (f & kReadOnlyFlags ? 0 : PROT_WRITE) | (f & kDirect ? PROT_EXEC : 0);
   if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
     throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
+  report(WindowChange::Kind::Protect, at, kPage, prot);
 }
 
 bool AddressSpace::unmap_page(uint32_t linear) {
@@ -144,7 +152,10 @@ bool AddressSpace::unmap_page(uint32_t linear) {
   if (at < window_start_) return true;
   void* p = mmap(reinterpret_cast<void*>(at), kPage, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  if (p != MAP_FAILED) return true;
+  if (p != MAP_FAILED) {
+    report(WindowChange::Kind::Unmap, at, kPage);
+    return true;
+  }
   if (errno == ENOMEM) return false;
   throw Error("cannot unmap a guest page: " + errstr());
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "shadowmmu/mmio.h"
+#include "shadowmmu/window_sink.h"
 
 namespace shadowmmu {
 
@@ -39,6 +40,12 @@ class AddressSpace {
   // What answers guest-physical addresses outside RAM (nullptr: nothing, all ones).
   void set_mmio(MmioHandler* h) { mmio_ = h; }
   MmioHandler* mmio() const { return mmio_; }
+
+  // Told about every change of the window's host mappings from now on (nullptr: nobody). Set
+  // it before the first change, so that replaying what it saw rebuilds the window.
+  void set_window_sink(WindowSink* s) { sink_ = s; }
+  // The guest RAM memfd (shared with the confined direct-execution process).
+  int ram_fd() const { return memfd_; }
 
   // Paging off: maps all of RAM at window address 0 so guest linear = physical = host address.
   // Page 0 stays unmapped where the host forbids it (vm.mmap_min_addr); see page0_mapped().
@@ -80,6 +87,11 @@ class AddressSpace {
   bool page0_mapped_ = false;
   std::vector<uint8_t> flags_;
   MmioHandler* mmio_ = nullptr;
+  WindowSink* sink_ = nullptr;
+  void report(WindowChange::Kind k, uint64_t addr, uint64_t len, int prot = 0,
+              uint64_t ram_offset = 0) {
+    if (sink_) sink_->window_changed({k, prot, addr, len, ram_offset});
+  }
 };
 
 }  // namespace shadowmmu

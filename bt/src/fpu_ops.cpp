@@ -113,6 +113,10 @@ Flow emit_fpu_op(Ctx& c, const Insn& in) {
         emit_unsupported(c, in, "maskmovq with a segment override");
         return Flow::End;
       }
+      if (addr16(in)) {  // [di]: the host cannot address through di alone
+        emit_unsupported(c, in, "maskmovq with 16-bit addressing");
+        return Flow::End;
+      }
       emit_gate(c, in, FpuClass::Mmx);
       c.a.db(0x67);
       emit_ident(c, in);

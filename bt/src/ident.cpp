@@ -9,6 +9,9 @@
 
 namespace bt {
 
+using namespace asmjit;
+using namespace asmjit::x86;
+
 namespace {
 bool implicit_memory(const Insn& in) {
   if (in.d.meta.category == ZYDIS_CATEGORY_STRINGOP) return true;
@@ -99,13 +102,24 @@ bool is_ident(const Insn& in) {
 }
 
 void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
+  const bool mem = in.modrm_is_mem() || implicit_memory(in);
+  if (at_r12) return emit_ident_at(c, in, MemAt::HostR12);
+  if (mem && addr16(in)) return emit_ident_addr16(c, in);
+  emit_ident_at(c, in, MemAt::Guest);
+}
+
+void emit_ident_at(Ctx& c, const Insn& in, MemAt at) {
   const auto& d = in.d;
   const auto& r = d.raw;
   std::vector<uint8_t> b;
   // [r12] is a host address outside the window: only for the forms that access exactly it.
-  if (at_r12 && !watchable(in)) throw std::logic_error("[r12] for a form that is not exact");
+  if (at == MemAt::HostR12 && !watchable(in))
+    throw std::logic_error("[r12] for a form that is not exact");
+  const bool at_r12 = at == MemAt::HostR12 || at == MemAt::WindowR12;
   const bool mem = in.modrm_is_mem() || implicit_memory(in);
-  if (mem && !at_r12) b = mem_prefixes(c, in);
+  if (at == MemAt::Guest && mem) b = mem_prefixes(c, in);
+  // 67 [r12d], 67 [disp32]: a 32-bit host address, inside the window and its guard.
+  if (at == MemAt::WindowR12 || at == MemAt::PatchedDisp32) b.push_back(0x67);
   for (unsigned i = 0; i < r.prefix_count; ++i) {
     uint8_t p = r.prefixes[i].value;
     // rep before bsf/bsr is ignored by a P6; a host with BMI1/LZCNT would run tzcnt/lzcnt.
@@ -114,14 +128,19 @@ void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
     if (p == 0x66 || p == 0xF0 || rep) b.push_back(p);
   }
   if (at_r12) b.push_back(0x41);  // REX.B: the SIB base below names r12
+  // The address base: r12, or none with a disp32 (patched at run time; no REX needed).
+  const uint8_t sib = at == MemAt::PatchedDisp32 ? 0x25 : 0x24;
+  const bool redirected = at != MemAt::Guest;
+  size_t disp_at = 0;  // PatchedDisp32: where the disp32 goes in b
   const uint8_t* body = in.bytes + r.prefix_count;
   const unsigned body_len = d.length - r.prefix_count;
-  if (at_r12 && is_moffs_move(in)) {
-    // mov al/eax, [moffs] and back as the ModRM forms 8A/8B/88/89 with [r12].
+  if (redirected && is_moffs_move(in)) {
+    // mov al/eax, [moffs] and back as the ModRM forms 8A/8B/88/89.
     static constexpr uint8_t kModrmForm[4] = {0x8A, 0x8B, 0x88, 0x89};
     b.push_back(kModrmForm[d.opcode - 0xA0]);
     b.push_back(0x04);  // reg al/eax, SIB follows
-    b.push_back(0x24);  // [r12], no index
+    b.push_back(sib);
+    disp_at = b.size();
   } else if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode >= 0x40 && d.opcode <= 0x4F) {
     // inc/dec r16/r32 short forms: 0x40-0x4F are REX prefixes in 64-bit mode.
     b.push_back(0xFF);
@@ -131,9 +150,10 @@ void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
     b.insert(b.end(), body, body + modrm_at);
     if (d.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d.opcode == 0x82)
       b.back() = 0x80;  // no 0x82 in 64-bit
-    if (in.modrm_is_mem() && at_r12) {
+    if (in.modrm_is_mem() && redirected) {
       b.push_back(uint8_t((r.modrm.reg << 3) | 4));  // mod 00, SIB follows
-      b.push_back(0x24);                             // [r12], no index
+      b.push_back(sib);
+      disp_at = b.size();
     } else if (in.modrm_is_mem()) {
       put_modrm_mem(b, in, r.modrm.reg);
     } else {
@@ -143,14 +163,27 @@ void emit_ident(Ctx& c, const Insn& in, bool at_r12) {
     if (in.modrm_is_mem()) {
       if (r.disp.size)
         rest = r.disp.offset + r.disp.size / 8;
-      else if (r.modrm.rm == 4)
+      else if (r.modrm.rm == 4 && d.address_width == 32)
         rest = r.sib.offset + 1;
     }
     b.insert(b.end(), in.bytes + rest, in.bytes + d.length);
   } else {
     b.insert(b.end(), body, body + body_len);
   }
-  c.a.embed(b.data(), b.size());
+  if (at == MemAt::PatchedDisp32) {
+    if (!disp_at) throw std::logic_error("a patched disp32 for an instruction without one");
+    // The address (r12d) goes into the disp32 of the instruction below before it runs: a
+    // store into the translation cache, which the CPU orders with the fetch (x86 keeps
+    // self-modifying code coherent). Only one vCPU runs a unit.
+    Label disp = c.a.newLabel();
+    c.a.mov(dword_ptr(disp), r12d);
+    c.a.embed(b.data(), disp_at);
+    c.a.bind(disp);
+    c.a.dd(0);
+    c.a.embed(b.data() + disp_at, b.size() - disp_at);
+  } else {
+    c.a.embed(b.data(), b.size());
+  }
   c.ident = true;
 }
 

@@ -140,9 +140,7 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in) {
   return p;
 }
 
-// addr = segment `seg`'s base + the offset in addr, in 32 bits: it wraps at 4 GiB as on the
-// part. Flag-free; clobbers `base`.
-static void add_segment_base(Ctx& c, int seg, const x86::Gp& addr, const x86::Gp& base) {
+void add_segment_base(Ctx& c, int seg, const x86::Gp& addr, const x86::Gp& base) {
   c.a.mov(base.r32(), vcpu_field(cpu::off::seg_base + 4 * seg));
   c.a.lea(addr.r32(), x86::ptr(addr.r64(), base.r64()));
 }
@@ -153,10 +151,10 @@ static void add_segment_base(Ctx& c, int seg, const x86::Gp& addr, const x86::Gp
 void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes) {
   std::vector<uint8_t> b;
   const int seg = segment_override(in);
-  if (seg >= 0) {
+  if (seg >= 0 || addr16(in)) {
     const x86::Gp addr = x86::Gpq(uint32_t(host_reg)), base = x86::Gpq(host_reg == 13 ? 14 : 13);
     lea_mem_operand(c, in, host_reg);
-    add_segment_base(c, seg, addr, base);
+    if (seg >= 0) add_segment_base(c, seg, addr, base);
     const x86::Mem m = x86::ptr(addr, 0, bytes);
     if (bytes == 4)
       c.a.mov(addr.r32(), m);
@@ -177,6 +175,11 @@ void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes) {
 }
 
 void lea_mem_operand(Ctx& c, const Insn& in, int host_reg) {
+  if (addr16(in)) return ea16_to(c, in, host_reg);
+  if (is_moffs_move(in)) {
+    c.a.mov(x86::Gpd(uint32_t(host_reg)), asmjit::imm(uint32_t(in.d.raw.disp.value)));
+    return;
+  }
   std::vector<uint8_t> b{0x67, 0x44, 0x8D};
   put_modrm_mem(b, in, uint8_t(host_reg - 8));
   c.a.embed(b.data(), b.size());
@@ -189,10 +192,7 @@ void lea_mem_operand(Ctx& c, const Insn& in, int host_reg) {
 void emit_segment_based_ident(Ctx& c, const Insn& in) {
   const int seg = segment_override(in);
   if (seg < 0 || !watchable(in)) throw std::logic_error("no fs:/gs: operand of an exact form");
-  if (is_moffs_move(in))
-    c.a.mov(x86::r12d, asmjit::imm(uint32_t(in.d.raw.disp.value)));
-  else
-    lea_mem_operand(c, in, 12);
+  lea_mem_operand(c, in, 12);
   add_segment_base(c, seg, x86::r12, x86::r13);
   emit_ident(c, in, true);
 }

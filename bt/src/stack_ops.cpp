@@ -87,6 +87,16 @@ static bool emit_pop(Ctx& c, const Insn& in) {
     }
     return false;
   }
+  if (addr16(in)) {
+    // pop [m16]: the store (which may fault) before esp moves; no esp base in 16-bit forms.
+    a.mov(size == 4 ? Gp(r8d) : Gp(r8w), stack(0, size));
+    lea_mem_operand(c, in, 12);
+    const int seg = segment_override(in);
+    if (seg >= 0) add_segment_base(c, seg, r12, r13);
+    a.mov(ptr(r12, 0, size), size == 4 ? Gp(r8d) : Gp(r8w));
+    a.lea(esp, stack(int32_t(size)));
+    return false;
+  }
   // pop [mem]: an esp base is the value after the pop (SDM POP). The prefixes first: setting
   // the host GS base for an fs:/gs: destination uses r8.
   std::vector<uint8_t> b = mem_prefixes(c, in);

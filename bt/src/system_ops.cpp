@@ -212,6 +212,12 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
             a.movzx(Gpd(guest_gpr(dst.reg.value)), sel);
           else
             a.mov(Gpw(guest_gpr(dst.reg.value)), sel);
+        } else if (addr16(in)) {
+          lea_mem_operand(c, in, 12);
+          const int seg = segment_override(in);
+          if (seg >= 0) add_segment_base(c, seg, r12, r13);
+          a.movzx(r8d, sel);
+          a.mov(ptr(r12, 0, 2), r8w);
         } else {
           std::vector<uint8_t> b = mem_prefixes(c, in);  // first: it may use r8
           a.movzx(r8d, sel);

@@ -169,13 +169,8 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     } else if (watch.must && !(is_ident(in) && watchable(in)) && watch.must(in.eip)) {
       emit_unsupported(c, in, "unsupported MMIO access form");
       flow = Flow::End;
-    } else if ((in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) &&
-               in.d.meta.category != ZYDIS_CATEGORY_COND_BR &&
-               !is_string_io(in)) {  // cx-based loop/jcxz are
-      if (!emit_lea16(c, in)) {      // control flow's
-        emit_unsupported(c, in, "16-bit addressing (0x67 prefix)");
-        flow = Flow::End;
-      }
+    } else if (addr16(in) && in.d.mnemonic == ZYDIS_MNEMONIC_LEA) {
+      emit_lea16(c, in);  // other 16-bit addressing forms: the emitters, through addr16.cpp
     } else if (is_fpu(in)) {
       flow = emit_fpu_op(c, in);
     } else if (is_ident(in)) {

@@ -70,13 +70,27 @@ bool is_ident(const Insn& in);
 // With `at_r12`, the memory operand becomes [r12] (a host address computed at run time, and
 // no segment): only for forms watchable() accepts (it throws otherwise).
 void emit_ident(Ctx& c, const Insn& in, bool at_r12 = false);
+// Where emit_ident_at puts an IDENT instruction's memory operand: as the guest encoded it
+// (rebased), at the host address in r12 (exact forms only, as above), at the window address in
+// r12d (`67 [r12d]`: any form, the access stays in the window and its guard), or at a window
+// address stored from r12d into the instruction's disp32 (for forms that cannot take a REX
+// prefix: ah..bh operands).
+enum class MemAt { Guest, HostR12, WindowR12, PatchedDisp32 };
+void emit_ident_at(Ctx& c, const Insn& in, MemAt at);
 // Whether the instruction's access is exactly its memory operand, so that the operand may be
 // redirected to a host address outside the window (watched_write.cpp says which forms and why).
 bool watchable(const Insn& in);
 bool is_moffs_move(const Insn& in);  // mov al/ax/eax <-> [moffs32] (A0-A3)
 // A watched write: WriteWatch::begin, the instruction at the address it returns, ::end.
 void emit_watched_write(Ctx& c, const Insn& in);
+// 16-bit addressing, a 0x67 prefix in 32-bit code (addr16.cpp, string16.cpp).
+bool addr16(const Insn& in);
 bool emit_lea16(Ctx& c, const Insn& in);  // false if not a lea
+// host_reg (r8d..r15d) = the 16-bit offset of the explicit memory operand, zero-extended.
+void ea16_to(Ctx& c, const Insn& in, int host_reg);
+// An IDENT instruction (x87/MMX/SSE too) with 16-bit addressing; string instructions included.
+void emit_ident_addr16(Ctx& c, const Insn& in);
+void emit_string16(Ctx& c, const Insn& in);
 Flow emit_stack_op(Ctx& c, const Insn& in, bool& handled);
 Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled);
 Flow emit_system_op(Ctx& c, const Insn& in, bool& handled);
@@ -107,7 +121,11 @@ std::vector<uint8_t> mem_prefixes(Ctx& c, const Insn& in);
 // Loads the 32-bit value of the guest memory operand into host register r8d + `r8_plus`
 // (0: r8d, 4: r12d ...), width `bytes` (2: movzx, 4: mov).
 void load_mem_operand(Ctx& c, const Insn& in, int host_reg, unsigned bytes);
+// host_reg = the offset of the memory operand (ModRM or moffs; 16-bit addressing included).
 void lea_mem_operand(Ctx& c, const Insn& in, int host_reg);
+// addr = segment `seg`'s base + the offset in addr, in 32 bits (wraps at 4 GiB as on the
+// part). Flag-free; clobbers `base`.
+void add_segment_base(Ctx& c, int seg, const asmjit::x86::Gp& addr, const asmjit::x86::Gp& base);
 // An IDENT instruction with an fs:/gs: operand of a form watchable() accepts: the linear
 // address (segment base + offset, wrapping at 4 GiB as on the part) computed in r12, and the
 // instruction run on [r12].

@@ -83,7 +83,6 @@ bool is_moffs_move(const Insn& in) {
 
 bool watchable(const Insn& in) {
   if (!(in.modrm_is_mem() || is_moffs_move(in)) || !is_ident(in)) return false;
-  if (in.d.attributes & ZYDIS_ATTRIB_HAS_ADDRESSSIZE) return false;
   const auto cat = in.d.meta.category;
   if (!exact_access_mnemonic(in.d.mnemonic) && cat != ZYDIS_CATEGORY_SETCC &&
       cat != ZYDIS_CATEGORY_CMOV)
@@ -110,10 +109,7 @@ void emit_watched_write(Ctx& c, const Insn& in) {
   if (!watchable(in)) throw std::logic_error("watched write of a form that is not exact");
   // r12 = the operand's offset; the callout makes it the linear address and returns where the
   // access goes instead (WriteWatch::begin), in the vCPU.
-  if (is_moffs_move(in))
-    c.a.mov(asmjit::x86::r12d, asmjit::imm(uint32_t(in.d.raw.disp.value)));
-  else
-    lea_mem_operand(c, in, 12);
+  lea_mem_operand(c, in, 12);
   unsigned access = 0;
   for (unsigned i = 0; i < in.d.operand_count; ++i) {
     if (in.ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;

@@ -14,6 +14,7 @@
 #include <linux/seccomp.h>
 
 #include "de_stub_abi.h"
+#include "de_stub_internal.h"
 
 #define SIGKILL 9
 /* The highest user address on a 4-level-paging host; with 5-level paging nothing is mapped
@@ -21,19 +22,19 @@
 #define USER_TOP 0x7ffffffff000ull
 #define PAGE 4096ull
 
-long de_stub_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
-extern char __executable_start[], _end[];
 extern char de_stub_syscall_insn[], de_stub_syscall_next[];
 
-static long sys(long nr, long a1, long a2, long a3) {
+long de_stub_sys(long nr, long a1, long a2, long a3) {
   return de_stub_syscall(nr, a1, a2, a3, 0, 0, 0);
 }
+#define sys de_stub_sys
 
-static void die(int status) {
+void de_stub_die(int status) {
   for (;;) sys(__NR_exit_group, status, 0, 0);
 }
+#define die de_stub_die
 
-static unsigned long image_end(void) {
+unsigned long de_stub_image_end(void) {
   return ((unsigned long)_end + PAGE - 1) & ~(PAGE - 1);
 }
 
@@ -49,7 +50,7 @@ static long parent_from(const unsigned long* sp) {
 /* Everything but the image goes: the kernel's stack (argv, envp, auxv), [vdso], [vvar] and
    [vvar_vclock]. Whatever the kernel's layout, they lie outside [image start, image end). */
 static void shed_memory(void) {
-  const unsigned long start = (unsigned long)__executable_start, end = image_end();
+  const unsigned long start = (unsigned long)__executable_start, end = de_stub_image_end();
   if (sys(__NR_munmap, 0, start, 0) < 0) die(DE_EXIT_SHED_MEMORY);
   if (sys(__NR_munmap, end, USER_TOP - end, 0) < 0) die(DE_EXIT_SHED_MEMORY);
 }
@@ -115,7 +116,7 @@ static long execute(struct de_stub_control* c, int* confined) {
     c->syscall_insn = (uint64_t)de_stub_syscall_insn;
     c->syscall_next = (uint64_t)de_stub_syscall_next;
     c->image_start = (uint64_t)__executable_start;
-    c->image_end = image_end();
+    c->image_end = de_stub_image_end();
     return 0;
   }
   if (cmd == DE_CMD_CONFINE) {
@@ -133,10 +134,12 @@ static long execute(struct de_stub_control* c, int* confined) {
       return sys(__NR_mprotect, addr, len, c->prot);
     case DE_CMD_UNMAP:
       return in_window(addr, len) ? sys(__NR_munmap, addr, len, 0) : -EINVAL;
-    case DE_CMD_RUN_TEST:
-      if (addr >= DE_WINDOW_END) return -EINVAL;
-      ((void (*)(void))addr)();
-      return 0;
+    case DE_CMD_ENTER:
+      /* Entered code runs below 4 GiB (compatibility mode cannot address more). */
+      if (c->regs.rip >> 32) return -EINVAL;
+      return de_stub_enter();
+    case DE_CMD_SET_LDT:
+      return sys(__NR_modify_ldt, 1, (long)&c->ldt, sizeof c->ldt);
   }
   return -ENOSYS;
 }
@@ -160,5 +163,6 @@ void de_stub_main(const unsigned long* initial_sp) {
   shed_memory();
   shed_descriptors();
   tie_to_monitor(monitor);
+  de_stub_install_signals();
   serve(map_control());
 }

@@ -3,6 +3,8 @@
 #include "hostexec/de_process.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/audit.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,6 +59,10 @@ const char* stub_exit_reason(int status) {
       return "could not map the control page";
     case DE_EXIT_ORPHAN:
       return "its monitor was gone";
+    case DE_EXIT_SIGNALS:
+      return "could not install its signal handlers";
+    case DE_EXIT_STUB_FAULT:
+      return "a fault in the stub itself, or a signal from code it never entered";
   }
   return "unexpected exit";
 }
@@ -64,6 +70,9 @@ const char* stub_exit_reason(int status) {
 }  // namespace
 
 std::string DeProcess::Death::describe() const {
+  if (unanswered_kick)
+    return "direct-execution process ended by the monitor: it did not answer a kick (code in "
+           "it blocked the signal or took over the stub)";
   if (signal == 0)
     return "direct-execution process exited with status " + std::to_string(exit_status) + " (" +
            stub_exit_reason(exit_status) + ")";
@@ -139,6 +148,7 @@ void DeProcess::shutdown() {
 // Waits for the stub to end and records how; a no-op once recorded.
 void DeProcess::reap() {
   if (death_) return;
+  const bool ours = killed_for_kick_;
   siginfo_t si{};
   int r;
   do r = waitid(P_PIDFD, id_t(pidfd_), &si, WEXITED);
@@ -148,6 +158,7 @@ void DeProcess::reap() {
     d.exit_status = si.si_status;
   else
     d.signal = r == 0 ? si.si_status : SIGKILL;  // ECHILD: someone else reaped it
+  d.unanswered_kick = ours && d.signal == SIGKILL;
   death_ = d;
 }
 
@@ -163,6 +174,15 @@ bool DeProcess::alive() {
   return false;
 }
 
+void DeProcess::hostile(const std::string& what) {
+  terminate();
+  reap();
+  throw Hostile("direct-execution process: " + what +
+                " (code running in it has taken it over); it was ended");
+}
+
+// The answer is read once from the shared page (code in the stub may still be changing it)
+// and must be one the stub can give: 0 or -errno.
 int DeProcess::command(uint32_t cmd) {
   if (!alive()) throw Died(*death_);
   control_->cmd = cmd;
@@ -170,18 +190,28 @@ int DeProcess::command(uint32_t cmd) {
   std::atomic_ref<uint32_t>(control_->seq).store(seq, std::memory_order_release);
   futex(&control_->seq, FUTEX_WAKE, 1, nullptr);
   await(seq);
-  return control_->result;
+  const int32_t r = std::atomic_ref<int32_t>(control_->result).load(std::memory_order_relaxed);
+  if (r > 0 || r < -4095) hostile("impossible result " + std::to_string(r));
+  return r;
 }
 
 // Futex-waits for done == seq. A dead stub never answers: the wait times out now and then to
 // look at the pidfd (a wake costs nothing extra; only a death is seen late, by up to 20 ms).
+// After a kick, the stub has kick_grace_ to answer before it is ended.
 void DeProcess::await(uint32_t seq) {
   std::atomic_ref<uint32_t> done(control_->done);
+  std::optional<std::chrono::steady_clock::time_point> kicked_at;
   for (;;) {
     const uint32_t d = done.load(std::memory_order_acquire);
     if (d == seq) return;
+    if (d != seq - 1) hostile("answer to a command not sent (" + std::to_string(d) + ")");
     const timespec tick{0, 20'000'000};
     futex(&control_->done, FUTEX_WAIT, d, &tick);
+    if (kicked_.load() && !kicked_at) kicked_at = std::chrono::steady_clock::now();
+    if (kicked_at && std::chrono::steady_clock::now() - *kicked_at > kick_grace_) {
+      killed_for_kick_ = true;
+      terminate();
+    }
     if (!alive()) throw Died(*death_);
   }
 }
@@ -216,10 +246,100 @@ void DeProcess::ping() {
   command(DE_CMD_HELLO);
 }
 
-int DeProcess::run_test_code(uint64_t addr) {
-  if (addr >= DE_WINDOW_END) return -EINVAL;
-  control_->addr = addr;
-  return command(DE_CMD_RUN_TEST);
+int DeProcess::set_ldt(const user_desc& d) {
+  static_assert(sizeof(user_desc) == sizeof(de_stub_ldt));
+  std::memcpy(&control_->ldt, &d, sizeof d);
+  return command(DE_CMD_SET_LDT);
+}
+
+void DeProcess::kick() noexcept {
+  if (!entered_.load()) return;
+  kicked_.store(true);
+  std::atomic_ref<uint32_t>(control_->kick).store(1, std::memory_order_release);
+  syscall(SYS_pidfd_send_signal, pidfd_, DE_KICK_SIGNAL, nullptr, 0);
+}
+
+DeProcess::Exit DeProcess::enter(Regs& regs, uint8_t (&fpu)[512]) {
+  if (regs.rip >> 32) throw std::invalid_argument("direct-execution process: rip above 4 GiB");
+  de_stub_regs& r = control_->regs;
+  std::memcpy(r.gpr, regs.gpr, sizeof r.gpr);
+  r.rip = regs.rip;
+  r.rflags = regs.rflags;
+  r.cs = regs.cs;
+  r.ss = regs.ss;
+  r.ds = regs.ds;
+  r.es = regs.es;
+  r.fs = regs.fs;
+  r.gs = regs.gs;
+  std::memcpy(control_->fpu, fpu, sizeof fpu);
+  std::memset(&control_->exit, 0, sizeof control_->exit);
+  std::atomic_ref<uint32_t>(control_->kick).store(0, std::memory_order_relaxed);
+  kicked_.store(false);
+  entered_.store(true);
+  struct Clear {
+    std::atomic<bool>& e;
+    ~Clear() { e.store(false); }
+  } clear{entered_};
+  if (int rc = command(DE_CMD_ENTER); rc != 0) hostile("ENTER answered " + std::to_string(rc));
+  return checked_exit(regs, fpu);
+}
+
+// The exit record, copied out of the shared page once and then checked: a kind the stub
+// writes, with the signals it can carry. Registers and the FPU image are whatever the code
+// left (the caller judges them; 64-bit values and any selector are possible).
+DeProcess::Exit DeProcess::checked_exit(Regs& regs, uint8_t (&fpu)[512]) {
+  de_stub_exit_record e;
+  de_stub_regs r;
+  std::memcpy(&e, const_cast<const de_stub_exit_record*>(&control_->exit), sizeof e);
+  std::memcpy(&r, const_cast<const de_stub_regs*>(&control_->regs), sizeof r);
+  std::memcpy(fpu, control_->fpu, sizeof fpu);
+  auto sync = [](int s) {
+    return s == SIGILL || s == SIGTRAP || s == SIGBUS || s == SIGFPE || s == SIGSEGV || s == SIGSYS;
+  };
+  Exit x;
+  x.signo = e.signo;
+  x.code = e.code;
+  x.trapno = e.trapno;
+  x.err = e.err;
+  x.addr = e.addr;
+  bool ok = e.trapno >= 0 && e.trapno < 32;
+  switch (e.kind) {
+    case DE_EXIT_TRAP:
+      x.kind = Exit::Kind::Trap;
+      ok &= sync(e.signo);
+      if (e.signo == SIGSYS) {
+        ok &= e.syscall_arch == AUDIT_ARCH_I386;
+        x.syscall_nr = e.syscall_nr;
+      }
+      break;
+    case DE_EXIT_KICK:
+      x.kind = Exit::Kind::Kick;
+      ok &= e.signo == DE_KICK_SIGNAL && kicked_.load();
+      break;
+    case DE_EXIT_BAILED:
+      x.kind = Exit::Kind::Bailed;
+      ok &= (e.signo == 0 || e.signo == DE_KICK_SIGNAL) && kicked_.load();
+      break;
+    case DE_EXIT_ENTRY_FAULT:
+      x.kind = Exit::Kind::EntryFault;
+      ok &= sync(e.signo) && e.signo != SIGSYS;
+      break;
+    default:
+      ok = false;
+  }
+  if (!ok)
+    hostile(fmt::format("impossible exit record (kind {}, signal {}, trap {}, arch {:#x})", e.kind,
+                        e.signo, e.trapno, e.syscall_arch));
+  std::memcpy(regs.gpr, r.gpr, sizeof r.gpr);
+  regs.rip = r.rip;
+  regs.rflags = r.rflags;
+  regs.cs = r.cs;
+  regs.ss = r.ss;
+  regs.ds = r.ds;
+  regs.es = r.es;
+  regs.fs = r.fs;
+  regs.gs = r.gs;
+  return x;
 }
 
 }  // namespace hostexec

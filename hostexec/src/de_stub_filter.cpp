@@ -155,6 +155,17 @@ Prog futex_block() {
   return p;
 }
 
+// Host LDT entries for the guest's segments: only a write of the one descriptor in the
+// control page. The kernel accepts nothing but user (DPL 3) code and data segments there.
+Prog modify_ldt_block() {
+  Prog p;
+  require_arg_eq(p, 0, 1);
+  require_arg_eq(p, 1, DE_STUB_CONTROL + DE_OFF_LDT);
+  require_arg_eq(p, 2, sizeof(de_stub_ldt));
+  allow(p);
+  return p;
+}
+
 Prog allow_block() {
   Prog p;
   allow(p);
@@ -174,6 +185,10 @@ void add_case(Prog& p, uint32_t n, const Prog& block) {
 std::vector<sock_filter> stub_filter(uint64_t syscall_next) {
   Prog p;
   load(p, kArch);
+  // An i386 system call (int 0x80 from entered code) never runs: it becomes SIGSYS, which
+  // the stub's handler reports as an exit. Its instruction pointer is the guest's.
+  p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 1));
+  p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
   require_eq(p, AUDIT_ARCH_X86_64);
   load(p, lo(kIp));
   require_eq(p, uint32_t(syscall_next));
@@ -184,6 +199,7 @@ std::vector<sock_filter> stub_filter(uint64_t syscall_next) {
   add_case(p, SYS_mprotect, mprotect_block());
   add_case(p, SYS_munmap, munmap_block());
   add_case(p, SYS_futex, futex_block());
+  add_case(p, SYS_modify_ldt, modify_ldt_block());
   add_case(p, SYS_rt_sigreturn, allow_block());
   add_case(p, SYS_exit_group, allow_block());
   kill(p);

@@ -10,11 +10,12 @@
 
 namespace hostexec::de {
 
-// A system call survives only if it is x86-64, made by the instruction just before
+// An i386 system call (int 0x80 from entered code) traps: SIGSYS to the stub's handler, never
+// run. Any other survives only if it is x86-64, made by the instruction just before
 // `syscall_next` (the stub's one `syscall`), and one of: mmap of the RAM descriptor
 // (MAP_SHARED|MAP_FIXED), mprotect or munmap, each inside [0, DE_WINDOW_END) with protection
-// bits R/W/X only; futex WAIT/WAKE on the control page's seq or done word; rt_sigreturn;
-// exit_group. Anything else kills the process (SECCOMP_RET_KILL_PROCESS).
+// bits R/W/X only; futex WAIT/WAKE on the control page's seq or done word; modify_ldt(1) of
+// the control page's one descriptor; rt_sigreturn; exit_group. Anything else kills the process (SECCOMP_RET_KILL_PROCESS).
 std::vector<sock_filter> stub_filter(uint64_t syscall_next);
 
 }  // namespace hostexec::de

@@ -2,8 +2,9 @@
 // space holds only the stub, the control page and the window mappings asked for; window
 // commands change exactly those; any system call from code running in it but the stub's own
 // checked mapping and futex calls kills it (SIGSYS), and the monitor sees and reports the death.
-// Guest code here is 64-bit, run by the stub's test-only command: this host cannot run
-// compat-mode code, and 64-bit code is what an escaped guest would run.
+// Code here is 64-bit, entered with the host's selector 0x33: this host cannot run compat-mode
+// code, and 64-bit code is what an escaped guest would run. Every way it comes back (faults,
+// traps, i386 system calls, kicks) is an exit record the monitor checks.
 #include "hostexec/de_process.h"
 
 #include <asmjit/x86.h>
@@ -150,7 +151,7 @@ class DeProcessTest : public ::testing::Test {
       a.call(x86::r11);
       a.mov(x86::rcx, kDataAt);
       a.mov(x86::qword_ptr(x86::rcx), x86::rax);
-      a.ret();
+      a.ud2();
     });
   }
 
@@ -160,10 +161,30 @@ class DeProcessTest : public ::testing::Test {
     return v;
   }
 
+  // Enters the code at kCodeAt as 64-bit code with a stack at the top of the data pages.
+  DeProcess::Exit run(DeProcess& p, DeProcess::Regs* in_out = nullptr) {
+    DeProcess::Regs r;
+    if (in_out) r = *in_out;
+    r.rip = in_out && in_out->rip ? in_out->rip : kCodeAt;
+    r.cs = DE_HOST_CS64;
+    r.ss = DE_HOST_DS;
+    if (!r.gpr[4]) r.gpr[4] = kDataAt + 0x10000;
+    const DeProcess::Exit x = p.enter(r, fpu_);
+    if (in_out) *in_out = r;
+    last_rip_ = r.rip;
+    return x;
+  }
+  // Code that ran to its end (ud2, the tests' "return").
+  void expect_end(DeProcess& p) {
+    const DeProcess::Exit x = run(p);
+    EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Trap);
+    EXPECT_EQ(x.signo, SIGILL) << "trap " << x.trapno << " at " << std::hex << last_rip_;
+  }
+
   // Runs the code; expects the stub to die with `sig`, reported both ways.
   void expect_death(DeProcess& p, int sig) {
     try {
-      p.run_test_code(kCodeAt);
+      run(p);
       ADD_FAILURE() << "the code ran to its end; the process should have died";
     } catch (const DeProcess::Died& d) {
       EXPECT_EQ(d.death.signal, sig) << d.what();
@@ -178,6 +199,9 @@ class DeProcessTest : public ::testing::Test {
 
   int ram_fd_ = -1;
   uint8_t* ram_ = nullptr;
+  uint8_t fpu_[512] = {0x7f, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0,    0,   0, 0,
+                       0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x1f};  // FCW 0x37f, MXCSR 0x1f80
+  uint64_t last_rip_ = 0;
   std::string dir_, canary_;
 };
 
@@ -234,9 +258,9 @@ TEST_F(DeProcessTest, MapProtectUnmapChangeTheWindow) {
   code([](x86::Assembler& a) {
     a.mov(x86::rcx, 0x401008);
     a.mov(x86::dword_ptr(x86::rcx), 0x5eedf00d);
-    a.ret();
+    a.ud2();
   });
-  ASSERT_EQ(p.run_test_code(kCodeAt), 0);
+  expect_end(p);
   uint32_t v;
   std::memcpy(&v, ram_ + 0x201008, 4);
   EXPECT_EQ(v, 0x5eedf00du);
@@ -255,29 +279,47 @@ TEST_F(DeProcessTest, MapProtectUnmapChangeTheWindow) {
   EXPECT_TRUE(p.alive());
 }
 
-TEST_F(DeProcessTest, StoreToReadOnlyWindowKillsWithSigsegv) {
+TEST_F(DeProcessTest, StoreToReadOnlyWindowComesBackAsAFault) {
   DeProcess p(ram_fd_);
   map_code_and_data(p);
   ASSERT_EQ(p.protect(kDataAt, 0x1000, PROT_READ), 0);
-  code([](x86::Assembler& a) {
-    a.mov(x86::rcx, kDataAt);
+  uint64_t store = 0;
+  code([&](x86::Assembler& a) {
+    a.mov(x86::rcx, kDataAt + 8);
+    store = a.offset();
     a.mov(x86::dword_ptr(x86::rcx), 1);
-    a.ret();
   });
-  expect_death(p, SIGSEGV);
-  EXPECT_EQ(ram_[kDataOffset], 0);
+  const DeProcess::Exit x = run(p);
+  EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Trap);
+  EXPECT_EQ(x.signo, SIGSEGV);
+  EXPECT_EQ(x.trapno, 14);
+  EXPECT_EQ(x.addr, kDataAt + 8);
+  EXPECT_EQ(x.err & 2, 2u);            // a write
+  EXPECT_EQ(last_rip_, kCodeAt + store);
+  EXPECT_EQ(x.code, SEGV_ACCERR);
+  EXPECT_EQ(ram_[kDataOffset + 8], 0);
+  EXPECT_TRUE(p.alive());
+  p.ping();
 }
 
-TEST_F(DeProcessTest, UnmappedWindowKillsWithSigsegv) {
+TEST_F(DeProcessTest, UnmappedWindowComesBackAsAFault) {
   DeProcess p(ram_fd_);
   map_code_and_data(p);
   ASSERT_EQ(p.unmap(kDataAt, 0x10000), 0);
-  code([](x86::Assembler& a) {
-    a.mov(x86::rcx, kDataAt);
+  uint64_t load = 0;
+  code([&](x86::Assembler& a) {
+    a.mov(x86::rcx, kDataAt + 0x20);
+    load = a.offset();
     a.mov(x86::eax, x86::dword_ptr(x86::rcx));
-    a.ret();
   });
-  expect_death(p, SIGSEGV);
+  DeProcess::Regs r;
+  r.gpr[4] = 0x8000;  // somewhere the code never touches
+  const DeProcess::Exit x = run(p, &r);
+  EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Trap);
+  EXPECT_EQ(x.signo, SIGSEGV);
+  EXPECT_EQ(x.addr, kDataAt + 0x20);
+  EXPECT_EQ(x.code, SEGV_MAPERR);
+  EXPECT_EQ(r.rip, kCodeAt + load);
 }
 
 // The escape issue 12 describes, from 64-bit code: a host system call of its own.
@@ -292,7 +334,7 @@ TEST_F(DeProcessTest, HostSystemCallFromGuestCodeKillsWithSigsys) {
     a.mov(x86::edx, O_CREAT | O_WRONLY);
     a.mov(x86::r10d, 0644);
     a.syscall();
-    a.ret();
+    a.ud2();
   });
   expect_death(p, SIGSYS);
   EXPECT_FALSE(canary_exists());
@@ -310,7 +352,7 @@ TEST_F(DeProcessTest, AllowedCallFromAnotherSyscallInstructionKillsWithSigsys) {
     a.syscall();
     a.mov(x86::rcx, kDataAt + 0x1000);
     a.mov(x86::qword_ptr(x86::rcx), x86::rax);
-    a.ret();
+    a.ud2();
   });
   expect_death(p, SIGSYS);
   EXPECT_EQ(ram_[kDataOffset + 0x1000], 0);
@@ -384,21 +426,21 @@ TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
   // The last page below 8 GiB: the sum of address and length is exactly the limit.
   syscall_via_stub(p, SYS_mmap,
                    {DE_WINDOW_END - 0x1000, 0x1000, PROT_READ, kShared, DE_STUB_RAM_FD, 0x2000});
-  ASSERT_EQ(p.run_test_code(kCodeAt), 0);
+  expect_end(p);
   EXPECT_EQ(uint64_t(result_word()), DE_WINDOW_END - 0x1000);
   const std::optional<Mapping> m = find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->perms, "r--s");
 
   syscall_via_stub(p, SYS_mprotect, {DE_WINDOW_END - 0x1000, 0x1000, PROT_NONE});
-  ASSERT_EQ(p.run_test_code(kCodeAt), 0);
+  expect_end(p);
   EXPECT_EQ(result_word(), 0);
   syscall_via_stub(p, SYS_munmap, {DE_WINDOW_END - 0x1000, 0x1000});
-  ASSERT_EQ(p.run_test_code(kCodeAt), 0);
+  expect_end(p);
   EXPECT_EQ(result_word(), 0);
   EXPECT_FALSE(find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000).has_value());
   syscall_via_stub(p, SYS_futex, {kDone, FUTEX_WAKE, 1});
-  ASSERT_EQ(p.run_test_code(kCodeAt), 0);
+  expect_end(p);
   EXPECT_GE(result_word(), 0);
   EXPECT_TRUE(p.alive());
   p.ping();
@@ -415,10 +457,16 @@ TEST_F(DeProcessTest, VsyscallIsFiltered) {
     a.xor_(x86::esi, x86::esi);
     a.mov(x86::rax, 0xffffffffff600000ull);  // gettimeofday
     a.call(x86::rax);
-    a.ret();
+    a.ud2();
   });
-  // Without a vsyscall page (vsyscall=none) the call faults instead.
-  expect_death(p, has_vsyscall ? SIGSYS : SIGSEGV);
+  // Without a vsyscall page (vsyscall=none) the call faults instead: an exit, as any fault.
+  if (has_vsyscall) {
+    expect_death(p, SIGSYS);
+  } else {
+    const DeProcess::Exit x = run(p);
+    EXPECT_EQ(x.signo, SIGSEGV);
+    EXPECT_EQ(x.addr, 0xffffffffff600000ull);
+  }
   EXPECT_EQ(ram_[kDataOffset], 0);
 }
 
@@ -435,7 +483,9 @@ TEST_F(DeProcessTest, MapOutsideTheWindowIsRefused) {
   EXPECT_EQ(p.protect(0x1000, 0x1000, PROT_READ | 0x8 /* PROT_SEM */), -EINVAL);
   EXPECT_EQ(p.protect(DE_STUB_BASE, 0x1000, PROT_READ), -EINVAL);
   EXPECT_EQ(p.unmap(DE_STUB_CONTROL, 0x1000), -EINVAL);
-  EXPECT_EQ(p.run_test_code(DE_STUB_BASE), -EINVAL);
+  DeProcess::Regs above;
+  above.rip = DE_STUB_BASE;
+  EXPECT_THROW(p.enter(above, fpu_), std::invalid_argument);
   for (const Mapping& m : maps_of(p.pid())) {
     EXPECT_NE(m.start, DE_WINDOW_END);
     EXPECT_NE(m.start, DE_WINDOW_END - 0x1000);
@@ -463,7 +513,7 @@ TEST_F(DeProcessTest, SpinningCodeIsEndedByTerminate) {
     if (!over.load()) p.terminate();  // the code is spinning now
   });
   try {
-    p.run_test_code(kCodeAt);
+    run(p);
     ADD_FAILURE() << "spinning code returned";
   } catch (const DeProcess::Died& d) {
     EXPECT_EQ(d.death.signal, SIGKILL) << d.what();
@@ -471,6 +521,286 @@ TEST_F(DeProcessTest, SpinningCodeIsEndedByTerminate) {
   over = true;
   killer.join();
   EXPECT_FALSE(p.alive());
+}
+
+// Each kind of fault or trap comes back as an exit record; the process stays and runs again.
+TEST_F(DeProcessTest, FaultsAndTrapsComeBackAsExitRecords) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  struct Case {
+    const char* name;
+    std::function<void(x86::Assembler&)> body;
+    int signo, trapno;
+    uint64_t rip;  // of the exit, relative to kCodeAt
+  };
+  const Case cases[] = {
+      {"ud2",
+       [](x86::Assembler& a) {
+         a.nop();
+         a.ud2();
+       },
+       SIGILL, 6, 1},
+      {"int3", [](x86::Assembler& a) { a.int3(); }, SIGTRAP, 3, 1},
+      {"hlt", [](x86::Assembler& a) { a.hlt(); }, SIGSEGV, 13, 0},
+      {"div0",
+       [](x86::Assembler& a) {
+         a.xor_(x86::ecx, x86::ecx);
+         a.div(x86::ecx);
+       },
+       SIGFPE, 0, 2},
+      {"int 0x41", [](x86::Assembler& a) { a.int_(0x41); }, SIGSEGV, 13, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    code(c.body);
+    DeProcess::Regs r;
+    const DeProcess::Exit x = run(p, &r);
+    EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Trap);
+    EXPECT_EQ(x.signo, c.signo);
+    EXPECT_EQ(x.trapno, c.trapno);
+    EXPECT_EQ(r.rip, kCodeAt + c.rip);
+    EXPECT_EQ(r.cs, DE_HOST_CS64);
+  }
+  EXPECT_TRUE(p.alive());
+}
+
+// What the code leaves in its registers and FPU state is what the monitor gets back, and what
+// it is entered with is what it sees.
+TEST_F(DeProcessTest, RegistersAndFpuStateGoInAndComeBack) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  code([](x86::Assembler& a) {
+    for (auto reg : {x86::rax, x86::rcx, x86::rdx, x86::rbx, x86::rbp, x86::rsi, x86::rdi})
+      a.add(reg, 0x11);
+    a.push(x86::rax);  // rsp - 8
+    a.movq(x86::xmm0, x86::rax);
+    a.mov(x86::rcx, kDataAt);
+    a.mov(x86::word_ptr(x86::rcx), 0x27f);  // precision control 53 bits
+    a.fldcw(x86::word_ptr(x86::rcx));
+    a.mov(x86::rcx, 0x123);
+    a.stc();
+    a.ud2();
+  });
+  DeProcess::Regs r;
+  for (int i = 0; i < 8; ++i) r.gpr[i] = 0x1000 * uint64_t(i + 1);
+  r.gpr[4] = kDataAt + 0x8000;
+  fpu_[160] = 0xaa;  // xmm0's first byte: overwritten by the code
+  const DeProcess::Exit x = run(p, &r);
+  EXPECT_EQ(x.signo, SIGILL);
+  EXPECT_EQ(r.gpr[0], 0x1011u);
+  EXPECT_EQ(r.gpr[1], 0x123u);
+  EXPECT_EQ(r.gpr[2], 0x3011u);
+  EXPECT_EQ(r.gpr[3], 0x4011u);
+  EXPECT_EQ(r.gpr[4], kDataAt + 0x8000 - 8);
+  EXPECT_EQ(r.gpr[5], 0x6011u);
+  EXPECT_EQ(r.gpr[6], 0x7011u);
+  EXPECT_EQ(r.gpr[7], 0x8011u);
+  EXPECT_EQ(r.rflags & 1, 1u);  // CF
+  uint16_t fcw;
+  uint64_t xmm0;
+  std::memcpy(&fcw, fpu_, 2);
+  std::memcpy(&xmm0, fpu_ + 160, 8);
+  EXPECT_EQ(fcw, 0x27f);
+  EXPECT_EQ(xmm0, 0x1011u);
+}
+
+// A 64-bit process's int 0x80 enters the kernel as an i386 system call (when the host has the
+// i386 ABI): the filter traps it, it never runs, and the number comes back in the record.
+TEST_F(DeProcessTest, I386SystemCallComesBackAsSigsysAndNeverRuns) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  std::memcpy(ram_ + kDataOffset + 0x100, canary_.c_str(), canary_.size() + 1);
+  uint64_t after = 0;
+  code([&](x86::Assembler& a) {
+    a.mov(x86::eax, 8);  // i386 creat(path, mode)
+    a.mov(x86::ebx, kDataAt + 0x100);
+    a.mov(x86::ecx, 0644);
+    a.int_(0x80);
+    after = a.offset();
+    a.ud2();
+  });
+  DeProcess::Regs r;
+  const DeProcess::Exit x = run(p, &r);
+  EXPECT_FALSE(canary_exists());
+  ASSERT_EQ(x.kind, DeProcess::Exit::Kind::Trap);
+  if (x.signo == SIGSEGV && x.trapno == 13)
+    GTEST_SKIP() << "this host kernel has no i386 system-call ABI (int 0x80 is #GP)";
+  EXPECT_EQ(x.signo, SIGSYS);
+  EXPECT_EQ(x.syscall_nr, 8);
+  EXPECT_EQ(r.rip, kCodeAt + after);
+  EXPECT_TRUE(p.alive());
+}
+
+// Spinning code is interrupted by a kick; the process is still usable.
+TEST_F(DeProcessTest, KickInterruptsSpinningCode) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  uint64_t loop = 0;
+  code([&](x86::Assembler& a) {
+    Label spin = a.newLabel();
+    a.mov(x86::rcx, kDataAt);
+    a.mov(x86::dword_ptr(x86::rcx), 1);
+    a.bind(spin);
+    loop = a.offset();
+    a.jmp(spin);
+  });
+  std::atomic<bool> over{false};
+  std::thread kicker([&] {
+    std::atomic_ref<uint8_t> started(ram_[kDataOffset]);
+    while (started.load() != 1 && !over.load()) std::this_thread::yield();
+    if (!over.load()) p.kick();
+  });
+  DeProcess::Regs r;
+  const DeProcess::Exit x = run(p, &r);
+  over = true;
+  kicker.join();
+  EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Kick);
+  EXPECT_EQ(x.signo, DE_KICK_SIGNAL);
+  EXPECT_EQ(r.rip, kCodeAt + loop);
+  EXPECT_TRUE(p.alive());
+  code([](x86::Assembler& a) { a.ud2(); });
+  expect_end(p);
+}
+
+// Code that took over the stub blocks the kick signal (rt_sigreturn through the stub's own
+// instruction, with a frame whose mask blocks everything) and spins: the monitor ends it.
+TEST_F(DeProcessTest, UnansweredKickEndsTheProcess) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  p.set_kick_grace(std::chrono::milliseconds(50));
+  // The frame rt_sigreturn reads at rsp: a ucontext (flags, link, stack, sigcontext, mask).
+  constexpr uint64_t kFrame = kDataAt + 0x4000;
+  struct {
+    uint64_t flags, link;
+    uint64_t ss_sp;
+    int32_t ss_flags, pad;
+    uint64_t ss_size;
+    uint64_t gregs[18];  // r8..r15 rdi rsi rbp rbx rdx rax rcx rsp rip eflags
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+    uint64_t sigmask;
+  } f{};
+  f.ss_flags = SS_DISABLE;
+  f.gregs[15] = kDataAt + 0x8000;  // rsp
+  f.gregs[16] = kCodeAt + 0x100;   // rip: the spin loop
+  f.gregs[17] = 0x202;
+  f.cs = DE_HOST_CS64;
+  f.ss = DE_HOST_DS;
+  f.sigmask = ~0ull;
+  std::memcpy(ram_ + kDataOffset + 0x4000, &f, sizeof f);
+  const uint64_t insn = p.syscall_address();
+  code([&](x86::Assembler& a) {
+    a.mov(x86::rsp, kFrame);
+    a.mov(x86::eax, SYS_rt_sigreturn);
+    a.mov(x86::rcx, insn);
+    a.jmp(x86::rcx);
+    while (a.offset() < 0x100) a.int3();
+    Label spin = a.newLabel();
+    a.mov(x86::rcx, kDataAt);
+    a.mov(x86::dword_ptr(x86::rcx), 1);
+    a.bind(spin);
+    a.jmp(spin);
+  });
+  std::atomic<bool> over{false};
+  std::thread kicker([&] {
+    std::atomic_ref<uint8_t> started(ram_[kDataOffset]);
+    while (started.load() != 1 && !over.load()) std::this_thread::yield();
+    if (!over.load()) p.kick();
+  });
+  try {
+    run(p);
+    ADD_FAILURE() << "the code came back";
+  } catch (const DeProcess::Died& d) {
+    EXPECT_TRUE(d.death.unanswered_kick) << d.what();
+    EXPECT_NE(std::string(d.what()).find("did not answer a kick"), std::string::npos);
+  }
+  over = true;
+  kicker.join();
+  EXPECT_FALSE(p.alive());
+}
+
+// Code that took over the stub writes an answer of its own into the control page: the monitor
+// refuses it and ends the process.
+TEST_F(DeProcessTest, ForgedExitRecordIsRefused) {
+  for (uint32_t kind : {77u, uint32_t(DE_EXIT_KICK)}) {  // unknown; a kick nobody sent
+    SCOPED_TRACE(kind);
+    DeProcess p(ram_fd_);
+    map_code_and_data(p);
+    const uint64_t insn = p.syscall_address();
+    code([&](x86::Assembler& a) {
+      a.mov(x86::rbx, DE_STUB_CONTROL);
+      a.mov(x86::dword_ptr(x86::rbx, DE_OFF_EXIT), kind);
+      a.mov(x86::dword_ptr(x86::rbx, DE_OFF_EXIT + 4), DE_KICK_SIGNAL);
+      a.mov(x86::eax, x86::dword_ptr(x86::rbx, offsetof(de_stub_control, seq)));
+      a.mov(x86::dword_ptr(x86::rbx, offsetof(de_stub_control, result)), 0);
+      a.mov(x86::dword_ptr(x86::rbx, offsetof(de_stub_control, done)), x86::eax);
+      a.mov(x86::eax, SYS_futex);
+      a.lea(x86::rdi, x86::ptr(x86::rbx, offsetof(de_stub_control, done)));
+      a.mov(x86::esi, FUTEX_WAKE);
+      a.mov(x86::edx, 1);
+      a.mov(x86::rcx, insn);
+      a.call(x86::rcx);
+      Label spin = a.newLabel();
+      a.bind(spin);
+      a.jmp(spin);
+    });
+    try {
+      run(p);
+      ADD_FAILURE() << "a forged record was accepted";
+    } catch (const DeProcess::Hostile& h) {
+      EXPECT_NE(std::string(h.what()).find("impossible exit record"), std::string::npos)
+          << h.what();
+    }
+    EXPECT_FALSE(p.alive());
+  }
+}
+
+// Whether this host loads LDT selectors at all (a PVM guest accepts modify_ldt but faults
+// every load), tried in a child.
+bool host_loads_ldt_selectors() {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    user_desc d{};
+    d.entry_number = 2;
+    d.limit = 0xfffff;
+    d.seg_32bit = 1;
+    d.limit_in_pages = 1;
+    if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) _exit(1);
+    const uint16_t sel = 0x17;
+    asm volatile("mov %0, %%fs" : : "r"(sel));
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// A host LDT entry made with set_ldt() is a selector entered code can use; one never made
+// faults the entry itself.
+TEST_F(DeProcessTest, LdtEntriesAreMadeInTheProcess) {
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  code([](x86::Assembler& a) { a.ud2(); });
+  DeProcess::Regs r;
+  r.ds = 0x17;  // LDT index 2, RPL 3: nothing there yet
+  DeProcess::Exit x = run(p, &r);
+  EXPECT_EQ(x.kind, DeProcess::Exit::Kind::EntryFault);
+  EXPECT_EQ(x.signo, SIGSEGV);
+  user_desc d{};
+  d.entry_number = 2;
+  d.limit = 0xfffff;
+  d.seg_32bit = 1;
+  d.limit_in_pages = 1;
+  ASSERT_EQ(p.set_ldt(d), 0);
+  if (!host_loads_ldt_selectors())
+    GTEST_SKIP() << "this host faults every LDT selector load (a PVM guest); set_ldt() itself "
+                    "succeeded";
+  r = DeProcess::Regs{};
+  r.ds = 0x17;
+  x = run(p, &r);
+  EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Trap);
+  EXPECT_EQ(x.signo, SIGILL);
+  EXPECT_EQ(r.ds, 0x17);
 }
 
 TEST_F(DeProcessTest, ExternalKillIsSeenAndReported) {

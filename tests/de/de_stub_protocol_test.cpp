@@ -97,7 +97,8 @@ TEST(DeStubProtocol, ServesOnlyHelloAndConfineUntilConfined) {
   EXPECT_EQ(d.send(DE_CMD_MAP), -EPERM);
   EXPECT_EQ(d.send(DE_CMD_PROTECT), -EPERM);
   EXPECT_EQ(d.send(DE_CMD_UNMAP), -EPERM);
-  EXPECT_EQ(d.send(DE_CMD_RUN_TEST), -EPERM);
+  EXPECT_EQ(d.send(DE_CMD_ENTER), -EPERM);
+  EXPECT_EQ(d.send(DE_CMD_SET_LDT), -EPERM);
   d.c()->filter_len = 0;
   EXPECT_EQ(d.send(DE_CMD_CONFINE), -EINVAL);
   d.c()->filter_len = DE_STUB_MAX_FILTER + 1;
@@ -131,8 +132,8 @@ TEST(DeStubProtocol, RefusesRangesOutsideTheWindowItself) {
   d.c()->prot = PROT_READ | PROT_GROWSDOWN;
   EXPECT_EQ(d.send(DE_CMD_MAP), -EINVAL);
   EXPECT_EQ(d.send(DE_CMD_PROTECT), -EINVAL);
-  d.c()->addr = DE_WINDOW_END;
-  EXPECT_EQ(d.send(DE_CMD_RUN_TEST), -EINVAL);
+  d.c()->regs.rip = 1ull << 32;  // entered code runs below 4 GiB
+  EXPECT_EQ(d.send(DE_CMD_ENTER), -EINVAL);
   d.window(DE_WINDOW_END - 0x1000, 0x1000);  // the last page of the guard is fine
   EXPECT_EQ(d.send(DE_CMD_MAP), 0);
   EXPECT_EQ(d.send(DE_CMD_HELLO), 0);

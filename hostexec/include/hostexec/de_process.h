@@ -5,11 +5,19 @@
 // but the stub's own mapping and futex calls. This class is the monitor's side: it starts the
 // stub, sends it commands through the control page, and sees its death through a pidfd.
 //
+// Code runs in it with enter(): every way it comes back (a fault or trap, an i386 system call
+// trapped by seccomp, a kick) is a signal that the stub's handler turns into an exit record.
+// Once code has run there, the whole stub process may be the guest's (64-bit code reached
+// through the host's selector 0x33 controls it), so every answer is checked as hostile input.
+//
 // Not yet wired into DirectExec (which still runs guest code in the monitor's process).
 #pragma once
 
+#include <asm/ldt.h>
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -23,8 +31,9 @@ class DeProcess {
  public:
   // How the stub ended: killed by `signal` (SIGSYS: its seccomp filter), or exited.
   struct Death {
-    int signal = 0;       // the killing signal, or 0 if it exited
-    int exit_status = 0;  // its exit status when signal == 0
+    int signal = 0;                // the killing signal, or 0 if it exited
+    int exit_status = 0;           // its exit status when signal == 0
+    bool unanswered_kick = false;  // the monitor killed it: a kick went unanswered
     std::string describe() const;
   };
 
@@ -33,6 +42,33 @@ class DeProcess {
    public:
     explicit Died(const Death& d);
     Death death;
+  };
+
+  // Thrown when the stub answers what it cannot have answered (an impossible exit record or
+  // result): code running in it has taken it over. The stub is terminated first.
+  class Hostile : public std::runtime_error {
+   public:
+    using std::runtime_error::runtime_error;
+  };
+
+  // The state code is entered with, and leaves (de_stub_abi.h): rax rcx rdx rbx rsp rbp rsi
+  // rdi, rip (below 4 GiB), rflags, selectors.
+  struct Regs {
+    uint64_t gpr[8] = {};
+    uint64_t rip = 0, rflags = 0x202;
+    uint16_t cs = 0, ss = 0, ds = 0, es = 0, fs = 0, gs = 0;
+  };
+  // How entered code came back, checked for consistency.
+  struct Exit {
+    enum class Kind : uint8_t {
+      Trap,        // a synchronous signal from the code: signo, code, trapno, err, addr
+      Kick,        // kick() interrupted it
+      Bailed,      // the kick was seen before it ran
+      EntryFault,  // loading the entry state faulted (signo, trapno, err; addr: where)
+    } kind = Kind::Trap;
+    int signo = 0, code = 0, trapno = 0;
+    uint64_t err = 0, addr = 0;
+    int syscall_nr = 0;  // SIGSYS: the i386 system call number
   };
 
   // Starts the stub with guest RAM `ram_fd` (a memfd; not consumed) and confines it. Throws
@@ -53,14 +89,23 @@ class DeProcess {
   // A no-op round trip (the cost of one command).
   void ping();
 
-  // TEST ONLY: the stub calls 64-bit code at `addr` (in the window) and answers when it
-  // returns. This host cannot run compat-mode code, so the tests reach confinement this way;
-  // guest code enters in compat mode once DirectExec uses this process.
-  int run_test_code(uint64_t addr);
+  // Runs code in the stub from `regs` and the fxsave image `fpu` until it exits; both then
+  // hold the state the code left. Throws Died if the stub died, Hostile for an impossible
+  // answer. The code may be 64-bit (CS 0x33: tests on hosts without compat mode, or an
+  // escaped guest) or compatibility-mode guest code (an LDT alias, set_ldt()).
+  Exit enter(Regs& regs, uint8_t (&fpu)[512]);
+
+  // Interrupts enter() from any thread or signal handler: the code exits with Kind::Kick (or
+  // Bailed). A kick not answered within the grace time ends the stub (terminate()): code in
+  // it can block the signal. A kick while nothing is entered does nothing.
+  void kick() noexcept;
+  void set_kick_grace(std::chrono::milliseconds g) { kick_grace_ = g; }
+
+  // One host LDT entry in the stub (modify_ldt(1, ...)): 0 or -errno.
+  int set_ldt(const user_desc& d);
 
   // Ends the stub with SIGKILL. One system call: safe from another thread or a signal handler.
-  // A command waiting for the stub then throws Died. Until direct execution runs in the stub
-  // with its kicks (step 2), this is how code spinning in it is stopped.
+  // A command waiting for the stub then throws Died.
   void terminate() const noexcept;
 
   pid_t pid() const { return pid_; }
@@ -74,6 +119,8 @@ class DeProcess {
  private:
   int command(uint32_t cmd);
   void await(uint32_t seq);
+  Exit checked_exit(Regs& regs, uint8_t (&fpu)[512]);
+  [[noreturn]] void hostile(const std::string& what);
   void reap();
   void shutdown();
   void hello_and_confine();
@@ -86,6 +133,10 @@ class DeProcess {
   uint64_t ram_size_ = 0;
   uint64_t syscall_insn_ = 0;
   std::optional<Death> death_;
+  std::atomic<bool> entered_{false};  // an ENTER is in flight: kick() signals
+  std::atomic<bool> kicked_{false};
+  bool killed_for_kick_ = false;
+  std::chrono::milliseconds kick_grace_{2000};
 };
 
 }  // namespace hostexec

@@ -91,7 +91,8 @@ std::string host_part(const UnitRecord& u, bool stable) {
   ZydisFormatterSetHook(&fmtr, ZYDIS_FORMATTER_FUNC_PRINT_ADDRESS_ABS, &hook);
   const void* imm = reinterpret_cast<const void*>(&print_imm);
   ZydisFormatterSetHook(&fmtr, ZYDIS_FORMATTER_FUNC_PRINT_IMM, &imm);
-  default_print_imm = reinterpret_cast<ZydisFormatterFunc>(imm);  // the previous function
+  default_print_imm =
+      reinterpret_cast<ZydisFormatterFunc>(const_cast<void*>(imm));  // the previous function
   Names names{u, stable};
 
   std::string s = stable ? std::string("host\n")

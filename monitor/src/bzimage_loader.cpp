@@ -32,17 +32,17 @@ std::string feature_names(uint32_t bits) {
 // GDT entries 2 and 3: flat 4 GiB code (execute/read) and data (read/write), as boot.rst asks.
 constexpr uint64_t kGdt[4] = {0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
 
-uint32_t place(FreeRam& ram, shadowmmu::AddressSpace& as, const void* data, uint64_t len,
-               uint64_t align, const char* what) {
+uint32_t place(FreeRam& ram, const GuestRam& mem, const void* data, uint64_t len, uint64_t align,
+               const char* what) {
   auto at = ram.take_low(len, align, 0, kLowLimit);
   if (!at) throw LoadError(fmt::format("no room in conventional memory for the {}", what));
-  std::memcpy(as.phys(*at, len), data, len);
+  std::memcpy(mem.phys(*at, len), data, len);
   return uint32_t(*at);
 }
 }  // namespace
 
 LinuxEntry load_bzimage(const LinuxBootFiles& files, const cpu::CpuModel& model, uint32_t rsdp_addr,
-                        shadowmmu::AddressSpace& as) {
+                        const GuestRam& mem) {
   const auto& img = files.kernel;
   const std::string& path = files.kernel_path;
   const SetupHeader h = parse_setup_header(img, path);
@@ -58,7 +58,7 @@ LinuxEntry load_bzimage(const LinuxBootFiles& files, const cpu::CpuModel& model,
     throw LoadError(fmt::format("{}: the command line is {} bytes, the kernel accepts at most {}",
                                 path, files.cmdline.size(), h.cmdline_size));
 
-  const auto map = pc_memory_map(as.ram_size());
+  const auto map = pc_memory_map(mem.ram_size());
   FreeRam ram(map);
   const uint32_t load = h.load_address();
   if (!ram.is_free(load, h.init_size))
@@ -66,9 +66,9 @@ LinuxEntry load_bzimage(const LinuxBootFiles& files, const cpu::CpuModel& model,
         fmt::format("{}: the kernel needs RAM at {:#x}..{:#x} ({} MiB), guest RAM "
                     "is {} MiB (see --mem)",
                     path, load, uint64_t(load) + h.init_size,
-                    (uint64_t(load) + h.init_size + (1 << 20) - 1) >> 20, as.ram_size() >> 20));
+                    (uint64_t(load) + h.init_size + (1 << 20) - 1) >> 20, mem.ram_size() >> 20));
   ram.take(load, h.init_size);
-  std::memcpy(as.phys(load, h.pm_bytes), img.data() + h.setup_bytes, h.pm_bytes);
+  std::memcpy(mem.phys(load, h.pm_bytes), img.data() + h.setup_bytes, h.pm_bytes);
 
   ZeroPageFields zf;
   zf.header.assign(img.begin() + 0x1f1, img.begin() + h.header_end);
@@ -83,18 +83,18 @@ LinuxEntry load_bzimage(const LinuxBootFiles& files, const cpu::CpuModel& model,
           fmt::format("{}: the initrd ({} KiB) does not fit in guest RAM below {:#x} "
                       "beside the kernel (see --mem)",
                       files.initrd_path, files.initrd.size() >> 10, limit));
-    std::memcpy(as.phys(*at, files.initrd.size()), files.initrd.data(), files.initrd.size());
+    std::memcpy(mem.phys(*at, files.initrd.size()), files.initrd.data(), files.initrd.size());
     zf.initrd_addr = uint32_t(*at);
     zf.initrd_size = uint32_t(files.initrd.size());
   }
   zf.cmdline_addr =
-      place(ram, as, files.cmdline.c_str(), files.cmdline.size() + 1, 16, "command line");
+      place(ram, mem, files.cmdline.c_str(), files.cmdline.size() + 1, 16, "command line");
   LinuxEntry e;
   e.entry = load;
-  e.gdt_base = place(ram, as, kGdt, sizeof kGdt, 16, "boot GDT");
+  e.gdt_base = place(ram, mem, kGdt, sizeof kGdt, 16, "boot GDT");
   e.gdt_limit = sizeof kGdt - 1;
   const auto zero_page = build_zero_page(zf);
-  e.zero_page = place(ram, as, zero_page.data(), zero_page.size(), kPage, "zero page");
+  e.zero_page = place(ram, mem, zero_page.data(), zero_page.size(), kPage, "zero page");
   return e;
 }
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cpu/model.h"
-#include "shadowmmu/address_space.h"
+#include "guest_ram.h"
 
 namespace monitor {
 
@@ -35,6 +35,6 @@ struct LinuxBootFiles {
 // kernel needing CPU features the model lacks, a kernel or initrd that does not fit in RAM, a
 // command line longer than the kernel accepts.
 LinuxEntry load_bzimage(const LinuxBootFiles& files, const cpu::CpuModel& model, uint32_t rsdp_addr,
-                        shadowmmu::AddressSpace& as);
+                        const GuestRam& mem);
 
 }  // namespace monitor

@@ -27,17 +27,18 @@ void enter_linux_32(cpu::Cpu& cpu, cpu::Vcpu& v, const LinuxEntry& e) {
 void boot_kernel(const BootRequest& req, shadowmmu::AddressSpace& as, cpu::Cpu& cpu,
                  cpu::Vcpu& vcpu) {
   const uint32_t rsdp = install_firmware_tables(as);
+  const GuestRam ram{as.physmap(), as.ram_size()};
   const auto image = read_boot_file(req.kernel, "kernel", ~0ull);
   if (looks_like_bzimage(image)) {
     LinuxBootFiles files{image, req.kernel, req.cmdline, {}, req.initrd};
     if (!req.initrd.empty()) files.initrd = read_boot_file(req.initrd, "initrd", as.ram_size());
-    enter_linux_32(cpu, vcpu, load_bzimage(files, cpu.model(), rsdp, as));
+    enter_linux_32(cpu, vcpu, load_bzimage(files, cpu.model(), rsdp, ram));
     return;
   }
   std::vector<MultibootModule> modules;
   for (const auto& m : parse_module_list(req.initrd))
     modules.push_back({read_boot_file(m.path, "module", as.ram_size()), m.cmdline});
-  BootInfo boot = load_multiboot(image, req.kernel, req.cmdline, modules, as);
+  BootInfo boot = load_multiboot(image, req.kernel, req.cmdline, modules, ram);
   cpu.reset_multiboot(boot.entry, kMultibootBootloaderMagic, boot.info_addr);
 }
 

@@ -36,7 +36,7 @@ T read(const std::vector<uint8_t>& img, size_t off) {
 
 BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path,
                         const std::string& cmdline, const std::vector<MultibootModule>& modules,
-                        shadowmmu::AddressSpace& as) {
+                        const GuestRam& mem) {
   // 1. The multiboot header: 4-byte aligned, in the first 8 KiB, with a valid checksum.
   std::optional<Header> header;
   for (size_t off = 0; off + 12 <= std::min<size_t>(img.size(), kSearchBytes); off += 4) {
@@ -75,7 +75,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
       uint64_t(eh.e_phoff) + uint64_t(eh.e_phnum) * sizeof(Elf32_Phdr) > img.size())
     throw LoadError(fmt::format("{}: truncated ELF file (program headers missing)", path));
 
-  const auto map = pc_memory_map(as.ram_size());
+  const auto map = pc_memory_map(mem.ram_size());
   FreeRam ram(map);
   BootInfo boot;
   boot.entry = eh.e_entry;
@@ -91,12 +91,12 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
           fmt::format("{}: truncated ELF file (segment {} needs bytes {:#x}..{:#x}, "
                       "the file has {:#x})",
                       path, i, ph.p_offset, uint64_t(ph.p_offset) + ph.p_filesz, img.size()));
-    uint8_t* dst = as.phys(ph.p_paddr, ph.p_memsz);
+    uint8_t* dst = mem.phys(ph.p_paddr, ph.p_memsz);
     if (!dst)
-      throw LoadError(
-          fmt::format("{}: segment {} at physical {:#x}..{:#x} lies outside guest "
-                      "RAM ({} MiB)",
-                      path, i, ph.p_paddr, uint64_t(ph.p_paddr) + ph.p_memsz, as.ram_size() >> 20));
+      throw LoadError(fmt::format(
+          "{}: segment {} at physical {:#x}..{:#x} lies outside guest "
+          "RAM ({} MiB)",
+          path, i, ph.p_paddr, uint64_t(ph.p_paddr) + ph.p_memsz, mem.ram_size() >> 20));
     ram.take(ph.p_paddr, ph.p_memsz);
     std::memcpy(dst, img.data() + ph.p_offset, ph.p_filesz);
     std::memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
@@ -105,7 +105,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
     ++loaded;
   }
   if (!loaded) throw LoadError(fmt::format("{}: the ELF file has no loadable segments", path));
-  if (!as.phys(boot.entry, 1))
+  if (!mem.phys(boot.entry, 1))
     throw LoadError(fmt::format("{}: entry point {:#x} is outside guest RAM", path, boot.entry));
 
   // 3. Modules, page aligned above the kernel (where kernels expect them; GRUB and QEMU do the
@@ -123,7 +123,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
           fmt::format("module '{}' ({} KiB) does not fit in guest RAM beside the "
                       "kernel (see --mem)",
                       m.cmdline, m.bytes.size() >> 10));
-    std::memcpy(as.phys(*at, m.bytes.size()), m.bytes.data(), m.bytes.size());
+    std::memcpy(mem.phys(*at, m.bytes.size()), m.bytes.data(), m.bytes.size());
     mods.push_back({uint32_t(*at), uint32_t(*at + m.bytes.size()), 0, 0});
   }
   auto place = [&](const void* data, uint64_t len) {
@@ -131,7 +131,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
     if (!at) at = ram.take_low(len, 16);
     if (!at)
       throw LoadError(fmt::format("{}: no room in guest RAM for the multiboot information", path));
-    std::memcpy(as.phys(*at, len), data, len);
+    std::memcpy(mem.phys(*at, len), data, len);
     return uint32_t(*at);
   };
   for (size_t i = 0; i < mods.size(); ++i)
@@ -164,7 +164,7 @@ BootInfo load_multiboot(const std::vector<uint8_t>& img, const std::string& path
   info[11] = uint32_t(mmap.size() * sizeof(MmapEntry));  // mmap_length
   info[12] = mmap_addr;
   info[16] = name_addr;
-  std::memcpy(as.phys(info_addr, sizeof info), info, sizeof info);
+  std::memcpy(mem.phys(info_addr, sizeof info), info, sizeof info);
   boot.info_addr = info_addr;
   return boot;
 }

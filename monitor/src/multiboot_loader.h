@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "guest_ram.h"
 #include "load_error.h"
-#include "shadowmmu/address_space.h"
 
 namespace monitor {
 
@@ -30,6 +30,6 @@ struct MultibootModule {
 // loader name) in RAM the segments do not use. Throws LoadError with a clear message.
 BootInfo load_multiboot(const std::vector<uint8_t>& image, const std::string& path,
                         const std::string& cmdline, const std::vector<MultibootModule>& modules,
-                        shadowmmu::AddressSpace& as);
+                        const GuestRam& mem);
 
 }  // namespace monitor

@@ -10,6 +10,7 @@ pkgs=(
   libzydis-dev libasmjit-dev libfmt-dev libcli11-dev nlohmann-json3-dev libseccomp-dev
   libgtest-dev libbenchmark-dev
   cpio                               # the Debian guest's initramfs (guests/linux)
+  clang libclang-rt-dev llvm         # scripts/fuzz.sh: libFuzzer, sanitizers, llvm-symbolizer
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -3,7 +3,8 @@
 # cannot run 32-bit compat-mode code, the tests that need it in a VM); then the unit tests
 # that can run under ASan/UBSan (label `sanitize`) in a separate sanitizer build. Translated
 # code and the low-4-GiB guest window do not coexist with ASan's shadow memory, so tests that
-# execute guest code are not in that set.
+# execute guest code are not in that set. Last, each fuzz target for a fixed short time
+# (scripts/fuzz.sh, docs/FUZZING.md): any finding fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -20,3 +21,4 @@ fi
 cmake -S . -B build-sanitize -G Ninja -DBT86_WERROR=ON -DBT86_SANITIZE=ON >/dev/null
 cmake --build build-sanitize -j"$(nproc)" --target sanitize_tests
 (cd build-sanitize && ctest --output-on-failure --no-tests=error -L sanitize -j"$(nproc)")
+scripts/fuzz.sh 30

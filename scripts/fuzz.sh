@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Bounded fuzzing (docs/FUZZING.md): builds the libFuzzer targets with clang++ in build-fuzz/
+# and runs each for a fixed time from its committed corpus (tests/fuzz/<target>/). Any crash,
+# hang, sanitizer report or finding of the target's own checks fails the script; the input is
+# left in build-fuzz/findings/ and the end of the fuzzer's log is printed.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 30 s; all targets)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-30}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(multiboot bzimage translator)
+
+# -O1 and line tables only: the build is part of CI time, and reports still name the lines.
+cmake -S . -B build-fuzz -G Ninja -DBT86_WERROR=ON -DBT86_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+  >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
+mkdir -p build-fuzz/findings
+failed=()
+for t in "${targets[@]}"; do
+  fuzzer="build-fuzz/tests/fuzz/${t}_fuzz"
+  [ -x "$fuzzer" ] || { echo "fuzz: no target '$t'" >&2; exit 2; }
+  # Per input: the loaders must be quick; the translator's watchdog (tests/fuzz/child_run.h)
+  # ends a child after 0.1 s plus a grace of 10 s after SIGTERM, so 30 s is a real hang.
+  per_input=5
+  [ "$t" = translator ] && per_input=30
+  work="build-fuzz/corpus/$t"  # what runs on this machine found (libFuzzer adds to the first dir)
+  log="build-fuzz/findings/$t.log"
+  mkdir -p "$work"
+  echo "fuzz: $t for ${secs} s (log: $log)"
+  if "$fuzzer" -max_total_time="$secs" -timeout="$per_input" -rss_limit_mb=2048 \
+       -artifact_prefix="build-fuzz/findings/$t-" -print_final_stats=1 \
+       "$work" "tests/fuzz/$t" >"$log" 2>&1; then
+    grep -E "^stat::number_of_executed_units|^Done" "$log" | sed "s/^/fuzz: $t: /"
+  else
+    echo "fuzz: $t: FAILED; the end of its log:" >&2
+    tail -n 60 "$log" >&2
+    failed+=("$t")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: findings in: ${failed[*]} (inputs in build-fuzz/findings/)" >&2
+  exit 1
+fi
+echo "fuzz: no findings"

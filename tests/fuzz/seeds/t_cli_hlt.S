@@ -1,0 +1,3 @@
+/* Halt with interrupts off: the VM stops with a report. */
+        cli
+        hlt

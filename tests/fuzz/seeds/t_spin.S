@@ -1,0 +1,2 @@
+/* A guest that never ends: the watchdog's SIGTERM must end bt86. */
+1:      jmp 1b

@@ -7,7 +7,7 @@ pkgs=(
   gcc-multilib g++-multilib          # guests and the native alu oracle are 32-bit
   qemu-user                          # runs that oracle where the host kernel cannot
   qemu-system-x86                    # scripts/vm (compat-mode tests), bench/ comparisons
-  libzydis-dev libasmjit-dev libfmt-dev libcli11-dev nlohmann-json3-dev libseccomp-dev
+  libzydis-dev libasmjit-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   cpio                               # the Debian guest's initramfs (guests/linux)
   clang libclang-rt-dev llvm         # scripts/fuzz.sh: libFuzzer, sanitizers, llvm-symbolizer

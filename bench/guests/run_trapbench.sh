@@ -18,7 +18,7 @@ qemu=$(command -v qemu-system-i386 || true)
 timeout_s=${TRAPBENCH_TIMEOUT:-120}
 # isa-debug-exit: guest_exit(0) becomes (0 << 1) | 1.
 guest_pass=1
-names=(int80 cpuid_user in_user in_kernel)
+names=(int80 int80_direct cpuid_user in_user in_kernel)
 native_names=(int80 cpuid_user)  # a Linux process has no port I/O to time
 
 source "$here/bench_lib.sh"

@@ -25,7 +25,16 @@ de_stub_enter:
            (one before the check below has set the word it reads), or a fault of the entry
            itself (an image fxrstor refuses, a selector the CPU refuses). */
 de_stub_window:
-        fxrstor DE_OFF_FPU(%rdi)        /* the 32-bit format, as the vCPU keeps it */
+        /* Every extended-state component the host enabled (AVX, AVX-512, PKRU, ...) to its reset
+           state, so nothing one guest process left there reaches the next one; then the
+           guest's x87/SSE image, in the 32-bit format the vCPU keeps. */
+        mov de_stub_xmask(%rip), %eax
+        mov de_stub_xmask+4(%rip), %edx
+        test %eax, %eax
+        jz 1f
+        lea de_stub_xinit(%rip), %rcx
+        xrstor64 (%rcx)
+1:      fxrstor DE_OFF_FPU(%rdi)
         cmpl $0, DE_OFF_KICK(%rdi)
         jne 2f
         movzwl DE_OFF_REGS_SEL+2(%rdi), %eax    /* SS */

@@ -52,6 +52,10 @@ struct k_ucontext {
 #define SIGSYS_ 31
 #define EFLAGS_TF_DF_AC 0x40500ul
 
+static void die_xstate(void) {
+  de_stub_die(DE_EXIT_SIGNALS);
+}
+
 static char altstack[32768] __attribute__((aligned(64)));
 static int have_pku;
 
@@ -126,10 +130,32 @@ static void on_signal(int sig, void* info, void* ucontext) {
   m->eflags &= ~EFLAGS_TF_DF_AC;
 }
 
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+  __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/* Read by enter.S: the XCR0 components to reset before each entry (0: no XSAVE), and an XSAVE
+   area whose header says "every component in its reset state" (MXCSR must still be valid). */
+uint64_t de_stub_xmask;
+uint8_t de_stub_xinit[16384] __attribute__((aligned(64)));
+
+static void setup_xstate(void) {
+  uint32_t r[4], lo, hi;
+  cpuid(1, 0, r);
+  if (!((r[2] >> 27) & 1)) return; /* OSXSAVE */
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  cpuid(0xd, 0, r);
+  if (r[1] > sizeof de_stub_xinit) die_xstate();
+  /* AMX tile state stays out: the host may arm XFD for it (an xrstor of it would fault). */
+  de_stub_xmask = ((uint64_t)hi << 32 | lo) & ~((1ull << 17) | (1ull << 18));
+  de_stub_xinit[24] = 0x80; /* MXCSR 0x1f80 */
+  de_stub_xinit[25] = 0x1f;
+}
+
 static int cpu_has_pku(void) {
-  uint32_t a = 7, b, c = 0, d;
-  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-  return (c >> 4) & 1; /* OSPKE */
+  uint32_t r[4];
+  cpuid(7, 0, r);
+  return (r[2] >> 4) & 1; /* OSPKE */
 }
 
 void de_stub_install_signals(void) {
@@ -143,6 +169,7 @@ void de_stub_install_signals(void) {
   struct k_sigaction act = {on_signal, SA_SIGINFO_ | SA_ONSTACK_ | SA_RESTORER_,
                             (void (*)(void))de_stub_restorer, ~0ull};
   have_pku = cpu_has_pku();
+  setup_xstate();
   if (de_stub_sys(__NR_sigaltstack, (long)&ss, 0, 0) != 0) de_stub_die(DE_EXIT_SIGNALS);
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; ++i)
     if (de_stub_syscall(__NR_rt_sigaction, sigs[i], (long)&act, 0, 8, 0, 0) != 0)

@@ -280,6 +280,11 @@ DeProcess::Exit DeProcess::enter(Regs& regs, uint8_t (&fpu)[512]) {
     std::atomic<bool>& e;
     ~Clear() { e.store(false); }
   } clear{entered_};
+  if (pending_ && __atomic_load_n(pending_, __ATOMIC_SEQ_CST) != 0) {
+    Exit x;
+    x.kind = Exit::Kind::Bailed;
+    return x;
+  }
   if (int rc = command(DE_CMD_ENTER); rc != 0) hostile("ENTER answered " + std::to_string(rc));
   return checked_exit(regs, fpu);
 }

@@ -65,8 +65,9 @@ std::optional<uint16_t> HostSegments::alias(Seg s, const Segment& g, const char*
   d.useable = (g.attr >> 12) & 1;  // AVL
   const int i = int(s);
   if (!valid_[i] || std::memcmp(&slots_[i], &d, sizeof d) != 0) {
-    if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0)
-      throw std::runtime_error(std::string("modify_ldt: ") + std::strerror(errno));
+    if (int r = process_.set_ldt(d); r != 0)
+      throw std::runtime_error(std::string("modify_ldt in the direct-execution process: ") +
+                               std::strerror(-r));
     slots_[i] = d;
     valid_[i] = true;
     ldt_writes_++;

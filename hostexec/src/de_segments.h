@@ -1,6 +1,7 @@
 // Host selectors that mirror the guest's user segments for direct execution.
 //
-// Every guest segment gets an alias in the process's LDT (modify_ldt), one slot per segment
+// Every guest segment gets an alias in the direct-execution process's LDT (modify_ldt in the
+// stub, DeProcess::set_ldt), one slot per segment
 // register, even a flat one the host GDT could serve (0x23/0x2b): a guest that loads a selector
 // the host GDT accepts silently then changes the register's value, which the exit path sees
 // (HOST-MECHANISMS §4). modify_ldt costs microseconds, so each slot remembers what it holds; an
@@ -13,6 +14,7 @@
 #include <optional>
 
 #include "cpu/vcpu.h"
+#include "hostexec/de_process.h"
 
 namespace hostexec::de {
 
@@ -24,6 +26,7 @@ inline constexpr uint16_t kHostCode64 = 0x33;  // __USER_CS: the monitor's own c
 
 class HostSegments {
  public:
+  explicit HostSegments(DeProcess& p) : process_(p) {}
   // The host selector for guest segment register `s` holding `g`, or nullopt (with `why`) when
   // the host cannot mirror it. May write an LDT slot.
   std::optional<uint16_t> alias(Seg s, const Segment& g, const char** why);
@@ -34,6 +37,7 @@ class HostSegments {
   static uint16_t slot_selector(Seg s) { return uint16_t(((s + 1) << 3) | 7); }
 
  private:
+  DeProcess& process_;
   user_desc slots_[6] = {};
   bool valid_[6] = {};
   uint64_t ldt_writes_ = 0;

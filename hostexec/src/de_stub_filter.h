@@ -15,7 +15,8 @@ namespace hostexec::de {
 // `syscall_next` (the stub's one `syscall`), and one of: mmap of the RAM descriptor
 // (MAP_SHARED|MAP_FIXED), mprotect or munmap, each inside [0, DE_WINDOW_END) with protection
 // bits R/W/X only; futex WAIT/WAKE on the control page's seq or done word; modify_ldt(1) of
-// the control page's one descriptor; rt_sigreturn; exit_group. Anything else kills the process (SECCOMP_RET_KILL_PROCESS).
+// the control page's one descriptor; rt_sigreturn; exit_group. Anything else kills the process
+// (SECCOMP_RET_KILL_PROCESS).
 std::vector<sock_filter> stub_filter(uint64_t syscall_next);
 
 }  // namespace hostexec::de

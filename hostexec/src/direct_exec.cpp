@@ -1,116 +1,40 @@
-// Direct execution: choosing host selectors, entering guest code, and turning each way back
-// out into a guest event (DESIGN §4.2; trap costs in HOST-MECHANISMS §1).
+// Direct execution: choosing host selectors, entering guest code in the confined
+// direct-execution process (DeProcess), and turning each way back out into a guest event
+// (DESIGN §4.2; trap costs in HOST-MECHANISMS §1; SECURITY.md).
 #include "hostexec/direct_exec.h"
 
 #include <Zydis/Zydis.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 
 #include <cstring>
 #include <stdexcept>
 
 #include "de_context.h"
 #include "de_segments.h"
-#include "de_xstate.h"
+#include "de_stub_abi.h"
+#include "hostexec/de_process.h"
 #include "hostexec/host_compat.h"
 #include "hostexec/host_signals.h"
+#include "shadowmmu/address_space.h"
+#include "shadowmmu/window_queue.h"
 
 namespace hostexec {
 
 using namespace cpu;  // the architectural semantics this engine drives
 
-namespace de {
-void install_syscall_trap_filter();
-}
-
 namespace {
 using de::DeContext;
 
-DeContext* g_ctx = nullptr;  // the context of the one DirectExec (one vCPU per process)
+DeProcess* g_process = nullptr;  // the process of the one DirectExec (one vCPU per process)
 
-// The guest window and its guard: the monitor never runs code there, so 64-bit code at such an
-// address is guest bytes that reached the host's 64-bit code selector.
-constexpr uint64_t kWindowAndGuard = 8ull << 30;
-constexpr unsigned long kUcSigcontextSs = 0x2;  // UC_SIGCONTEXT_SS (asm/ucontext.h)
-
-// Sends the interrupted thread to bt86_de_exit on the monitor's stack, with the host's PKRU in
-// eax for it to restore before anything else.
-void resume_at_exit(DeContext* c, greg_t* g) {
-  g[REG_RIP] = greg_t(&bt86_de_exit);
-  g[REG_RSP] = greg_t(c->host_rsp);
-  g[REG_RDI] = greg_t(c);
-  g[REG_RAX] = greg_t(c->host_pkru);
-  g[REG_RSI] = greg_t(c->have_pku);
-  // 64-bit CS and a flat SS for the monitor; sigreturn takes both from this word.
-  g[REG_CSGSFS] = greg_t(de::kHostCode64 | (uint64_t(de::kHostData) << 48));
-  g[REG_EFL] &= ~greg_t(0x40500);  // TF, DF, AC: C++ expects them clear
-}
-
-// Whatever host_signals does not route as asynchronous came from the interrupted code itself.
-bool is_sync(int sig) {
-  return !host_signals::is_async(sig);
-}
-
-// Host signals: guest code (any CS but the monitor's 64-bit one) is sent back to bt86_de_exit
-// with its state recorded; a kick that lands while the entry path is committing diverts it.
-bool claim(int sig, siginfo_t* si, ucontext_t* uc) {
-  DeContext* c = g_ctx;
-  if (!c) return false;
-  greg_t* g = uc->uc_mcontext.gregs;
-  const auto cs = uint16_t(g[REG_CSGSFS] & 0xffff);
-  const auto rip = uint64_t(g[REG_RIP]);
-  if (cs == de::kHostCode64) {
-    const bool in_entry = rip >= uint64_t(&bt86_de_window) && rip <= uint64_t(&bt86_de_iretq);
-    if (!in_entry && rip < kWindowAndGuard) {
-      // Never return into it, whatever the signal: a fault, a tick or SIGTERM ends it.
-      c->kind = de::kEscaped;
-      c->signo = sig;
-      c->trapno = int32_t(g[REG_TRAPNO]);
-      c->err = uint64_t(g[REG_ERR]);
-      c->escaped_rip = rip;
-      resume_at_exit(c, g);
-      return true;
-    }
-    if (!in_entry) return false;
-    if (is_sync(sig)) {
-      c->kind = de::kEntryFault;
-      c->signo = sig;
-      c->trapno = int32_t(g[REG_TRAPNO]);
-      c->err = uint64_t(g[REG_ERR]);
-    } else {
-      c->kind = de::kAsync;
-    }
-    g[REG_RIP] = greg_t(&bt86_de_bail);
-    g[REG_RDI] = greg_t(c);
-    return true;
-  }
-  static constexpr int kGregs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX,
-                                    REG_RSP, REG_RBP, REG_RSI, REG_RDI};
-  for (int i = 0; i < 8; ++i) c->gpr[i] = uint32_t(g[kGregs[i]]);
-  c->eip = uint32_t(rip);
-  c->rflags = uint32_t(g[REG_EFL]);
-  c->out_cs = cs;
-  // Linux puts the interrupted SS in the top word of this field (UC_SIGCONTEXT_SS).
-  c->out_ss = (uc->uc_flags & kUcSigcontextSs) ? uint16_t(uint64_t(g[REG_CSGSFS]) >> 48) : 0;
-  if (is_sync(sig)) {
-    c->kind = de::kTrap;
-    c->signo = sig;
-    c->trapno = int32_t(g[REG_TRAPNO]);
-    c->err = uint64_t(g[REG_ERR]);
-    c->addr = reinterpret_cast<uint64_t>(si->si_addr);
-    c->si_code = si->si_code;
-    // The kernel has already replaced EAX by -ENOSYS; the call number is the guest's EAX.
-    if (sig == SIGSYS) {
-      c->gpr[EAX] = uint32_t(si->si_syscall);
-      c->addr = rip;  // a compat sysenter returns through the host's vDSO, above 4 GiB
-    }
-  } else {
-    c->kind = de::kAsync;
-  }
-  resume_at_exit(c, g);
-  return true;
+// The monitor's asynchronous signals (timer, Ctrl-C, SIGTERM) have recorded their event when
+// this runs: interrupt guest code in the direct-execution process so the loop sees it.
+bool kick_on_async(int sig, siginfo_t*, ucontext_t*) {
+  if (g_process && host_signals::is_async(sig)) g_process->kick();
+  return false;
 }
 
 uint64_t now_ns() {
@@ -160,24 +84,22 @@ std::string DeStats::report() const {
 }
 
 struct DirectExec::Impl {
-  explicit Impl(Cpu& c) : cpu(c), v(c.vcpu()) {
+  Impl(Cpu& c, shadowmmu::AddressSpace& a)
+      : cpu(c), v(c.vcpu()), as(a), process(a.ram_fd()), segs(process) {
     ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
     std::memset(&ctx, 0, sizeof ctx);
-    ctx.pending = &v.pending.any;
-    ctx.host_xsave = xstate.host_area();
-    ctx.init_xsave = xstate.init_area();
-    ctx.xmask_lo = uint32_t(xstate.mask());
-    ctx.xmask_hi = uint32_t(xstate.mask() >> 32);
-    ctx.have_pku = xstate.have_pku();
+    process.set_pending_word(&v.pending.any);
   }
 
   Exit run();
+  Exit enter();
   Exit decode_trap();
   Exit alignment_check();
   bool reconcile_selectors(Exit& x);
   Exit deliver(DeReason r, const Fault& f);
   Exit software_int(DeReason r, uint8_t vector, uint32_t insn_eip, uint32_t next_eip);
   bool sensitive(uint32_t eip);
+  void mirror_window();
   Exit count(DeReason r, Exit x) {
     stats.exits[size_t(r)]++;
     return x;
@@ -185,26 +107,41 @@ struct DirectExec::Impl {
 
   Cpu& cpu;
   Vcpu& v;
+  shadowmmu::AddressSpace& as;
   ZydisDecoder decoder;
-  de::HostXState xstate;
+  DeProcess process;
   de::HostSegments segs;
+  shadowmmu::WindowQueue window;
+  std::function<void()> resync;
   DeContext ctx;
   DeStats stats;
 };
 
-DirectExec::DirectExec(Cpu& c) : impl_(std::make_unique<Impl>(c)) {
-  if (g_ctx) throw std::logic_error("only one direct-execution engine per process");
+DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as) {
+  if (g_process) throw std::logic_error("only one direct-execution engine per process");
   std::string why;
   if (!compat_mode_available(&why)) throw std::runtime_error(why);
+  if (c.vcpu().paging())
+    throw std::logic_error("direct execution must be set up while guest paging is off");
+  impl_ = std::make_unique<Impl>(c, as);
+  // The process starts with an empty window: from now on it sees every change, beginning with
+  // the whole identity window again (paging is off).
+  as.set_window_sink(&impl_->window);
+  as.unmap_window();
+  as.map_identity();
   host_signals::init();
-  de::install_syscall_trap_filter();
-  g_ctx = &impl_->ctx;
-  host_signals::add_claimer(claim);
+  g_process = &impl_->process;
+  host_signals::add_claimer(kick_on_async);
 }
 
 DirectExec::~DirectExec() {
-  host_signals::remove_claimer(claim);
-  g_ctx = nullptr;
+  host_signals::remove_claimer(kick_on_async);
+  g_process = nullptr;
+  impl_->as.set_window_sink(nullptr);
+}
+
+void DirectExec::set_window_resync(std::function<void()> drop_window) {
+  impl_->resync = std::move(drop_window);
 }
 
 const DeStats& DirectExec::stats() const {
@@ -240,7 +177,66 @@ DirectExec::Exit DirectExec::run() {
   return impl_->run();
 }
 
+// The process's window follows the monitor's: every change since the last entry, in order.
+// A queue grown too long is replaced by dropping the whole window (the shadow refills it).
+void DirectExec::Impl::mirror_window() {
+  if (window.needs_resync()) {
+    if (v.paging() && resync) {
+      resync();
+    } else if (!v.paging()) {
+      as.unmap_window();
+      as.map_identity();
+    }
+  }
+  using K = shadowmmu::WindowChange::Kind;
+  for (const shadowmmu::WindowChange& c : window.take()) {
+    int r = 0;
+    if (c.kind == K::Map)
+      r = process.map(c.addr, c.ram_offset, c.len, c.prot);
+    else if (c.kind == K::Protect)
+      r = process.protect(c.addr, c.len, c.prot);
+    else
+      r = process.unmap(c.addr, c.len);
+    if (r != 0)
+      throw std::runtime_error(
+          fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",
+                      c.kind == K::Map       ? "map"
+                      : c.kind == K::Protect ? "protect"
+                                             : "unmap",
+                      c.addr, c.len, std::strerror(-r)));
+  }
+}
+
 DirectExec::Exit DirectExec::Impl::run() {
+  try {
+    return enter();
+  } catch (const DeProcess::Died& d) {
+    return count(DeReason::Escape,
+                 Exit{Exit::Kind::Escape, 0, false,
+                      std::string(d.what()) + "; guest user code ran there as host code"});
+  } catch (const DeProcess::Hostile& h) {
+    return count(DeReason::Escape, Exit{Exit::Kind::Escape, 0, false, h.what()});
+  }
+}
+
+namespace {
+// A genuine fxsave never sets MXCSR's reserved bits; an image with them would fault the
+// monitor's own fxrstor.
+bool valid_fxsave(const uint8_t* image) {
+  static const uint32_t mask = [] {
+    alignas(16) uint8_t area[512] = {};
+    asm volatile("fxsave %0" : "=m"(area));
+    uint32_t m;
+    std::memcpy(&m, area + 28, 4);
+    return m ? m : 0xffbfu;
+  }();
+  uint32_t mxcsr;
+  std::memcpy(&mxcsr, image + 24, 4);
+  return (mxcsr & ~mask) == 0;
+}
+}  // namespace
+
+DirectExec::Exit DirectExec::Impl::enter() {
   const char* why = nullptr;
   static constexpr Seg kOrder[6] = {CS, SS, DS, ES, FS, GS};
   for (int i = 0; i < 6; ++i) {
@@ -248,26 +244,57 @@ DirectExec::Exit DirectExec::Impl::run() {
     if (!sel) return count(DeReason::Other, Exit{Exit::Kind::Unsupported, 0, false, why});
     ctx.sel[i] = *sel;
   }
-  std::memcpy(ctx.gpr, v.gpr, sizeof ctx.gpr);
-  ctx.eip = v.eip;
-  ctx.rflags = (v.eflags & kHostVisible) | fl::IF | fl::FIXED1;
-  ctx.kind = de::kNone;
-  std::memcpy(ctx.out_sel, ctx.sel + 2, sizeof ctx.out_sel);
-  ctx.out_cs = ctx.sel[0];
-  ctx.host_pkru = xstate.read_pkru();
+  mirror_window();
+
+  DeProcess::Regs r;
+  for (int i = 0; i < 8; ++i) r.gpr[i] = v.gpr[i];
+  r.rip = v.eip;
+  r.rflags = (v.eflags & kHostVisible) | fl::IF | fl::FIXED1;
+  r.cs = ctx.sel[0];
+  r.ss = ctx.sel[1];
+  r.ds = ctx.sel[2];
+  r.es = ctx.sel[3];
+  r.fs = ctx.sel[4];
+  r.gs = ctx.sel[5];
+  // The guest's x87/SSE state is the vCPU's (one state for both engines and the monitor).
+  alignas(16) uint8_t fpu[512];
+  std::memcpy(fpu, v.fpu, sizeof fpu);
 
   stats.entries++;
-  v.host_gs_base = kHostGsBaseUnknown;  // the guest's GS selector loads set it
-  // The guest's x87/SSE state is the vCPU's (one state for both engines and the monitor).
-  std::memcpy(ctx.guest_fpu, v.fpu, sizeof ctx.guest_fpu);
   const uint64_t t0 = now_ns();
-  bt86_de_enter(&ctx);
+  const DeProcess::Exit x = process.enter(r, fpu);
   stats.ns_in_guest += now_ns() - t0;
-  std::memcpy(v.fpu, ctx.guest_fpu, sizeof ctx.guest_fpu);
 
-  std::memcpy(v.gpr, ctx.gpr, sizeof ctx.gpr);
-  v.eip = ctx.eip;
-  v.eflags = (v.eflags & ~kGuestWritable) | (ctx.rflags & kGuestWritable);
+  ctx.kind = x.kind == DeProcess::Exit::Kind::Trap         ? de::kTrap
+             : x.kind == DeProcess::Exit::Kind::Kick       ? de::kAsync
+             : x.kind == DeProcess::Exit::Kind::EntryFault ? de::kEntryFault
+                                                           : de::kBailed;
+  ctx.signo = x.signo;
+  ctx.trapno = x.trapno;
+  ctx.err = x.err;
+  ctx.addr = x.addr;
+  ctx.si_code = x.code;
+  if ((ctx.kind == de::kTrap || ctx.kind == de::kAsync) && r.cs == DE_HOST_CS64) {
+    ctx.kind = de::kEscaped;  // never taken back into the vCPU
+    ctx.escaped_rip = r.rip;
+  } else if (ctx.kind == de::kTrap || ctx.kind == de::kAsync) {
+    if (!valid_fxsave(fpu))
+      return count(DeReason::Escape,
+                   Exit{Exit::Kind::Escape, 0, false,
+                        "the direct-execution process returned an FPU image no CPU writes"});
+    std::memcpy(v.fpu, fpu, sizeof fpu);
+    for (int i = 0; i < 8; ++i) v.gpr[i] = uint32_t(r.gpr[i]);
+    v.eip = ctx.eip = uint32_t(r.rip);
+    v.eflags = (v.eflags & ~kGuestWritable) | (uint32_t(r.rflags) & kGuestWritable);
+    ctx.out_cs = r.cs;
+    ctx.out_ss = r.ss;
+    ctx.out_sel[0] = r.ds;
+    ctx.out_sel[1] = r.es;
+    ctx.out_sel[2] = r.fs;
+    ctx.out_sel[3] = r.gs;
+    // The kernel has replaced EAX by -ENOSYS; the call number is the guest's EAX.
+    if (x.signo == SIGSYS) v.gpr[EAX] = uint32_t(x.syscall_nr);
+  }
 
   switch (ctx.kind) {
     case de::kBailed:
@@ -276,9 +303,9 @@ DirectExec::Exit DirectExec::Impl::run() {
       return count(DeReason::Escape,
                    Exit{Exit::Kind::Escape, 0, false,
                         fmt::format("guest user code ran as 64-bit host code (a far transfer to "
-                                    "the host's selector {:#x}); host signal {} (trap {}) at rip "
-                                    "{:#x} ended it",
-                                    de::kHostCode64, ctx.signo, ctx.trapno, ctx.escaped_rip)});
+                                    "the host's selector {:#x}) in the direct-execution "
+                                    "process; host signal {} (trap {}) at rip {:#x} ended it",
+                                    DE_HOST_CS64, ctx.signo, ctx.trapno, ctx.escaped_rip)});
     case de::kEntryFault:
       throw std::logic_error(fmt::format(
           "entering direct execution faulted (signal {}, trap {}, error {:#x}; selectors cs {:#x} "
@@ -288,27 +315,17 @@ DirectExec::Exit DirectExec::Impl::run() {
     default:
       break;
   }
-  // Linux returns a compat sysenter or syscall through the 32-bit vDSO's landing pad (which a
-  // 64-bit process does not have), with the guest's EIP, ECX and EBP gone.
+  // Linux returns a compat sysenter or syscall through the 32-bit vDSO's landing pad (which
+  // the stub does not have), with the guest's EIP, ECX and EBP gone.
   if (ctx.kind == de::kTrap && ctx.signo == SIGSYS && (ctx.addr >> 32))
     return count(DeReason::Other,
                  Exit{Exit::Kind::Unsupported, 0, false,
                       "guest user code ran syscall or sysenter, whose return address the host "
                       "kernel loses in compatibility mode (bt86's CPUID offers neither)"});
-  switch (ctx.kind) {
-    case de::kAsync: {
-      Exit x{Exit::Kind::Event};
-      if (reconcile_selectors(x)) return x;
-      return count(DeReason::Async, x);
-    }
-    case de::kTrap: {
-      Exit x;
-      if (reconcile_selectors(x)) return x;
-      return decode_trap();
-    }
-    default:
-      throw std::logic_error("direct execution returned without a reason");
-  }
+  Exit out;
+  if (reconcile_selectors(out)) return out;
+  if (ctx.kind == de::kAsync) return count(DeReason::Async, Exit{Exit::Kind::Event});
+  return decode_trap();
 }
 
 // Guest code may load a selector the host GDT accepts silently (HOST-MECHANISMS §4: 0x23, 0x2b,

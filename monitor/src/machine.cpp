@@ -360,7 +360,8 @@ void Machine::setup_direct_execution() {
     return;
   }
   try {
-    de_ = std::make_unique<hostexec::DirectExec>(*cpu_);
+    de_ = std::make_unique<hostexec::DirectExec>(*cpu_, as_);
+    de_->set_window_resync([this] { shadow_.reset(); });
   } catch (const std::runtime_error& e) {
     // Hosts without compat mode still run every guest, with user code translated.
     direct_off_reason_ = std::string("unavailable: ") + e.what();

@@ -51,4 +51,15 @@ status=0
 grep -q "security: guest user code ran as 64-bit host code" /tmp/escape64.out ||
   { cat /tmp/escape64.out; fail "hostile_escape64: no security report"; }
 echo "ok: hostile_escape64 (security stop)"
+# The same far jump, then a host system call through the stub's own syscall instruction: the
+# confined process's filter kills it, the VM stops with a report, the canary never appears.
+echo "== guest hostile_escape64_syscall"
+rm -f /tmp/bt86-escape-canary
+status=0
+./bt86 run --kernel guests/hostile_escape64_syscall.elf > /tmp/escape64s.out 2>&1 || status=$?
+[ "$status" = 4 ] || { cat /tmp/escape64s.out; fail "hostile_escape64_syscall exited with $status"; }
+grep -q "security: direct-execution process killed by signal 31 (SIGSYS)" /tmp/escape64s.out ||
+  { cat /tmp/escape64s.out; fail "hostile_escape64_syscall: no SIGSYS report"; }
+[ ! -e /tmp/bt86-escape-canary ] || fail "hostile_escape64_syscall: the canary was created"
+echo "ok: hostile_escape64_syscall (stub killed by its filter, canary absent)"
 echo "compat-suite: all passed"

@@ -8,6 +8,7 @@
 #include "hostexec/de_process.h"
 
 #include <asmjit/x86.h>
+#include <cpuid.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -294,7 +295,7 @@ TEST_F(DeProcessTest, StoreToReadOnlyWindowComesBackAsAFault) {
   EXPECT_EQ(x.signo, SIGSEGV);
   EXPECT_EQ(x.trapno, 14);
   EXPECT_EQ(x.addr, kDataAt + 8);
-  EXPECT_EQ(x.err & 2, 2u);            // a write
+  EXPECT_EQ(x.err & 2, 2u);  // a write
   EXPECT_EQ(last_rip_, kCodeAt + store);
   EXPECT_EQ(x.code, SEGV_ACCERR);
   EXPECT_EQ(ram_[kDataOffset + 8], 0);
@@ -602,6 +603,44 @@ TEST_F(DeProcessTest, RegistersAndFpuStateGoInAndComeBack) {
   std::memcpy(&xmm0, fpu_ + 160, 8);
   EXPECT_EQ(fcw, 0x27f);
   EXPECT_EQ(xmm0, 0x1011u);
+}
+
+// What one entry leaves in extended state beyond x87/SSE (upper vector halves, AVX-512 mask
+// registers) is reset before the next: one guest process cannot see another's.
+TEST_F(DeProcessTest, ExtendedStateIsResetBeforeEachEntry) {
+  unsigned a, b, c, d;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool avx512 = (b >> 16) & 1;
+  __cpuid(1, a, b, c, d);
+  if (!((c >> 28) & 1) || !((c >> 27) & 1)) GTEST_SKIP() << "this host has no AVX";
+  DeProcess p(ram_fd_);
+  map_code_and_data(p);
+  code([&](x86::Assembler& a) {
+    a.vxorps(x86::ymm1, x86::ymm1, x86::ymm1);
+    a.vcmpps(x86::ymm1, x86::ymm1, x86::ymm1, 0);  // all ones, upper half included
+    if (avx512) {
+      a.mov(x86::eax, -1);
+      a.kmovw(x86::k1, x86::eax);
+    }
+    a.ud2();
+  });
+  expect_end(p);
+  code([&](x86::Assembler& a) {
+    a.mov(x86::rcx, kDataAt);
+    a.vextractf128(x86::xmm2, x86::ymm1, 1);
+    a.vmovdqu(x86::xmmword_ptr(x86::rcx), x86::xmm2);
+    if (avx512) {
+      a.kmovw(x86::eax, x86::k1);
+      a.mov(x86::dword_ptr(x86::rcx, 16), x86::eax);
+    }
+    a.ud2();
+  });
+  std::memset(ram_ + kDataOffset, 0x5a, 32);
+  expect_end(p);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(ram_[kDataOffset + i], 0) << i;
+  if (avx512) {
+    EXPECT_EQ(ram_[kDataOffset + 16], 0);
+  }
 }
 
 // A 64-bit process's int 0x80 enters the kernel as an i386 system call (when the host has the

@@ -63,7 +63,7 @@ class DirectExecTest : public ::testing::Test {
     v_ = new cpu::Vcpu;
     mem_ = new shadowmmu::GuestMemory(*as_, *v_);
     cpu_ = new cpu::Cpu(*v_, *mem_, ports_, hooks_);
-    de_ = new hostexec::DirectExec(*cpu_);
+    de_ = new hostexec::DirectExec(*cpu_, *as_);
     code_ = new shadowmmu::DirectCode(*as_, false);
     mem_->set_direct_code(code_);
     g_vcpu = v_;

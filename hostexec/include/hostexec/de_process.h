@@ -10,7 +10,7 @@
 // Once code has run there, the whole stub process may be the guest's (64-bit code reached
 // through the host's selector 0x33 controls it), so every answer is checked as hostile input.
 //
-// Not yet wired into DirectExec (which still runs guest code in the monitor's process).
+// DirectExec runs all directly executed guest code here.
 #pragma once
 
 #include <asm/ldt.h>
@@ -100,6 +100,10 @@ class DeProcess {
   // it can block the signal. A kick while nothing is entered does nothing.
   void kick() noexcept;
   void set_kick_grace(std::chrono::milliseconds g) { kick_grace_ = g; }
+  // A word that signal handlers set before they kick (the vCPU's pending events): enter()
+  // looks at it once kicks are armed and returns Bailed without entering when it is set, so
+  // that a kick landing just before enter() is not lost.
+  void set_pending_word(const uint16_t* w) { pending_ = w; }
 
   // One host LDT entry in the stub (modify_ldt(1, ...)): 0 or -errno.
   int set_ldt(const user_desc& d);
@@ -137,6 +141,7 @@ class DeProcess {
   std::atomic<bool> kicked_{false};
   bool killed_for_kick_ = false;
   std::chrono::milliseconds kick_grace_{2000};
+  const uint16_t* pending_ = nullptr;
 };
 
 }  // namespace hostexec

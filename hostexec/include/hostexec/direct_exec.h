@@ -1,14 +1,21 @@
 // Direct execution of guest user code (DESIGN §4.2): guest code at CPL 3 with virtual IF = 1
-// runs on the host CPU in 32-bit compatibility mode, and every way it can need the monitor (a
-// system call, an exception, a privileged instruction, a timer tick) comes back as a host signal
-// that is turned into a guest event here.
+// runs on the host CPU in 32-bit compatibility mode, in the confined direct-execution process
+// (DeProcess: nothing of the monitor is mapped there, and its seccomp filter kills it on any
+// host system call), and every way it can need the monitor (a system call, an exception, a
+// privileged instruction, a timer tick) comes back as an exit record that is turned into a
+// guest event here.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "cpu/cpu.h"
+
+namespace shadowmmu {
+class AddressSpace;
+}
 
 namespace hostexec {
 
@@ -32,7 +39,7 @@ enum class DeReason : uint8_t {
   CodeWrite,      // write to a page cleared for direct execution
   MemoryFault,    // access where the guest has no memory
   Async,          // timer tick, Ctrl-C, device event
-  Escape,         // guest code ran as 64-bit host code (SECURITY.md): the VM stops
+  Escape,         // guest code ran as host code, or the process died or lied: the VM stops
   Other,
   kCount
 };
@@ -57,17 +64,19 @@ class DirectExec {
       CodeWrite,    // address: a write hit a page cleared for direct execution
       MemoryFault,  // address/write: no guest memory there
       Unsupported,  // what
-      Escape,       // what: guest code ran as 64-bit host code; stop the VM with a report
+      Escape,       // what: guest code ran as host code in the direct-execution process (it
+                    // came back in 64-bit mode, died, or answered what it cannot): stop the VM
     } kind = Kind::Continue;
     uint32_t address = 0;
     bool write = false;
     std::string what;
   };
 
-  // One per process: installs the seccomp filter (all 32-bit system calls trap) on first use
-  // and claims host signals from compat-mode code. Throws std::runtime_error when the host
-  // cannot do direct execution.
-  explicit DirectExec(cpu::Cpu& cpu);
+  // One per process: starts the direct-execution process, mirrors `as`'s window into it from
+  // now on (the window is mapped again from scratch: guest paging must be off), and kicks it
+  // on the monitor's asynchronous signals. Throws std::runtime_error when the host cannot do
+  // direct execution.
+  DirectExec(cpu::Cpu& cpu, shadowmmu::AddressSpace& as);
   ~DirectExec();
   DirectExec(const DirectExec&) = delete;
   DirectExec& operator=(const DirectExec&) = delete;
@@ -76,6 +85,9 @@ class DirectExec {
   bool eligible(const char** why = nullptr) const;
   // Runs guest code from the vCPU state until it traps; precondition: eligible().
   Exit run();
+  // How to drop the whole window under guest paging (the shadow's reset), used when more
+  // window changes piled up than are worth sending one by one.
+  void set_window_resync(std::function<void()> drop_window);
   const DeStats& stats() const;
 
  private:

@@ -1,11 +1,12 @@
 // One owner for the host signals every execution engine depends on (DESIGN §4.2).
 //
-// Translated code and direct-executed guest code both leave through host signals: faults in the
-// translation cache, traps from compat-mode guest code, SIGSYS from the seccomp filter, and
-// asynchronous kicks (the virtual timer, Ctrl-C). A process can have only one handler per signal,
-// so this module installs one trampoline for all of them and asks the registered claimers, in
-// order, whose signal it is. The trampoline restores the host FS base before any C++ runs: guest
-// user code may hold an LDT selector in FS, and the kernel does not reload FS for a handler.
+// Translated code leaves through host signals (faults in the translation cache), and the
+// monitor's asynchronous events arrive as signals (the virtual timer, Ctrl-C, SIGTERM), which
+// also kick directly executed code out of its own process (DirectExec). A process can have only
+// one handler per signal, so this module installs one trampoline for all of them and asks the
+// registered claimers, in order, whose signal it is. The trampoline restores the host FS base
+// before any C++ runs: a safeguard from when guest code ran in this process (nothing in the
+// monitor's process loads guest selectors now).
 #pragma once
 
 #include <signal.h>

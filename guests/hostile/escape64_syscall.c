@@ -1,0 +1,80 @@
+/* A far jump from ring 3 to 0x33, the x86-64 host's 64-bit user code selector, into 64-bit code
+   that tries a host system call (SECURITY.md, issue 12): it looks for a `syscall; ret` in the
+   direct-execution stub's image above 4 GiB (the only instruction the stub's seccomp filter lets
+   system calls come from) and calls it to create a canary file on the host. On a Pentium III
+   the guest's own descriptor decides: here GDT index 6 is empty, so #GP(0x30), which this guest
+   reports as passing. Under bt86's direct execution the 64-bit code runs only in the confined
+   process, whose filter kills it at the call: the VM must stop with a "security:" report (exit
+   status 4) and the canary must not exist (scripts/vm/compat-suite.sh checks both). */
+#include <stdint.h>
+
+#include "desc.h"
+#include "exit.h"
+#include "idt.h"
+#include "kprintf.h"
+#include "multiboot.h"
+#include "pic.h"
+#include "pit.h"
+#include "serial.h"
+#include "tap.h"
+#include "user.h"
+
+const char bt86_escape_canary[] = "/tmp/bt86-escape-canary";
+
+void escape64_syscall(void);
+/* On a page of its own, with no byte pattern (cpuid, syscall, ...) that would send the page to
+   bt86's translator: the 0F 05 it looks for is built in a register. */
+__asm__(
+    ".text\n"
+    ".p2align 12\n"
+    "escape64_syscall:\n"
+    "  ljmp $0x33, $1f\n"
+    ".code64\n"
+    "1: movabs $0x400000000, %rbx\n" /* DE_STUB_BASE: the stub's image */
+    "  mov $0x050e, %ecx\n"
+    "  inc %ecx\n" /* 0F 05: syscall */
+    "2: cmpw %cx, (%rbx)\n"
+    "  jne 3f\n"
+    "  cmpb $0xc3, 2(%rbx)\n" /* ret */
+    "  je 4f\n"
+    "3: inc %rbx\n"
+    "  jmp 2b\n"
+    "4: mov $257, %eax\n" /* openat(AT_FDCWD, canary, O_CREAT | O_WRONLY, 0644) */
+    "  mov $-100, %rdi\n"
+    "  mov $bt86_escape_canary, %esi\n"
+    "  mov $0x41, %edx\n"
+    "  mov $0644, %r10d\n"
+    "  call *%rbx\n"
+    "5: jmp 5b\n"
+    ".code32\n"
+    ".p2align 12\n");
+
+static uint8_t user_stack[0x4000] __attribute__((aligned(16)));
+
+static void on_gp(struct trap_frame* f) {
+  tap_ok(trap_from_user(f) && f->error == 0x30, "ring-3 far jmp to 0x33: #GP(0x%x)", f->error);
+  tap_done();
+}
+
+static void on_tick(struct trap_frame* f) {
+  (void)f;
+  pic_eoi(0);
+}
+
+int kmain(uint32_t magic, const struct multiboot_info* mbi) {
+  (void)magic;
+  (void)mbi;
+  serial_init();
+  desc_init();
+  idt_init();
+  pic_init();
+  trap_register(13, on_gp);
+  idt_set_gate(PIC_MASTER_VECTOR, GATE_INTERRUPT, 0);
+  trap_register(PIC_MASTER_VECTOR, on_tick);
+  pit_start(100, PIT_MODE_RATE);
+  pic_unmask(0);
+  tap_plan(1);
+  user_run(escape64_syscall, user_stack + sizeof user_stack, EFLAGS_IF);
+  kprintf("Bail out! ring 3 returned\n");
+  guest_exit(2);
+}

@@ -56,6 +56,8 @@ enum de_stub_cmd {
   DE_CMD_UNMAP = 5,   /* munmap(addr, len) */
   DE_CMD_ENTER = 6,   /* run code from regs (and the fpu image) until it exits (exit) */
   DE_CMD_SET_LDT = 7, /* modify_ldt(1, &ldt, sizeof ldt): one host LDT entry */
+  DE_CMD_WINDOW = 8,  /* ops[0, count) in order (each a MAP, PROTECT or UNMAP); on a failure,
+                         its index in failed and its -errno in result */
 };
 
 /* Why the stub exited on its own before serving (its exit status), for the monitor's report. */
@@ -99,6 +101,16 @@ struct de_stub_ldt {
 };
 
 #define DE_STUB_MAX_FILTER 256
+#define DE_STUB_MAX_WINDOW_OPS 96
+
+/* One window change of a DE_CMD_WINDOW batch. */
+struct de_stub_window_op {
+  uint32_t cmd; /* DE_CMD_MAP, DE_CMD_PROTECT or DE_CMD_UNMAP */
+  uint32_t prot;
+  uint64_t addr;
+  uint64_t len;
+  uint64_t offset; /* MAP: in guest RAM */
+};
 
 /* One page, shared. The monitor posts a command by filling the fields and incrementing seq
    (futex-woken); the stub answers with result and sets done = seq (futex-woken). Once guest
@@ -120,13 +132,17 @@ struct de_stub_control {
   uint64_t syscall_next; /* the address after it: seccomp's instruction_pointer */
   uint64_t image_start;
   uint64_t image_end;
-  uint64_t pad1;
+  uint32_t count;           /* WINDOW: how many ops */
+  uint32_t failed;          /* WINDOW: the index of the op that failed */
   struct de_stub_regs regs; /* ENTER: the state to enter with; then as the code left it */
   struct de_stub_exit_record exit;
   uint8_t pad2[DE_OFF_FPU - DE_OFF_EXIT - sizeof(struct de_stub_exit_record)];
   uint8_t fpu[512] __attribute__((aligned(16))); /* fxsave image (32-bit format), in and out */
   struct de_stub_ldt ldt;                        /* SET_LDT */
-  struct sock_filter filter[DE_STUB_MAX_FILTER];
+  union {
+    struct sock_filter filter[DE_STUB_MAX_FILTER];        /* CONFINE */
+    struct de_stub_window_op ops[DE_STUB_MAX_WINDOW_OPS]; /* WINDOW */
+  };
 };
 
 #ifdef __cplusplus

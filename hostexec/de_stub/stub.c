@@ -100,13 +100,40 @@ static int plain_prot(uint32_t prot) {
   return (prot & ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC)) == 0;
 }
 
-static long map(struct de_stub_control* c) {
-  const unsigned long addr = c->addr, len = c->len;
+static long map(unsigned long addr, unsigned long len, uint32_t prot, unsigned long offset) {
   long r;
-  if (!in_window(addr, len) || !plain_prot(c->prot)) return -EINVAL;
-  r = de_stub_syscall(__NR_mmap, addr, len, c->prot, MAP_SHARED | MAP_FIXED, DE_STUB_RAM_FD,
-                      c->offset);
+  if (!in_window(addr, len) || !plain_prot(prot)) return -EINVAL;
+  r = de_stub_syscall(__NR_mmap, addr, len, prot, MAP_SHARED | MAP_FIXED, DE_STUB_RAM_FD, offset);
   return r < 0 ? r : (r == (long)addr ? 0 : -EFAULT);
+}
+
+static long window_op(uint32_t cmd, unsigned long addr, unsigned long len, uint32_t prot,
+                      unsigned long offset) {
+  switch (cmd) {
+    case DE_CMD_MAP:
+      return map(addr, len, prot, offset);
+    case DE_CMD_PROTECT:
+      if (!in_window(addr, len) || !plain_prot(prot)) return -EINVAL;
+      return sys(__NR_mprotect, addr, len, prot);
+    case DE_CMD_UNMAP:
+      return in_window(addr, len) ? sys(__NR_munmap, addr, len, 0) : -EINVAL;
+  }
+  return -EINVAL;
+}
+
+/* A batch of window changes, applied in order up to the first that fails. */
+static long window(struct de_stub_control* c) {
+  const uint32_t n = c->count;
+  if (n > DE_STUB_MAX_WINDOW_OPS) return -EINVAL;
+  for (uint32_t i = 0; i < n; ++i) {
+    const struct de_stub_window_op op = c->ops[i];
+    const long r = window_op(op.cmd, op.addr, op.len, op.prot, op.offset);
+    if (r != 0) {
+      c->failed = i;
+      return r;
+    }
+  }
+  return 0;
 }
 
 static long execute(struct de_stub_control* c, int* confined) {
@@ -128,12 +155,11 @@ static long execute(struct de_stub_control* c, int* confined) {
   if (!*confined) return -EPERM;
   switch (cmd) {
     case DE_CMD_MAP:
-      return map(c);
     case DE_CMD_PROTECT:
-      if (!in_window(addr, len) || !plain_prot(c->prot)) return -EINVAL;
-      return sys(__NR_mprotect, addr, len, c->prot);
     case DE_CMD_UNMAP:
-      return in_window(addr, len) ? sys(__NR_munmap, addr, len, 0) : -EINVAL;
+      return window_op(cmd, addr, len, c->prot, c->offset);
+    case DE_CMD_WINDOW:
+      return window(c);
     case DE_CMD_ENTER:
       /* Entered code runs below 4 GiB (compatibility mode cannot address more). */
       if (c->regs.rip >> 32) return -EINVAL;

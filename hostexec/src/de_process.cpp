@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -225,6 +226,44 @@ int DeProcess::map(uint64_t addr, uint64_t ram_offset, uint64_t len, int prot) {
   control_->offset = ram_offset;
   control_->prot = uint32_t(prot);
   return command(DE_CMD_MAP);
+}
+
+bool DeProcess::valid(const WindowOp& op) const {
+  if (!window_range(op.addr, op.len)) return false;
+  switch (op.kind) {
+    case WindowOp::Kind::Map:
+      return plain_prot(op.prot) && op.ram_offset % kPage == 0 && op.ram_offset <= ram_size_ &&
+             op.len <= ram_size_ - op.ram_offset;
+    case WindowOp::Kind::Protect:
+      return plain_prot(op.prot);
+    case WindowOp::Kind::Unmap:
+      return true;
+  }
+  return false;
+}
+
+int DeProcess::change_window(const WindowOp* ops, size_t n, size_t* failed) {
+  static constexpr uint32_t kCmd[] = {DE_CMD_MAP, DE_CMD_PROTECT, DE_CMD_UNMAP};
+  for (size_t first = 0; first < n; first += DE_STUB_MAX_WINDOW_OPS) {
+    const size_t count = std::min<size_t>(n - first, DE_STUB_MAX_WINDOW_OPS);
+    for (size_t i = 0; i < count; ++i) {
+      const WindowOp& op = ops[first + i];
+      if (!valid(op)) {
+        *failed = first + i;
+        return -EINVAL;
+      }
+      control_->ops[i] = de_stub_window_op{kCmd[size_t(op.kind)], uint32_t(op.prot), op.addr,
+                                           op.len, op.ram_offset};
+    }
+    control_->count = uint32_t(count);
+    if (int r = command(DE_CMD_WINDOW); r != 0) {
+      const uint32_t at = control_->failed;
+      if (at >= count) hostile("a window batch failed at an op it was not sent");
+      *failed = first + at;
+      return r;
+    }
+  }
+  return 0;
 }
 
 int DeProcess::protect(uint64_t addr, uint64_t len, int prot) {

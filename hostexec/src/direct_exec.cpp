@@ -189,21 +189,25 @@ void DirectExec::Impl::mirror_window() {
     }
   }
   using K = shadowmmu::WindowChange::Kind;
-  for (const shadowmmu::WindowChange& c : window.take()) {
-    int r = 0;
-    if (c.kind == K::Map)
-      r = process.map(c.addr, c.ram_offset, c.len, c.prot);
-    else if (c.kind == K::Protect)
-      r = process.protect(c.addr, c.len, c.prot);
-    else
-      r = process.unmap(c.addr, c.len);
-    if (r != 0)
-      throw std::runtime_error(
-          fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",
-                      c.kind == K::Map       ? "map"
-                      : c.kind == K::Protect ? "protect"
-                                             : "unmap",
-                      c.addr, c.len, std::strerror(-r)));
+  using Op = DeProcess::WindowOp;
+  const std::vector<shadowmmu::WindowChange> changes = window.take();
+  if (changes.empty()) return;
+  std::vector<Op> ops;
+  ops.reserve(changes.size());
+  for (const shadowmmu::WindowChange& c : changes)
+    ops.push_back(Op{c.kind == K::Map       ? Op::Kind::Map
+                     : c.kind == K::Protect ? Op::Kind::Protect
+                                            : Op::Kind::Unmap,
+                     c.prot, c.addr, c.len, c.ram_offset});
+  size_t at = 0;
+  if (int r = process.change_window(ops.data(), ops.size(), &at); r != 0) {
+    const shadowmmu::WindowChange& c = changes[at];
+    throw std::runtime_error(
+        fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",
+                    c.kind == K::Map       ? "map"
+                    : c.kind == K::Protect ? "protect"
+                                           : "unmap",
+                    c.addr, c.len, std::strerror(-r)));
   }
 }
 
@@ -216,6 +220,8 @@ DirectExec::Exit DirectExec::Impl::run() {
                       std::string(d.what()) + "; guest user code ran there as host code"});
   } catch (const DeProcess::Hostile& h) {
     return count(DeReason::Escape, Exit{Exit::Kind::Escape, 0, false, h.what()});
+  } catch (const std::runtime_error& e) {  // a window change or LDT entry the host refused
+    return count(DeReason::Other, Exit{Exit::Kind::Unsupported, 0, false, e.what()});
   }
 }
 

@@ -87,7 +87,8 @@ bt86_signal_trampoline_nofsgs:
 )");
 extern "C" void bt86_signal_trampoline(int, siginfo_t*, void*);
 extern "C" void bt86_signal_trampoline_nofsgs(int, siginfo_t*, void*);
-// Read by the signal trampoline and the translator: whether rd/wrfsbase and rd/wrgsbase may be used.
+// Read by the signal trampoline and the translator: whether rd/wrfsbase and rd/wrgsbase may be
+// used.
 extern "C" {
 __attribute__((visibility("hidden"))) uint8_t bt86_have_fsgsbase = 0;
 }

@@ -524,6 +524,45 @@ TEST_F(DeProcessTest, SpinningCodeIsEndedByTerminate) {
   EXPECT_FALSE(p.alive());
 }
 
+// A batch of window changes is applied in order, in commands of up to 96 changes; the first
+// one refused stops it and says which.
+TEST_F(DeProcessTest, WindowChangesGoInBatchesInOrder) {
+  DeProcess p(ram_fd_);
+  using Op = DeProcess::WindowOp;
+  std::vector<Op> ops;
+  for (uint64_t i = 0; i < 200; ++i)  // 200 single pages, RAM offsets backwards
+    ops.push_back({Op::Kind::Map, PROT_READ, 0x400000 + i * 0x1000, 0x1000, (199 - i) * 0x1000});
+  ops.push_back({Op::Kind::Protect, PROT_READ | PROT_WRITE, 0x400000 + 5 * 0x1000, 0x1000, 0});
+  ops.push_back({Op::Kind::Unmap, 0, 0x400000 + 7 * 0x1000, 0x1000, 0});
+  size_t failed = ~size_t(0);
+  ASSERT_EQ(p.change_window(ops.data(), ops.size(), &failed), 0);
+  const auto maps = maps_of(p.pid());
+  for (uint64_t i : {0u, 5u, 6u, 150u, 199u}) {
+    SCOPED_TRACE(i);
+    const auto m = find_at(maps, 0x400000 + i * 0x1000);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->offset, (199 - i) * 0x1000);
+    EXPECT_EQ(m->perms, i == 5 ? "rw-s" : "r--s");
+  }
+  EXPECT_FALSE(find_at(maps, 0x400000 + 7 * 0x1000).has_value());
+
+  // Refused by the stub's kernel (nothing mapped at the second protect): the first went in.
+  std::vector<Op> bad = {{Op::Kind::Protect, PROT_NONE, 0x400000, 0x1000, 0},
+                         {Op::Kind::Protect, PROT_READ, 0x400000 + 7 * 0x1000, 0x1000, 0}};
+  EXPECT_EQ(p.change_window(bad.data(), bad.size(), &failed), -ENOMEM);
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(find_at(maps_of(p.pid()), 0x400000)->perms, "---s");
+  // Refused before sending: outside the window, past RAM.
+  bad = {{Op::Kind::Unmap, 0, 0x400000, 0x1000, 0},
+         {Op::Kind::Map, PROT_READ, DE_WINDOW_END, 0x1000, 0}};
+  EXPECT_EQ(p.change_window(bad.data(), bad.size(), &failed), -EINVAL);
+  EXPECT_EQ(failed, 1u);
+  bad = {{Op::Kind::Map, PROT_READ, 0x1000, 0x1000, kRamSize}};
+  EXPECT_EQ(p.change_window(bad.data(), bad.size(), &failed), -EINVAL);
+  EXPECT_EQ(failed, 0u);
+  EXPECT_TRUE(p.alive());
+}
+
 // Each kind of fault or trap comes back as an exit record; the process stays and runs again.
 TEST_F(DeProcessTest, FaultsAndTrapsComeBackAsExitRecords) {
   DeProcess p(ram_fd_);

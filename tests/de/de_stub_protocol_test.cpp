@@ -99,6 +99,7 @@ TEST(DeStubProtocol, ServesOnlyHelloAndConfineUntilConfined) {
   EXPECT_EQ(d.send(DE_CMD_UNMAP), -EPERM);
   EXPECT_EQ(d.send(DE_CMD_ENTER), -EPERM);
   EXPECT_EQ(d.send(DE_CMD_SET_LDT), -EPERM);
+  EXPECT_EQ(d.send(DE_CMD_WINDOW), -EPERM);
   d.c()->filter_len = 0;
   EXPECT_EQ(d.send(DE_CMD_CONFINE), -EINVAL);
   d.c()->filter_len = DE_STUB_MAX_FILTER + 1;
@@ -132,6 +133,12 @@ TEST(DeStubProtocol, RefusesRangesOutsideTheWindowItself) {
   d.c()->prot = PROT_READ | PROT_GROWSDOWN;
   EXPECT_EQ(d.send(DE_CMD_MAP), -EINVAL);
   EXPECT_EQ(d.send(DE_CMD_PROTECT), -EINVAL);
+  d.c()->count = DE_STUB_MAX_WINDOW_OPS + 1;
+  EXPECT_EQ(d.send(DE_CMD_WINDOW), -EINVAL);
+  d.c()->count = 1;  // a batch op outside the window: refused by the stub, not the filter
+  d.c()->ops[0] = de_stub_window_op{DE_CMD_MAP, PROT_READ, DE_WINDOW_END, 0x1000, 0};
+  EXPECT_EQ(d.send(DE_CMD_WINDOW), -EINVAL);
+  EXPECT_EQ(d.c()->failed, 0u);
   d.c()->regs.rip = 1ull << 32;  // entered code runs below 4 GiB
   EXPECT_EQ(d.send(DE_CMD_ENTER), -EINVAL);
   d.window(DE_WINDOW_END - 0x1000, 0x1000);  // the last page of the guard is fine

@@ -86,6 +86,17 @@ class DeProcess {
   int protect(uint64_t addr, uint64_t len, int prot);
   int unmap(uint64_t addr, uint64_t len);
 
+  // Many window changes in order, in batches of up to DE_STUB_MAX_WINDOW_OPS per command: 0,
+  // or the -errno of the first that failed, with its index in `failed` (those before it are
+  // done). The checks of map/protect/unmap apply to each (-EINVAL before anything is sent for
+  // that batch).
+  struct WindowOp {
+    enum class Kind : uint8_t { Map, Protect, Unmap } kind;
+    int prot = 0;
+    uint64_t addr = 0, len = 0, ram_offset = 0;
+  };
+  int change_window(const WindowOp* ops, size_t n, size_t* failed);
+
   // A no-op round trip (the cost of one command).
   void ping();
 
@@ -121,6 +132,7 @@ class DeProcess {
   bool alive();
 
  private:
+  bool valid(const WindowOp& op) const;
   int command(uint32_t cmd);
   void await(uint32_t seq);
   Exit checked_exit(Regs& regs, uint8_t (&fpu)[512]);

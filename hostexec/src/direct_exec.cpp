@@ -77,7 +77,9 @@ const char* de_reason_name(DeReason r) {
 std::string DeStats::report() const {
   std::string s = fmt::format("direct execution\n  entries {}\n  time in guest {:.3f} s\n", entries,
                               double(ns_in_guest) / 1e9);
-  s += fmt::format("  LDT alias writes {}\n  exits by reason\n", ldt_writes);
+  s += fmt::format("  LDT alias writes {}\n", ldt_writes);
+  s += fmt::format("  window changes mirrored {} (in {} commands)\n  exits by reason\n",
+                   window_changes, window_commands);
   for (size_t i = 0; i < size_t(DeReason::kCount); ++i)
     if (exits[i]) s += fmt::format("    {:<24} {}\n", de_reason_name(DeReason(i)), exits[i]);
   return s;
@@ -199,6 +201,8 @@ void DirectExec::Impl::mirror_window() {
                      : c.kind == K::Protect ? Op::Kind::Protect
                                             : Op::Kind::Unmap,
                      c.prot, c.addr, c.len, c.ram_offset});
+  stats.window_changes += ops.size();
+  stats.window_commands += (ops.size() + DE_STUB_MAX_WINDOW_OPS - 1) / DE_STUB_MAX_WINDOW_OPS;
   size_t at = 0;
   if (int r = process.change_window(ops.data(), ops.size(), &at); r != 0) {
     const shadowmmu::WindowChange& c = changes[at];

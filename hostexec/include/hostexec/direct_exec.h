@@ -48,8 +48,10 @@ const char* de_reason_name(DeReason r);
 struct DeStats {
   uint64_t entries = 0;
   uint64_t exits[size_t(DeReason::kCount)] = {};
-  uint64_t ns_in_guest = 0;  // wall time between entry and exit, signal handling included
-  uint64_t ldt_writes = 0;   // modify_ldt calls for segment aliases
+  uint64_t ns_in_guest = 0;      // wall time between entry and exit, signal handling included
+  uint64_t ldt_writes = 0;       // modify_ldt calls for segment aliases
+  uint64_t window_changes = 0;   // window changes mirrored into the direct-execution process
+  uint64_t window_commands = 0;  // WINDOW commands that carried them
   std::string report() const;
 };
 

@@ -4,6 +4,7 @@
 #include "hostexec/direct_exec.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/direct_code.h"
 #include "shadowmmu/guest_memory.h"
+#include "shadowmmu/window_queue.h"
 
 namespace {
 
@@ -476,3 +478,18 @@ TEST_F(DirectExecTest, FarJumpToAHost32BitSelectorFollowsTheGuestDescriptor) {
 }
 
 }  // namespace
+
+// Window changes the queue cannot fold (multi-page protections) pile up between entries; past
+// its limit the next entry rebuilds the direct-execution process's window from scratch (paging
+// off: the identity map and the page states) instead of sending them all, and guest code runs
+// as before.
+TEST_F(DirectExecTest, ALongWindowQueueIsReplacedByAFreshWindow) {
+  const uint64_t sent = de_->stats().window_changes;
+  for (size_t i = 0; i <= shadowmmu::WindowQueue::kResyncAt; ++i)
+    ASSERT_TRUE(as_->protect_pages(0x200000, 2, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE));
+  put_code(kUserCode, {0xb8, 7, 0, 0, 0, 0xcd, 0x80});  // mov eax, 7; int 0x80
+  EXPECT_EQ(run().kind, Exit::Kind::Continue);
+  expect_delivered(0x80, kUserCode + 7);
+  EXPECT_EQ(v_->gpr[cpu::EAX], 7u);
+  EXPECT_LT(de_->stats().window_changes - sent, 1000u);
+}

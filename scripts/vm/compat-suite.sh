@@ -62,4 +62,13 @@ grep -q "security: direct-execution process killed by signal 31 (SIGSYS)" /tmp/e
   { cat /tmp/escape64s.out; fail "hostile_escape64_syscall: no SIGSYS report"; }
 [ ! -e /tmp/bt86-escape-canary ] || fail "hostile_escape64_syscall: the canary was created"
 echo "ok: hostile_escape64_syscall (stub killed by its filter, canary absent)"
+# The same far jump, then rt_sigreturn through the stub's own instruction with a frame that
+# blocks every signal, then a 64-bit spin: the kicks go unanswered and bt86 ends the process.
+echo "== guest hostile_escape64_blocked"
+status=0
+./bt86 run --kernel guests/hostile_escape64_blocked.elf > /tmp/escape64b.out 2>&1 || status=$?
+[ "$status" = 4 ] || { cat /tmp/escape64b.out; fail "hostile_escape64_blocked exited with $status"; }
+grep -q "security: direct-execution process ended by the monitor: it did not answer a kick" \
+  /tmp/escape64b.out || { cat /tmp/escape64b.out; fail "hostile_escape64_blocked: no report"; }
+echo "ok: hostile_escape64_blocked (unanswered kick: process ended)"
 echo "compat-suite: all passed"

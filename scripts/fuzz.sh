@@ -23,13 +23,14 @@ for t in "${targets[@]}"; do
   [ -x "$fuzzer" ] || { echo "fuzz: no target '$t'" >&2; exit 2; }
   # Per input: the loaders must be quick; the translator's watchdog (tests/fuzz/child_run.h)
   # ends a child after 0.1 s plus a grace of 10 s after SIGTERM, so 30 s is a real hang.
-  per_input=5
-  [ "$t" = translator ] && per_input=30
+  # Inputs up to 8 KiB for the loaders (kernel files), 4 KiB of code for the translator.
+  per_input=5 max_len=8192
+  [ "$t" = translator ] && per_input=30 max_len=4096
   work="build-fuzz/corpus/$t"  # what runs on this machine found (libFuzzer adds to the first dir)
   log="build-fuzz/findings/$t.log"
   mkdir -p "$work"
   echo "fuzz: $t for ${secs} s (log: $log)"
-  if "$fuzzer" -max_total_time="$secs" -timeout="$per_input" -rss_limit_mb=2048 \
+  if "$fuzzer" -max_total_time="$secs" -timeout="$per_input" -max_len="$max_len" -rss_limit_mb=2048 \
        -artifact_prefix="build-fuzz/findings/$t-" -print_final_stats=1 \
        "$work" "tests/fuzz/$t" >"$log" 2>&1; then
     grep -E "^stat::number_of_executed_units|^Done" "$log" | sed "s/^/fuzz: $t: /"

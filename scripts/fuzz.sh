@@ -4,6 +4,7 @@
 # hang, sanitizer report or finding of the target's own checks fails the script; the input is
 # left in build-fuzz/findings/ and the end of the fuzzer's log is printed.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 30 s; all targets)
+#   BT86_FUZZ_KEEP=1 scripts/fuzz.sh 600 translator   (continue from the last run's corpus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-30}"
@@ -26,7 +27,11 @@ for t in "${targets[@]}"; do
   # Inputs up to 8 KiB for the loaders (kernel files), 4 KiB of code for the translator.
   per_input=5 max_len=8192
   [ "$t" = translator ] && per_input=30 max_len=4096
-  work="build-fuzz/corpus/$t"  # what runs on this machine found (libFuzzer adds to the first dir)
+  # What this run finds (libFuzzer adds to the first directory). Emptied first, so that the
+  # time is fixed (libFuzzer runs all of its corpus before it counts time); BT86_FUZZ_KEEP=1
+  # keeps it, to continue from an earlier run.
+  work="build-fuzz/corpus/$t"
+  [ "${BT86_FUZZ_KEEP:-0}" = 1 ] || rm -rf "$work"
   log="build-fuzz/findings/$t.log"
   mkdir -p "$work"
   echo "fuzz: $t for ${secs} s (log: $log)"

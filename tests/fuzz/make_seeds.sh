@@ -2,7 +2,8 @@
 # Makes the seed inputs of the fuzz targets from the sources in tests/fuzz/seeds/ (and the
 # linuxboot test kernel's setup header) with the host's binutils, into tests/fuzz/<target>/.
 # The outputs are committed; run this again after changing a seed source.
-#   translator/t_*: raw ring-0 code, assembled at 0x100000 (code_image.h)
+#   translator/t_*: the machine byte (translator_fuzz.cpp), then ring-0 code assembled at
+#   0x100000 (code_image.h)
 #   multiboot/, bzimage/: loader_input.h's two-byte prefix (16 MiB of RAM, a 1 KiB module or
 #   initrd), then the kernel file
 set -euo pipefail
@@ -15,9 +16,16 @@ for src in "$here"/seeds/t_*.S; do
   name="$(basename "$src" .S)"
   gcc -m32 -c "$src" -o "$tmp/$name.o"
   ld -m elf_i386 -Ttext=0x100000 -e 0x100000 --build-id=none -o "$tmp/$name.elf" "$tmp/$name.o"
-  objcopy -O binary -j .text "$tmp/$name.elf" "$here/translator/$name"
-  chmod 644 "$here/translator/$name"
+  objcopy -O binary -j .text "$tmp/$name.elf" "$tmp/$name.bin"
+  { printf '\000'; cat "$tmp/$name.bin"; } > "$here/translator/$name"
 done
+# The same code on the other CPU models (translator_fuzz.cpp's machine byte: 1 pentium2,
+# 2 pentium) and with --strict-memory (4).
+for name in t_fpu t_faults t_strings; do
+  { printf '\001'; cat "$tmp/$name.bin"; } > "$here/translator/${name}_pentium2"
+  { printf '\002'; cat "$tmp/$name.bin"; } > "$here/translator/${name}_pentium"
+done
+{ printf '\004'; cat "$tmp/t_paging.bin"; } > "$here/translator/t_paging_strict"
 
 for src in "$here"/seeds/mb_*.S; do
   name="$(basename "$src" .S)"

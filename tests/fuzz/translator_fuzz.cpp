@@ -1,10 +1,11 @@
-// libFuzzer target: the input is ring-0 code. It runs at 1 MiB in a fresh VM in the multiboot
-// entry state (flat protected mode, paging and interrupts off, no IDT), translated (direct
-// execution off: the translator is the target), in a forked child under a watchdog
-// (child_run.h). Findings: bt86 dying of a signal (a crash, a UBSan report), an exception
-// escaping the machine, bt86 not ending within the grace time after SIGTERM, or an exit status
-// bt86 does not define. A VM stop, the guest's own exit (debug-exit), a reset, a power-off and
-// the end SIGTERM asks for are all fine: the guest may do anything.
+// libFuzzer target: the input is a machine byte, then ring-0 code. Byte 0 chooses the CPU model
+// (bits 0-1: cpu::cpu_models() in table order, wrapping) and --strict-memory (bit 2). The code
+// runs at 1 MiB in a fresh VM in the multiboot entry state (flat protected mode, paging and
+// interrupts off, no IDT), translated (direct execution off: the translator is the target), in a
+// forked child under a watchdog (child_run.h). Findings: bt86 dying of a signal (a crash, a UBSan
+// report), an exception escaping the machine, bt86 not ending within the grace time after SIGTERM,
+// or an exit status bt86 does not define. A VM stop, the guest's own exit (debug-exit), a reset, a
+// power-off and the end SIGTERM asks for are all fine: the guest may do anything.
 //
 // Not under ASan: translated code and the low-4-GiB guest window do not coexist with its shadow
 // memory. The monitor is built with UBSan and libFuzzer's coverage (BT86_FUZZ).
@@ -19,6 +20,7 @@
 
 #include "child_run.h"
 #include "code_image.h"
+#include "cpu/model.h"
 #include "machine.h"
 
 namespace {
@@ -26,7 +28,8 @@ namespace {
 constexpr uint64_t kGuestRam = 16ull << 20;
 
 int run_machine(const uint8_t* data, size_t size) {
-  const auto image = fuzz::multiboot_code_image(data, size);
+  const uint8_t machine = data[0];
+  const auto image = fuzz::multiboot_code_image(data + 1, size - 1);
   const int fd = memfd_create("fuzz-kernel", 0);
   if (fd < 0 || write(fd, image.data(), image.size()) != ssize_t(image.size())) {
     std::perror("fuzz child: kernel memfd");
@@ -36,6 +39,9 @@ int run_machine(const uint8_t* data, size_t size) {
   cfg.kernel = "/proc/self/fd/" + std::to_string(fd);
   cfg.mem_bytes = kGuestRam;
   cfg.direct = false;
+  const auto models = cpu::cpu_models();
+  cfg.cpu_model = &models[(machine & 3) % models.size()];
+  cfg.strict_memory = machine & 4;
   monitor::Machine m(cfg);
   return m.run();
 }
@@ -55,6 +61,7 @@ bool defined_status(int code) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return -1;  // no machine byte: not an input
   const auto r = fuzz::run_in_child([&] { return run_machine(data, size); }, fuzz::ChildLimits{});
   using K = fuzz::ChildResult::Kind;
   if (std::getenv("BT86_FUZZ_VERBOSE"))  // what each input did (docs/FUZZING.md)

@@ -126,12 +126,17 @@ DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as) {
   if (c.vcpu().paging())
     throw std::logic_error("direct execution must be set up while guest paging is off");
   impl_ = std::make_unique<Impl>(c, as);
+  host_signals::init();
   // The process starts with an empty window: from now on it sees every change, beginning with
   // the whole identity window again (paging is off).
   as.set_window_sink(&impl_->window);
-  as.unmap_window();
-  as.map_identity();
-  host_signals::init();
+  try {
+    as.unmap_window();
+    as.map_identity();
+  } catch (...) {
+    as.set_window_sink(nullptr);
+    throw;
+  }
   g_process = &impl_->process;
   host_signals::add_claimer(kick_on_async);
 }

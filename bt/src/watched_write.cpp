@@ -15,6 +15,8 @@
 //    more than their operand or several places; any other mnemonic is refused too (the moffs
 //    moves A0-A3 are accepted: their access is exactly their operand);
 //  - byte operands ah..bh: with a REX prefix those encodings name spl..dil.
+// 16-bit addressing (0x67) is fine for the forms above: lea_mem_operand gives the offset modulo
+// 64 KiB and the access is still exactly the operand.
 #include <stdexcept>
 
 #include "callouts.h"

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "bt/engine.h"
@@ -328,6 +329,60 @@ TEST_F(Addr16Test, StringFaultsLeaveTheRegistersAtTheFailingElement) {
   ASSERT_EQ(x.kind, bt::RunExit::Kind::MemoryFault);
   EXPECT_EQ(x.address, uint16_t(kEsi));
   EXPECT_EQ(reg(cpu::ECX), 0x66660005u);
+}
+
+// Exact forms with 16-bit addressing are watchable (page-table traces, MMIO): the watch sees
+// the linear address (segment base + the 16-bit offset) and the operand size, and the access
+// goes where it says. Other forms stop when they must be watched.
+TEST_F(Addr16Test, ExactFormsAreWatchedAtTheirLinearAddress) {
+  uint8_t redirect[16] = {};
+  redirect[4] = 0xFF;
+  std::vector<std::pair<uint32_t, unsigned>> begun;
+  // mov [bx+si], eax (0x0020); add dword fs:[bx], 1 (kSeg + 0xFFF0, reads 0xFF)
+  const std::vector<uint8_t> code{kA16, 0x89, 0x00, kFs, kA16, 0x83, 0x07, 0x01};
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
+  set_regs(v_);
+  reg(cpu::EAX) = 0x12345678;
+  v_.eip = kBase;
+  {
+    bt::Engine e(cpu_, src_, {});
+    e.set_write_watch({
+        [](uint32_t) { return true; },
+        [&](uint32_t linear, unsigned bytes, unsigned) {
+          begun.emplace_back(linear, bytes);
+          bt::WatchedAccess w;
+          w.kind = bt::WatchedAccess::Kind::Host;
+          w.host = reinterpret_cast<uint64_t>(redirect + (begun.size() == 1 ? 0 : 4));
+          return w;
+        },
+        [] {},
+        {},
+    });
+    e.set_stop_eip(kBase + uint32_t(code.size()));
+    ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  }
+  using P = std::pair<uint32_t, unsigned>;
+  EXPECT_EQ(begun, (std::vector<P>{{0x0020, 4}, {kSeg + 0xFFF0, 4}}));
+  uint32_t a, b;
+  std::memcpy(&a, redirect, 4);
+  std::memcpy(&b, redirect + 4, 4);
+  EXPECT_EQ(a, 0x12345678u);
+  EXPECT_EQ(b, 0x100u);
+
+  // mov [bx], ah and rep stosb are not exact forms: a page that must be watched stops them.
+  for (const std::vector<uint8_t>& other :
+       {std::vector<uint8_t>{kA16, 0x88, 0x27}, std::vector<uint8_t>{0xF3, kA16, 0xAA}}) {
+    std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), other.data(), other.size());
+    v_.eip = kBase;
+    bt::Engine e(cpu_, src_, {});
+    e.set_write_watch({[](uint32_t) { return true; },
+                       [](uint32_t, unsigned, unsigned) { return bt::WatchedAccess{}; }, [] {},
+                       [](uint32_t eip) { return eip == kBase; }});
+    e.set_stop_eip(kBase + uint32_t(other.size()));
+    const auto x = e.run();
+    ASSERT_EQ(x.kind, bt::RunExit::Kind::Unsupported);
+    EXPECT_NE(x.what.find("unsupported MMIO access form"), std::string::npos) << x.what;
+  }
 }
 
 TEST_F(Addr16Test, MaskmovqWith16BitAddressingStopsAsUnsupported) {

@@ -86,6 +86,7 @@ uint32_t fpu_store(void* vp, uint64_t a0, uint64_t a1) {
       return finish_callout(e, f, false);
     if (op == 0) cpu::fpu_fninit(v);  // fnsave reinitialises the FPU
     if (op == 1) cpu::fpu_put16(v, fxs::FCW, cpu::fpu_get16(v, fxs::FCW) | 0x3f);  // masks all
+    if (op != 2) v.x87_status_reset = 1;  // FERR# may drop (monitor/src/x87_ferr.h)
     return finish_callout(e, {}, false);
   });
 }
@@ -105,10 +106,12 @@ uint32_t fpu_load(void* vp, uint64_t a0, uint64_t a1) {
     uint32_t mxcsr;
     std::memcpy(&mxcsr, fxrstor ? buf + fxs::MXCSR : buf, 4);
     if (mxcsr & ~cpu::kMxcsrMask) return finish_callout(e, cpu::Fault::gp(0), false);
-    if (fxrstor)
+    if (fxrstor) {
       std::memcpy(v.fpu, buf, n);
-    else
+      v.x87_status_reset = 1;  // FERR# may drop (monitor/src/x87_ferr.h)
+    } else {
       cpu::fpu_put32(v, fxs::MXCSR, mxcsr);
+    }
     return finish_callout(e, {}, false);
   });
 }

@@ -1,6 +1,7 @@
 // A SIGFPE from translated code: which guest exception it is. The host reports the vector in
 // the signal's trap number: #DE from div/idiv, #MF (16) from an unmasked x87 exception at the
-// next waiting x87 instruction, #XM (19) from an unmasked SIMD exception.
+// next waiting x87 instruction (an x87 error: see cpu::Cpu::x87_error), #XM (19) from an
+// unmasked SIMD exception.
 #include "cpu/fpu_state.h"
 #include "engine_core.h"
 
@@ -11,14 +12,8 @@ RunExit EngineCore::exit_for_fpu_error(int trapno) {
   x.kind = RunExit::Kind::Exception;
   switch (trapno) {
     case cpu::kMF:
-      if (!(v.cr0 & cpu::cr0::NE)) {
-        // A PC routes FERR# to IRQ 13 through the PIC; bt86 does not model that yet.
-        x.kind = RunExit::Kind::Unsupported;
-        x.what =
-            "x87 floating-point error with CR0.NE = 0 (a PC would raise IRQ 13 through "
-            "FERR#; not implemented)";
-        return x;
-      }
+      // An x87 error at a waiting instruction: cpu::Cpu::x87_error decides between #MF and
+      // FERR# (CR0.NE = 0), for this engine and direct execution alike.
       x.fault = cpu::Fault{cpu::kMF};
       return x;
     case cpu::kXM:

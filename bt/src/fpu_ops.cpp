@@ -40,6 +40,12 @@ FpuClass class_of(const Insn& in) {
   }
 }
 
+// Instructions after which FSW.ES may be clear whatever it was (FERR# dropping).
+bool resets_x87_status(ZydisMnemonic m) {
+  return m == ZYDIS_MNEMONIC_FNCLEX || m == ZYDIS_MNEMONIC_FNINIT || m == ZYDIS_MNEMONIC_FRSTOR ||
+         m == ZYDIS_MNEMONIC_FLDENV;
+}
+
 // Hints that touch no FPU state and no CR0/CR4 rule applies to (sfence, prefetchh).
 bool stateless(const Insn& in) {
   return in.d.mnemonic == ZYDIS_MNEMONIC_SFENCE || in.d.meta.category == ZYDIS_CATEGORY_PREFETCH;
@@ -126,6 +132,8 @@ Flow emit_fpu_op(Ctx& c, const Insn& in) {
   }
   if (!stateless(in)) emit_gate(c, in, class_of(in));
   emit_ident(c, in);
+  if (resets_x87_status(in.d.mnemonic))  // for FERR# (CR0.NE = 0): monitor/src/x87_ferr.h
+    c.a.mov(byte_ptr(r15, cpu::off::x87_status_reset), 1);
   return Flow::Continue;
 }
 

@@ -485,7 +485,9 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
       return deliver(DeReason::Debug, Fault{kDB});  // a trap: the frame holds the next EIP
     case SIGFPE:
       if (ctx.trapno == 0) return deliver(DeReason::Divide, Fault{kDE});
-      return deliver(DeReason::FpuError, Fault{uint8_t(ctx.trapno == 19 ? 19 : kMF)});
+      if (ctx.trapno == 19) return deliver(DeReason::FpuError, Fault{19});
+      cpu.x87_error();  // #MF, or FERR# with CR0.NE = 0
+      return count(DeReason::FpuError, Exit{Exit::Kind::Continue});
     case SIGILL:
       return deliver(DeReason::InvalidOpcode, Fault::ud());
     case SIGBUS:

@@ -23,7 +23,8 @@ Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
       debug_exit([f = std::move(events.exit)](uint32_t s) { f(int(s & 0xff)); }),
       pm_timer(clock),
       acpi_pm(std::move(events.sleep), &pm_timer,
-              [](const char* what) { throw cpu::Unsupported{what}; }) {
+              [](const char* what) { throw cpu::Unsupported{what}; }),
+      ferr(pic) {
   pic.set_intr_callback(std::move(events.intr));
   pic.attach_to(bus);
   bus.attach(devices::Pit8254::kBase, devices::Pit8254::kPortCount, pit);
@@ -36,6 +37,7 @@ Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
   bus.attach(devices::Uart16550::kCom1Base, devices::Uart16550::kPortCount, uart);
   bus.attach(devices::AcpiPm::kPm1aEvtBase, devices::AcpiPm::kPortCount, acpi_pm);
   bus.attach(devices::AcpiPmTimer::kPort, devices::AcpiPmTimer::kLen, pm_timer);
+  bus.attach(devices::FerrLatch::kPort, 1, ferr);
 }
 
 std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events) {

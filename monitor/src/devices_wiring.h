@@ -62,6 +62,7 @@ struct Machine::Devices {
   devices::PostPort post;
   devices::AcpiPmTimer pm_timer;
   devices::AcpiPm acpi_pm;
+  devices::FerrLatch ferr;
 };
 
 std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events);

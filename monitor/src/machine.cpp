@@ -7,7 +7,6 @@
 #include <cstdio>
 
 #include "console_input.h"
-#include "hostexec/host_signals.h"
 #include "devices/clock.h"
 #include "devices_wiring.h"
 #include "event_service.h"
@@ -16,6 +15,7 @@
 #include "kernel_boot.h"
 #include "unit_tools.h"
 #include "virtual_timer.h"
+#include "x87_ferr.h"
 
 namespace monitor {
 
@@ -77,6 +77,8 @@ class Hooks final : public cpu::Hooks {
     tc_.unlink_pages.push_back(linear);
     v_.pending.async = 1;
   }
+  void ferr() override { on_ferr(); }
+  std::function<void()> on_ferr;  // x87_ferr.h, once the devices exist
   void entered_outer_ring(uint8_t cpl) override {
     if (cpl == 3 && v_.paging()) host_call([&] { shadow_.entering_user(); });
   }
@@ -215,7 +217,10 @@ Machine::Machine(const Config& cfg)
   ports_ = make_port_bus(*dev_, [this] {
     if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
   });
-  hooks_ = std::make_unique<Hooks>(as_, shadow_, vcpu_, tc_);
+  auto hooks = std::make_unique<Hooks>(as_, shadow_, vcpu_, tc_);
+  x87_ferr_ = std::make_unique<X87Ferr>(vcpu_, dev_->ferr);
+  hooks->on_ferr = [this] { x87_ferr_->error(); };
+  hooks_ = std::move(hooks);
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_, *cfg_.cpu_model);
   code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
   mem_.set_code_traces(&traces_);
@@ -339,7 +344,10 @@ std::optional<int> Machine::halt() {
   for (;;) {
     if (auto status = take_events()) return status;
     if (!vcpu_.halted) return std::nullopt;  // an interrupt was delivered
-    if (!vcpu_.if_flag) return stop("guest halted with interrupts disabled (cli; hlt)");
+    if (!vcpu_.if_flag)
+      return stop(dev_->ferr.ferr() ? "guest halted with interrupts disabled (cli; hlt, or an x87 "
+                                      "error with CR0.NE = 0 waiting for IRQ 13)"
+                                    : "guest halted with interrupts disabled (cli; hlt)");
     const auto deadline = events_->armed_deadline();
     // Console input wakes the guest only if its UART raises the receive interrupt.
     const int input = console_ && (dev_->uart.state().ier & 1) ? console_->wake_fd() : -1;
@@ -570,7 +578,13 @@ int Machine::loop() {
       for (uint32_t page : tc_.unlink_pages) engine_->unlink_page(page);
     }
     tc_ = {};
-    const bool single = single_next_ || table_write_;
+    x87_ferr_->follow();
+    if (vcpu_.halted) {  // an x87 error with CR0.NE = 0 froze the CPU (x87_ferr.h)
+      if (auto status = halt()) return *status;
+      continue;
+    }
+    const bool ignne_step = x87_ferr_->step_alone();
+    const bool single = single_next_ || table_write_ || ignne_step;
     if (!single && !translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;
       continue;
@@ -588,6 +602,7 @@ int Machine::loop() {
     } catch (const cpu::Unsupported& u) {
       return stop("unsupported: " + u.what);
     }
+    if (ignne_step) x87_ferr_->after_step();
     bt_ns_ += now_ns() - t0;
     translate_next_ = false;
     if (auto status = finished()) return *status;
@@ -603,6 +618,8 @@ int Machine::loop() {
         try {
           if (x.software)
             cpu_->software_interrupt(x.fault.vector, x.next_eip, true);
+          else if (x.fault.vector == cpu::kMF)
+            cpu_->x87_error();  // #MF, or FERR# with CR0.NE = 0
           else
             cpu_->raise(x.fault);
         } catch (const cpu::Unsupported& u) {

@@ -56,6 +56,8 @@ struct TcRequests {
   std::vector<uint32_t> unlink_pages;  // chains into these linear pages (invlpg)
 };
 
+class X87Ferr;  // x87_ferr.h
+
 class Machine {
  public:
   explicit Machine(const Config& cfg);
@@ -116,6 +118,7 @@ class Machine {
   std::unordered_set<uint32_t> table_writers_;
   TcRequests tc_;
   std::unique_ptr<Devices> dev_;
+  std::unique_ptr<X87Ferr> x87_ferr_;  // FERR#/IGNNE# (x87_ferr.h)
   std::unique_ptr<cpu::Ports> ports_;
   std::unique_ptr<cpu::Hooks> hooks_;
   std::unique_ptr<cpu::Cpu> cpu_;

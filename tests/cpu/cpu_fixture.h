@@ -150,6 +150,8 @@ class FakeHooks final : public Hooks {
   // Ring changes as signed CPLs: +n entered outer ring n, -n entered inner ring n (-0 is 0x80).
   void entered_outer_ring(uint8_t cpl) override { rings.push_back(int(cpl)); }
   void entered_inner_ring(uint8_t cpl) override { rings.push_back(cpl ? -int(cpl) : 0x80); }
+  void ferr() override { ++ferrs; }
+  unsigned ferrs = 0;
   std::vector<int> rings;
   std::vector<std::pair<uint32_t, uint32_t>> paging;  // (old CR0, old CR4) per call
   std::vector<uint32_t> cr3;                          // old CR3 per call

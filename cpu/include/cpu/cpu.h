@@ -91,6 +91,9 @@ class Hooks {
   // The CPL went down (an interrupt or exception into an inner ring): what the outer ring could
   // not be allowed to reach may come back.
   virtual void entered_inner_ring(uint8_t /*cpl*/) {}
+  // An x87 error with CR0.NE = 0 (x87_error below): the CPU's FERR# and IGNNE# pins are the
+  // board's business.
+  virtual void ferr() { throw Unsupported{"x87 error with CR0.NE = 0: nothing is wired to FERR#"}; }
   // A20 is handled by devices; hlt and shutdown by the monitor loop.
 };
 
@@ -169,6 +172,9 @@ class Cpu {
   // triple fault (shutdown) as the architecture says. `eip` is the EIP to push.
   void raise(const Fault& f);
   void deliver_interrupt(uint8_t vector);  // external interrupt (IF already checked)
+  // A waiting x87 instruction (EIP = it) found an unmasked x87 exception pending: #MF with
+  // CR0.NE = 1, else the FERR# route to the board (Hooks::ferr), as on the part.
+  void x87_error();
   bool shutdown() const { return shutdown_; }
   const std::string& shutdown_reason() const { return shutdown_reason_; }
 

@@ -61,6 +61,12 @@ inline void fpu_put32(Vcpu& v, unsigned at, uint32_t x) {
   std::memcpy(v.fpu + at, &x, 4);
 }
 
+// Whether an unmasked x87 exception is pending in the image (what FSW.ES means; FERR# follows
+// it).
+inline bool x87_error_pending(const Vcpu& v) {
+  return (fpu_get16(v, fxs::FSW) & ~fpu_get16(v, fxs::FCW) & 0x3f) != 0;
+}
+
 // The full two-bit tag word (fnsave/fnstenv) from the image's abridged one and the registers.
 uint16_t fpu_full_tag_word(const Vcpu& v);
 // The environment (28 bytes, or 14 with a 16-bit operand size) and the fnsave image (108 or 94

@@ -140,6 +140,9 @@ struct alignas(64) Vcpu {
   // Per cpu::FpuClass: 0 while the state is live and CR0/CR4 allow that class, so translated
   // code's flag-free test at the first instruction of a class in a unit lets it run.
   uint8_t fpu_closed[4] = {1, 1, 1, 1};
+  // Set by translated code after an instruction that clears or replaces the x87 status
+  // (fnclex, fninit, frstor, fldenv): FERR# may have dropped since the monitor last looked.
+  uint8_t x87_status_reset = 0;
 
   uint32_t& reg(Reg r) { return gpr[r]; }
   uint32_t reg(Reg r) const { return gpr[r]; }
@@ -193,6 +196,7 @@ inline constexpr int32_t irq_shadow = offsetof(Vcpu, irq_shadow);
 inline constexpr int32_t fpu = offsetof(Vcpu, fpu);
 inline constexpr int32_t fpu_live = offsetof(Vcpu, fpu_live);
 inline constexpr int32_t fpu_closed = offsetof(Vcpu, fpu_closed);
+inline constexpr int32_t x87_status_reset = offsetof(Vcpu, x87_status_reset);
 }  // namespace off
 static_assert(off::seg_base + sizeof(Vcpu::seg_base) <= 128,
               "hot vCPU fields must stay within a disp8 of r15");

@@ -8,6 +8,7 @@
 #include "devices/clock.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debug_exit.h"
+#include "devices/ferr_latch.h"
 #include "devices/i8042.h"
 #include "devices/io_bus.h"
 #include "devices/mmio_bus.h"

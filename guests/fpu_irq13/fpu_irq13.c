@@ -15,7 +15,9 @@
 #include "pic.h"
 #include "portio.h"
 #include "protected_init.h"
+#include "syscall.h"
 #include "tap.h"
+#include "user.h"
 
 #define CR0_MP 0x2u
 #define CR0_EM 0x4u
@@ -29,10 +31,15 @@ static volatile unsigned irqs;
 static volatile uint32_t irq_eip;
 static volatile uint16_t irq_fsw;
 static volatile int clear_in_handler;
+static volatile int irq_from_user;
+void user_ferr(void);
+extern const uint8_t user_fwait[];
+static uint8_t user_stack[0x2000] __attribute__((aligned(16)));
 
 static void on_irq13(struct trap_frame* f) {
   irqs++;
   irq_eip = f->eip;
+  irq_from_user = trap_from_user(f);
   uint16_t sw;
   __asm__ volatile("fnstsw %0" : "=m"(sw));
   irq_fsw = sw;
@@ -113,16 +120,29 @@ static void handler_leaves_the_error(void) {
   tap_ok(irqs == 2, "after fnclex a new error requests IRQ 13 again (%u)", irqs);
 }
 
+/* Ring 3 (run directly on the host where bt86 can): the IRQ arrives from user code, before its
+   waiting instruction, and the program goes on after the handler. */
+static void from_ring3(void) {
+  clear_in_handler = 1;
+  irqs = 0;
+  const uint32_t r = user_run(user_ferr, user_stack + sizeof user_stack, EFLAGS_IF);
+  tap_ok(r == 0 && irqs == 1 && irq_from_user && irq_eip == (uint32_t)user_fwait,
+         "ring 3: IRQ 13 before the user's waiting instruction (%u at %08x, fwait %08x)", irqs,
+         irq_eip, (uint32_t)user_fwait);
+}
+
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   protected_init();
+  syscall_init();
   idt_set_gate(PIC_SLAVE_VECTOR + FERR_IRQ - 8, GATE_INTERRUPT, 0);
   trap_register(PIC_SLAVE_VECTOR + FERR_IRQ - 8, on_irq13);
   pic_unmask(FERR_IRQ);
   write_cr0((read_cr0() & ~(CR0_EM | CR0_TS | CR0_NE)) | CR0_MP);
-  tap_plan(5);
+  tap_plan(6);
   handler_clears();
   handler_leaves_the_error();
+  from_ring3();
   tap_done();
 }

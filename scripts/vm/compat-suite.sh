@@ -29,7 +29,7 @@ gtest tests/diff/diff_tests --gtest_filter=-*muldiv*:*exceptions*
 
 # The ring-3 guests with direct execution (paging, processes: under guest paging): every TAP
 # check passes, and user code did run directly (the statistics count entries).
-for g in usermode exceptions timer cpuid alu_user paging processes hostile_ring3 mmio descq; do
+for g in usermode exceptions timer cpuid alu_user paging processes hostile_ring3 mmio descq fpu_irq13; do
   echo "== guest $g"
   status=0
   ./bt86 run --kernel "guests/$g.elf" --stats > /tmp/$g.out 2> /tmp/$g.err || status=$?

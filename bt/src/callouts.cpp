@@ -110,7 +110,10 @@ uint32_t cli(void* vp, uint64_t, uint64_t) {
 uint32_t sti(void* vp, uint64_t, uint64_t) {
   return guarded(vp, CalloutKind::CliSti, [&](EngineCore& e, cpu::Cpu& c) {
     auto f = c.iopl_sensitive();
-    if (!f) e.v.set_if(true);
+    if (!f && !e.v.if_flag) {
+      e.v.set_if(true);
+      e.v.irq_shadow = true;  // interrupts wait for the next instruction (it clears this)
+    }
     return finish(e, f, false);  // the sti shadow: the unit ends after the next instruction
   });
 }
@@ -130,17 +133,12 @@ namespace bt::callouts {
 
 uint32_t popf(void* vp, uint64_t a0, uint64_t a1) {
   return guarded(vp, CalloutKind::Popf, [&](EngineCore& e, cpu::Cpu& c) {
-    bool was_enabled = e.v.if_flag;
+    const bool was_enabled = e.v.if_flag;
+    const uint32_t old_tf = e.v.eflags & cpu::fl::TF;
     c.popf(uint32_t(a0), unsigned(a1));
-    // Enabling interrupts with one pending: take it now (popf has no interrupt shadow).
-    bool leave = !was_enabled && e.v.pending.any;
-    if (e.v.eflags & cpu::fl::TF) {
-      RunExit x;
-      x.kind = RunExit::Kind::Unsupported;
-      x.what = "single-stepping (EFLAGS.TF) in translated code";
-      e.request_exit(x);
-      return 1u;
-    }
+    // Enabling interrupts with one pending: take it now (popf has no interrupt shadow). A TF
+    // change changes the mode (single-instruction units): back to the dispatcher, not a chain.
+    const bool leave = (!was_enabled && e.v.pending.any) || old_tf != (e.v.eflags & cpu::fl::TF);
     return finish(e, {}, leave);
   });
 }

@@ -20,6 +20,8 @@ struct Unit {
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
   uint64_t* entries = nullptr;  // its entry counter (Options::count_entries), else nullptr
+  // Its last instruction loads SS: under EFLAGS.TF, no #DB until the one after it.
+  bool ends_with_ss_load = false;
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
   std::vector<std::pair<uint32_t, uint32_t>> insn_map;
 };

@@ -37,7 +37,8 @@ EngineCore::~EngineCore() {
 
 uint64_t EngineCore::mode_key() const {
   // What a translation depends on beyond its bytes: CPL (inline cli/sti) and paging.
-  return uint64_t(v.cpl) | (v.paging() ? 4 : 0);
+  // EFLAGS.TF: single-instruction units, never chained (the dispatcher raises #DB after each).
+  return uint64_t(v.cpl) | (v.paging() ? 4 : 0) | ((v.eflags & cpu::fl::TF) ? 8 : 0);
 }
 
 template <class Pred, class JcStale>
@@ -133,6 +134,8 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     if (stop_eip && v.eip == *stop_eip) return RunExit{RunExit::Kind::Stop};
     if (!(first && progress) && yields(v.eip)) return RunExit{RunExit::Kind::Yield};
     if (single && !first) return RunExit{RunExit::Kind::Yield};
+    mode = sync_mode();  // TF may have changed (popf, iret): it is part of the mode
+    const bool stepping = v.eflags & cpu::fl::TF;
     const uint32_t eip = v.eip;
     // A one-instruction unit made while its code stays traced is kept under its own key (the
     // same writer tends to come back); an untraced one must not outlive the instruction.
@@ -170,7 +173,9 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     switch (reason) {
       case cpu::Exit::Chain: {
         const uint32_t target = v.eip;
-        if (single || !opt.chaining || (stop_eip && target == *stop_eip) || yields(target)) break;
+        if (single || stepping || !opt.chaining || (stop_eip && target == *stop_eip) ||
+            yields(target))
+          break;
         Unit* t = find(key(mode, target));
         if (!t) {
           if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
@@ -192,7 +197,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
       }
       case cpu::Exit::Lookup: {
         stats.lookup_misses++;
-        if (single || (stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
+        if (single || stepping || (stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
         Unit* t = find(key(mode, v.eip));
         if (!t) {
           if (src.fetch_fault(v.eip)) break;  // raised at the loop top
@@ -233,6 +238,18 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
       }
       default:
         throw std::logic_error(fmt::format("bad exit reason {} from translated code", int(reason)));
+    }
+    // Here the instruction completed. Under TF that is a single-step trap (SDM Vol. 3 §17.3.1.4),
+    // with TF as it was before the instruction (popf/iret setting it trap one instruction
+    // later), except right after an SS load, which holds debug traps back one instruction.
+    if (stepping && !u->ends_with_ss_load) {
+      RunExit x;
+      x.kind = RunExit::Kind::Exception;
+      x.fault = cpu::Fault{cpu::kDB};
+      x.fault.dr6 = cpu::dr6::BS;
+      x.next_eip = v.eip;
+      stats.single_steps++;
+      return x;
     }
   }
 }

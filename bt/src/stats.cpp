@@ -40,8 +40,8 @@ std::string Stats::report() const {
   s += fmt::format("indirect lookups            {} hits, {} misses ({:.1f}% hit)\n", lookup_hits,
                    lookup_misses, pct(lookup_hits, lookup_hits + lookup_misses));
   s += fmt::format("entries into translated code {}\n", entries);
-  s += fmt::format("exits: pending event {}, static {}, host faults {}\n", exits_pending,
-                   static_exits, host_faults);
+  s += fmt::format("exits: pending event {}, static {}, host faults {}, single steps {}\n",
+                   exits_pending, static_exits, host_faults, single_steps);
   uint64_t total = 0;
   for (uint64_t c : callouts) total += c;
   s += fmt::format("callouts                    {}\n", total);

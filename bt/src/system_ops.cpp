@@ -59,6 +59,12 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
       return Flow::Continue;
     case ZYDIS_MNEMONIC_STI:
       if (c.cpl == 0) {
+        // The interrupt shadow only when IF goes from 0 to 1: irq_shadow = 1 - IF, flag-free
+        // (guest flags are live): ~IF + 2 is 1 for IF = 0 and 0 for IF = 1.
+        a.movzx(r8d, vcpu_field(cpu::off::if_flag, 1));
+        a.not_(r8d);
+        a.lea(r8d, ptr(r8, 2));
+        a.mov(vcpu_field(cpu::off::irq_shadow, 1), r8b);
         a.mov(vcpu_field(cpu::off::if_flag, 1), 1);
         a.movzx(r8d, vcpu_field(cpu::off::irq_line, 1));
         a.mov(vcpu_field(cpu::off::pending_irq, 1), r8b);

@@ -106,6 +106,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   a.bind(ok);
   a.mov(rcx, r9);
   if (opt.count_entries) emit_entry_count(a, unit.entries = new_entry_counter());
+  // Entered with no event taken: the instruction after an sti or SS load that ended the last
+  // unit runs now, and interrupts are next sampled after it (at the next entry or callout exit).
+  a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
 
   const bool flat = v.seg[cpu::CS].base == 0 && v.seg[cpu::DS].base == 0 &&
                     v.seg[cpu::ES].base == 0 && v.seg[cpu::SS].base == 0;
@@ -114,7 +117,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   int shadow = -1;  // instructions left before the sti shadow ends the unit
   bool ss_shadow = false;
   Insn in;
-  for (unsigned n = 0; n < opt.max_unit_instructions; ++n) {
+  // Under EFLAGS.TF every instruction is a unit of its own: the dispatcher raises the #DB after it.
+  const unsigned max_insns = (v.eflags & cpu::fl::TF) ? 1 : opt.max_unit_instructions;
+  for (unsigned n = 0; n < max_insns; ++n) {
     if (n > 0 && stop_eip && cur == *stop_eip) break;
     if (n > 0 && (cur >> 12) != (eip >> 12)) break;  // units stay within their first page...
     std::string err;
@@ -192,6 +197,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     if (c.ident) stats.ident_instructions++;
     cur = in.next();
     unit.ninsns++;
+    unit.ends_with_ss_load = loads_ss(in);  // the last instruction's counts
     if (flow == Flow::End) {
       ended = true;
       break;
@@ -201,6 +207,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       // After sti, one more instruction runs before an interrupt; then the next unit's entry
       // check takes it. (popf needs no shadow; ending the unit keeps it simple.)
       shadow = in.d.mnemonic == ZYDIS_MNEMONIC_STI ? 1 : 0;
+      if (shadow) ss_shadow = true;  // sti sets irq_shadow too (when it enables interrupts)
     } else if (loads_ss(in)) {
       // mov ss / pop ss / lss: the cpu sets irq_shadow; the next instruction ends it and the
       // unit (interrupts are only taken at unit entries and callout exits).

@@ -1,5 +1,7 @@
 // Control, debug and system-table registers: mov crN/drN, lgdt/lidt, sgdt/sidt, clts, lmsw,
 // invlpg. The MMU and the translation cache hear about paging changes through Hooks.
+#include <fmt/format.h>
+
 #include "cpu/cpu.h"
 
 namespace cpu {
@@ -21,7 +23,9 @@ MaybeFault Cpu::write_cr(int n, uint32_t value) {
       if ((old ^ value) & (cr0::PG | cr0::PE | cr0::WP)) hooks_.paging_changed(old, v_.cr4);
       return {};
     }
-    case 2: v_.cr2 = value; return {};
+    case 2:
+      v_.cr2 = value;
+      return {};
     case 3: {
       uint32_t old = v_.cr3;
       v_.cr3 = value;
@@ -36,46 +40,73 @@ MaybeFault Cpu::write_cr(int n, uint32_t value) {
       if (model_->has(feature::FXSR)) known |= cr4::OSFXSR;
       if (model_->has(feature::SSE)) known |= cr4::OSXMMEXCPT;
       if (value & ~known) return Fault::gp();
+      // Debugging extensions (I/O breakpoints) exist only where the model advertises DE.
+      if ((value & cr4::DE) && !model_->has(feature::DE)) return Fault::gp();
       uint32_t old = v_.cr4;
       v_.cr4 = value;
       if ((old ^ value) & (cr4::PSE | cr4::PGE)) hooks_.paging_changed(v_.cr0, old);
       return {};
     }
-    default: return Fault::ud();
+    default:
+      return Fault::ud();
   }
 }
 
 MaybeFault Cpu::read_cr(int n, uint32_t& value) {
   if (auto f = check_cpl0()) return f;
   switch (n) {
-    case 0: value = v_.cr0; return {};
-    case 2: value = v_.cr2; return {};
-    case 3: value = v_.cr3; return {};
-    case 4: value = v_.cr4; return {};
-    default: return Fault::ud();
+    case 0:
+      value = v_.cr0;
+      return {};
+    case 2:
+      value = v_.cr2;
+      return {};
+    case 3:
+      value = v_.cr3;
+      return {};
+    case 4:
+      value = v_.cr4;
+      return {};
+    default:
+      return Fault::ud();
   }
 }
 
-MaybeFault Cpu::write_dr(int n, uint32_t value) {
+// SDM MOV DR: #GP(0) above CPL 0, then #UD for DR4/DR5 with CR4.DE (without it they alias
+// DR6/DR7), then #DB (DR6.BD, a fault) while DR7.GD is set; GD is cleared as the #DB is taken.
+MaybeFault Cpu::dr_access(int& n) {
   if (auto f = check_cpl0()) return f;
   if (n == 4 || n == 5) {
-    // SDM MOV DR: #UD if CR4.DE = 1 and DR4 or DR5 is referenced; else aliases of DR6/DR7.
     if (v_.cr4 & cr4::DE) return Fault::ud();
     n += 2;
   }
   if (n < 0 || n > 7) return Fault::ud();
-  // Breakpoints are recorded but not armed: hardware breakpoints arrive with the debugger.
+  if (v_.dr[7] & dr7::GD) {
+    v_.dr[7] &= ~dr7::GD;
+    Fault f{kDB};
+    f.dr6 = dr6::BD;
+    return f;
+  }
+  return {};
+}
+
+MaybeFault Cpu::write_dr(int n, uint32_t value) {
+  if (auto f = dr_access(n)) return f;
+  if (n == 6) value = (value & (dr6::B0_3 | dr6::BD | dr6::BS | dr6::BT)) | dr6::FIXED1;
+  if (n == 7) {
+    value = (value & dr7::WRITABLE) | dr7::FIXED1;
+    // Breakpoints are not implemented: a guest that arms one would silently not get its #DB.
+    if (value & dr7::ENABLES)
+      throw Unsupported{fmt::format(
+          "hardware breakpoint enabled in DR7 ({:#010x}; DR0-3 {:#x} {:#x} {:#x} {:#x})", value,
+          v_.dr[0], v_.dr[1], v_.dr[2], v_.dr[3])};
+  }
   v_.dr[n] = value;
   return {};
 }
 
 MaybeFault Cpu::read_dr(int n, uint32_t& value) {
-  if (auto f = check_cpl0()) return f;
-  if (n == 4 || n == 5) {
-    if (v_.cr4 & cr4::DE) return Fault::ud();  // as in write_dr
-    n += 2;
-  }
-  if (n < 0 || n > 7) return Fault::ud();
+  if (auto f = dr_access(n)) return f;
   value = v_.dr[n];
   return {};
 }
@@ -93,7 +124,7 @@ MaybeFault Cpu::lgdt_lidt(bool idt, uint32_t linear) {
 
 MaybeFault Cpu::sgdt_sidt(bool idt, uint32_t linear) {
   const DescTable& t = idt ? v_.idtr : v_.gdtr;
-  uint8_t buf[6] = {uint8_t(t.limit), uint8_t(t.limit >> 8), uint8_t(t.base),
+  uint8_t buf[6] = {uint8_t(t.limit),     uint8_t(t.limit >> 8), uint8_t(t.base),
                     uint8_t(t.base >> 8), uint8_t(t.base >> 16), uint8_t(t.base >> 24)};
   return mem_.write(linear, buf, 6, mode());
 }

@@ -125,6 +125,7 @@ void Cpu::raise(const Fault& first) {
   bool has_error = first.has_error;
   uint32_t error = first.error;
   if (vector == kPF) v_.cr2 = first.cr2;
+  if (vector == kDB) v_.dr[6] |= first.dr6;  // the P6 never clears DR6: the handler does
   for (int depth = 0;; ++depth) {
     // external = true: a fault while delivering an exception occurred "during delivery of an
     // event external to the program, such as ... an earlier exception" (SDM Vol. 3 §6.13), so

@@ -133,26 +133,74 @@ TEST_F(ControlRegs, SgdtSidtAreAllowedAtCpl3) {
 
 TEST_F(ControlRegs, DebugRegistersStoreValuesAndDr4Dr5AliasDr6Dr7) {
   ASSERT_TRUE(NoFault(cpu.write_dr(0, 0x1000)));
-  ASSERT_TRUE(NoFault(cpu.write_dr(5, 0x400)));
+  ASSERT_TRUE(NoFault(cpu.write_dr(5, 0)));  // DR7 (no breakpoint enabled)
   uint32_t value = 0;
   ASSERT_TRUE(NoFault(cpu.read_dr(0, value)));
   EXPECT_EQ(value, 0x1000u);
   ASSERT_TRUE(NoFault(cpu.read_dr(7, value)));
-  EXPECT_EQ(value, 0x400u);
+  EXPECT_EQ(value, 0x400u);  // bit 10 reads as 1
   ASSERT_TRUE(NoFault(cpu.read_dr(4, value)));
   EXPECT_EQ(value, v.dr[6]);
 }
 
+TEST_F(ControlRegs, Dr6AndDr7HaveThePartsFixedBits) {
+  Vcpu fresh;
+  EXPECT_EQ(fresh.dr[6], 0xffff0ff0u);  // reset values
+  EXPECT_EQ(fresh.dr[7], 0x400u);
+  ASSERT_TRUE(NoFault(cpu.write_dr(6, 0)));
+  EXPECT_EQ(v.dr[6], 0xffff0ff0u);
+  ASSERT_TRUE(NoFault(cpu.write_dr(6, 0xffffffff)));
+  EXPECT_EQ(v.dr[6], 0xffffeffFu);  // bit 12 reads as 0 on the P6
+  ASSERT_TRUE(NoFault(cpu.write_dr(7, 0xffff0000)));
+  EXPECT_EQ(v.dr[7], 0xffff0400u);
+}
+
+TEST_F(ControlRegs, EnablingABreakpointStopsTheVm) {
+  ASSERT_TRUE(NoFault(cpu.write_dr(0, 0x1234)));
+  for (uint32_t enable = 1; enable < 0x100; enable <<= 1)
+    EXPECT_THROW(cpu.write_dr(7, enable), Unsupported) << enable;
+  EXPECT_EQ(v.dr[7], 0x400u);
+}
+
+TEST_F(ControlRegs, GeneralDetectMakesTheNextDrAccessADebugFault) {
+  ASSERT_TRUE(NoFault(cpu.write_dr(7, dr7::GD)));
+  uint32_t value = 0;
+  auto f = cpu.read_dr(0, value);
+  ASSERT_TRUE(FaultedNoError(f, kDB));
+  EXPECT_EQ(f->dr6, dr6::BD);
+  EXPECT_EQ(v.dr[7] & dr7::GD, 0u) << "GD is cleared as the #DB is taken";
+  EXPECT_TRUE(NoFault(cpu.read_dr(0, value)));
+  // Privilege comes first.
+  ASSERT_TRUE(NoFault(cpu.write_dr(7, dr7::GD)));
+  enter_ring(3);
+  EXPECT_TRUE(Faulted(cpu.write_dr(0, 1), kGP, 0));
+}
+
+TEST_F(ControlRegs, DebugFaultDeliverySetsDr6) {
+  ASSERT_TRUE(NoFault(cpu.write_dr(6, 0)));
+  Fault f{kDB};
+  f.dr6 = dr6::BS;
+  cpu.raise(f);
+  EXPECT_EQ(v.dr[6], 0xffff0ff0u | dr6::BS);
+  EXPECT_EQ(v.eip, handler(kDB));
+}
+
+TEST_F(ControlRegs, Cr4DeIsReservedWhileTheModelDoesNotAdvertiseDe) {
+  ASSERT_FALSE(cpu.model().has(feature::DE));
+  EXPECT_TRUE(Faulted(cpu.write_cr(4, cr4::DE), kGP, 0));
+  EXPECT_EQ(v.cr4, 0u);
+}
+
 TEST_F(ControlRegs, Dr4Dr5WithCr4DeAreUd) {
-  // SDM Vol. 2 MOV DR: #UD if CR4.DE = 1 and DR4 or DR5 is referenced.
-  ASSERT_TRUE(NoFault(cpu.write_cr(4, cr4::DE)));
+  // SDM Vol. 2 MOV DR: #UD if CR4.DE = 1 and DR4 or DR5 is referenced (a model with DE).
+  v.cr4 = cr4::DE;
   uint32_t value = 0;
   EXPECT_TRUE(FaultedNoError(cpu.write_dr(4, 1), kUD));
   EXPECT_TRUE(FaultedNoError(cpu.write_dr(5, 1), kUD));
   EXPECT_TRUE(FaultedNoError(cpu.read_dr(4, value), kUD));
   EXPECT_TRUE(FaultedNoError(cpu.read_dr(5, value), kUD));
-  EXPECT_EQ(v.dr[6], 0u);
-  EXPECT_EQ(v.dr[7], 0u);
+  EXPECT_EQ(v.dr[6], 0xffff0ff0u);
+  EXPECT_EQ(v.dr[7], 0x400u);
   EXPECT_TRUE(NoFault(cpu.write_dr(7, 0x400)));
 }
 

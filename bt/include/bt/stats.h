@@ -57,6 +57,7 @@ struct Stats {
   uint64_t exits_pending = 0;
   uint64_t static_exits = 0;  // int n, #UD, unsupported
   uint64_t host_faults = 0;   // signals taken in translated code
+  uint64_t single_steps = 0;  // #DB after an instruction run under EFLAGS.TF
   std::array<uint64_t, size_t(CalloutKind::Count)> callouts{};
 
   std::string report() const;

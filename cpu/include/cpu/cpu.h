@@ -39,6 +39,7 @@ struct Fault {
   bool has_error = false;
   uint32_t error = 0;
   uint32_t cr2 = 0;  // for #PF
+  uint32_t dr6 = 0;  // for #DB: the DR6 bits its condition sets (dr6::BS, dr6::BD)
 
   static Fault gp(uint32_t err = 0) { return {kGP, true, err}; }
   static Fault ud() { return {kUD}; }
@@ -189,6 +190,7 @@ class Cpu {
   MaybeFault push32(uint32_t& esp, uint32_t value, Memory::Mode m);
   MaybeFault pop32(uint32_t& esp, uint32_t& value);
   MaybeFault load_cs(uint16_t sel, uint64_t desc, uint8_t new_cpl);
+  MaybeFault dr_access(int& n);  // the checks of mov to/from DRn (n: DR4/5 aliased)
   Memory::Mode mode() const { return v_.cpl == 3 ? Memory::Mode::User : Memory::Mode::Supervisor; }
 
   Vcpu& v_;

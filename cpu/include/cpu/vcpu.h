@@ -31,6 +31,15 @@ inline constexpr uint32_t PE = 1u << 0, MP = 1u << 1, EM = 1u << 2, TS = 1u << 3
                           NE = 1u << 5, WP = 1u << 16, AM = 1u << 18, NW = 1u << 29, CD = 1u << 30,
                           PG = 1u << 31;
 }
+// DR6 status and DR7 control bits (SDM Vol. 3 §17.2), with the P6's fixed bits.
+namespace dr6 {
+inline constexpr uint32_t B0_3 = 0xf, BD = 1u << 13, BS = 1u << 14, BT = 1u << 15;
+inline constexpr uint32_t FIXED1 = 0xffff0ff0u;  // bits 4-11 and 16-31 read as 1; bit 12 as 0
+}  // namespace dr6
+namespace dr7 {
+inline constexpr uint32_t ENABLES = 0xffu, GD = 1u << 13, FIXED1 = 1u << 10;
+inline constexpr uint32_t WRITABLE = 0xffff23ffu;  // bits 11, 12, 14, 15 read as 0
+}  // namespace dr7
 namespace cr4 {
 inline constexpr uint32_t VME = 1u << 0, PVI = 1u << 1, TSD = 1u << 2, DE = 1u << 3, PSE = 1u << 4,
                           PAE = 1u << 5, MCE = 1u << 6, PGE = 1u << 7, PCE = 1u << 8,
@@ -117,7 +126,7 @@ struct alignas(64) Vcpu {
   Segment ldtr, tr;
   uint32_t cr0 = cr0::ET;
   uint32_t cr2 = 0, cr3 = 0, cr4 = 0;
-  uint32_t dr[8] = {};
+  uint32_t dr[8] = {0, 0, 0, 0, 0, 0, dr6::FIXED1, dr7::FIXED1};  // their reset values
   int64_t tsc_offset = 0;
   bool halted = false;
   // One instruction must run before an interrupt is taken (after mov ss / pop ss).

@@ -43,7 +43,9 @@ uint64_t now_ns() {
   return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-constexpr uint32_t kHostVisible = fl::ARITH | fl::DF;
+// TF too: guest code single-steps on the host CPU (each step a SIGTRAP, decode_trap), and a
+// popf there may change it.
+constexpr uint32_t kHostVisible = fl::ARITH | fl::DF | fl::TF;
 // What guest code may change in EFLAGS without a trap (popf at CPL 3 with IOPL < 3); entry
 // needs AC clear (eligible()), so it is only taken back at exits.
 constexpr uint32_t kGuestWritable = kHostVisible | fl::AC;
@@ -168,7 +170,7 @@ bool DirectExec::eligible(const char** why) const {
   if (!v.if_flag) return no("virtual IF = 0");
   // With IOPL 3 the guest may change IF with cli/sti/popf, which the host would not show us.
   if ((v.eflags & fl::IOPL) == fl::IOPL) return no("IOPL 3");
-  if (v.eflags & (fl::TF | fl::AC)) return no("TF or AC set");
+  if (v.eflags & fl::AC) return no("AC set");
   if (v.irq_shadow) return no("interrupt shadow");
   // The host runs guest FPU instructions and rdtsc without asking: where the guest wants them
   // to fault (#NM for lazy FPU switching, #GP for CR4.TSD) or to read an offset TSC, translate.
@@ -482,7 +484,13 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
         cpu.memory().read(v.seg[CS].base + eip - 1, &b, 1, Memory::Mode::User);
         return software_int(DeReason::Breakpoint, 3, b == 0xcc ? eip - 1 : eip - 2, eip);
       }
-      return deliver(DeReason::Debug, Fault{kDB});  // a trap: the frame holds the next EIP
+      {
+        // A trap: the frame holds the next EIP. Single-step (EFLAGS.TF on the host CPU) is
+        // TRAP_TRACE and sets DR6.BS; int1 (icebp) sets no DR6 bit.
+        Fault db{kDB};
+        if (ctx.si_code == TRAP_TRACE) db.dr6 = dr6::BS;
+        return deliver(DeReason::Debug, db);
+      }
     case SIGFPE:
       if (ctx.trapno == 0) return deliver(DeReason::Divide, Fault{kDE});
       if (ctx.trapno == 19) return deliver(DeReason::FpuError, Fault{19});

@@ -241,6 +241,28 @@ TEST_F(DirectExecTest, TrapsReportTheNextInstruction) {
   expect_delivered(cpu::kOF, kUserCode + 0x105);
 }
 
+// EFLAGS.TF runs on the host CPU: one instruction, then the host's single-step trap is the
+// guest's #DB (a trap: the frame holds the next EIP and still has TF) with DR6.BS.
+TEST_F(DirectExecTest, TrapFlagSingleStepsOneInstruction) {
+  put_code(kUserCode, {0x90, 0x90});  // nop; nop
+  v_->write_eflags(cpu::fl::IF | cpu::fl::TF | cpu::fl::FIXED1);
+  v_->dr[6] = cpu::dr6::FIXED1;
+  run();
+  expect_delivered(cpu::kDB, kUserCode + 1);
+  EXPECT_TRUE(kernel_stack(2) & cpu::fl::TF);
+  EXPECT_EQ(v_->dr[6], cpu::dr6::FIXED1 | cpu::dr6::BS);
+}
+
+// A popf that sets TF is not stepped itself: the #DB comes after the instruction that follows.
+TEST_F(DirectExecTest, PopfSettingTrapFlagStepsFromTheNextInstruction) {
+  // pushf; or dword [esp], 0x100; popf; nop; nop
+  put_code(kUserCode, {0x9c, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d, 0x90, 0x90});
+  v_->dr[6] = cpu::dr6::FIXED1;
+  run();
+  expect_delivered(cpu::kDB, kUserCode + 10);
+  EXPECT_EQ(v_->dr[6], cpu::dr6::FIXED1 | cpu::dr6::BS);
+}
+
 TEST_F(DirectExecTest, PrivilegedAndIoInstructionsGoToTheTranslator) {
   for (std::vector<uint8_t> insn : {std::vector<uint8_t>{0xf4},
                                     {0xfa},

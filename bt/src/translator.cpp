@@ -116,6 +116,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   bool ended = false;
   int shadow = -1;  // instructions left before the sti shadow ends the unit
   bool ss_shadow = false;
+  bool after_sti = false;  // the previous instruction was an sti (so IF is 1 now)
   Insn in;
   // Under EFLAGS.TF every instruction is a unit of its own: the dispatcher raises the #DB after it.
   const unsigned max_insns = (v.eflags & cpu::fl::TF) ? 1 : opt.max_unit_instructions;
@@ -205,8 +206,10 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     if (in.d.mnemonic == ZYDIS_MNEMONIC_STI || in.d.mnemonic == ZYDIS_MNEMONIC_POPFD ||
         in.d.mnemonic == ZYDIS_MNEMONIC_POPF) {
       // After sti, one more instruction runs before an interrupt; then the next unit's entry
-      // check takes it. (popf needs no shadow; ending the unit keeps it simple.)
-      shadow = in.d.mnemonic == ZYDIS_MNEMONIC_STI ? 1 : 0;
+      // check takes it. (popf needs no shadow; ending the unit keeps it simple.) An sti right
+      // after an sti runs with IF = 1 and sets no shadow: the interrupt comes right after it.
+      const bool sti = in.d.mnemonic == ZYDIS_MNEMONIC_STI;
+      shadow = sti && !after_sti ? 1 : 0;
       if (shadow) ss_shadow = true;  // sti sets irq_shadow too (when it enables interrupts)
     } else if (loads_ss(in)) {
       // mov ss / pop ss / lss: the cpu sets irq_shadow; the next instruction ends it and the
@@ -216,6 +219,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     } else if (shadow > 0) {
       shadow = 0;
     }
+    after_sti = in.d.mnemonic == ZYDIS_MNEMONIC_STI;
     if (shadow == 0) break;
   }
   if (!ended) emit_chain(c, cur);

@@ -13,13 +13,12 @@ void EventService::service() {
   std::optional<uint64_t> next = pit_deadline_;
 
   bool take = v_.if_flag && v_.irq_line;
-  if (take && v_.irq_shadow) {
-    // The instruction after mov ss / pop ss has not run yet (the engine leaves right after the
-    // SS load). Let the guest run on with the request still latched in the PIC, and come back
-    // shortly.
+  held_by_shadow_ = take && v_.irq_shadow;
+  if (held_by_shadow_) {
+    // The instruction after sti / mov ss has not run yet (a unit ended right after it). The
+    // request stays latched in the PIC; the caller runs that one instruction and asks again.
     take = false;
     v_.pending.irq = 0;
-    next = std::min(next.value_or(UINT64_MAX), now + kShadowRetryNs);
     ++stats_.shadow_deferrals;
   }
   // Either the shadowed instruction runs next or it already has: nothing else ends the shadow.

@@ -22,10 +22,6 @@ class EventService {
   // it running; the periods in between collapse into one IRQ 0 edge, as the PIT does anyway
   // for periods nobody observed.
   static constexpr uint64_t kMinTimerGapNs = 20'000;
-  // How long the guest runs before an interrupt held back by the mov ss shadow is retried: the
-  // engine cannot run exactly one instruction, so the shadow is ended by time instead.
-  static constexpr uint64_t kShadowRetryNs = 20'000;
-
   EventService(cpu::Vcpu& vcpu, cpu::Cpu& cpu, devices::Pic8259& pic, devices::Pit8254& pit,
                HostTimer& timer)
       : v_(vcpu), cpu_(cpu), pic_(pic), pit_(pit), timer_(timer) {}
@@ -35,6 +31,9 @@ class EventService {
   // clears vcpu.halted; the caller checks cpu.shutdown() (an undeliverable interrupt escalates
   // like an exception) and handles cpu::Unsupported, which propagates.
   void service();
+  // Whether the last service() held an interrupt back for the sti / mov ss shadow: the caller
+  // runs exactly the one shadowed instruction and then services again.
+  bool held_by_shadow() const { return held_by_shadow_; }
 
   // When the host timer will next fire, or nothing when no device event can wake the guest.
   std::optional<uint64_t> armed_deadline() const { return armed_; }
@@ -56,6 +55,7 @@ class EventService {
   std::optional<uint64_t> armed_;
   std::optional<uint64_t> pit_deadline_;  // the PIT's next edge as of the last service()
   InterruptStats stats_;
+  bool held_by_shadow_ = false;
 };
 
 }  // namespace monitor

@@ -15,7 +15,7 @@ struct InterruptStats {
   std::array<uint64_t, 256> by_vector{};
   std::array<uint64_t, 16> by_irq{};
   uint64_t delivered = 0;
-  uint64_t shadow_deferrals = 0;  // held back by the one-instruction shadow after mov ss
+  uint64_t shadow_deferrals = 0;  // held back one instruction by the sti / mov ss shadow
   uint64_t halts = 0;             // hlt exits with interrupts enabled or not
   uint64_t sleeps = 0;            // host sleeps while halted
   uint64_t slept_ns = 0;

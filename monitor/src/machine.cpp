@@ -334,6 +334,7 @@ std::optional<int> Machine::take_events() {
   } catch (const cpu::Unsupported& u) {
     return stop("unsupported: " + u.what);
   }
+  shadow_step_ = events_->held_by_shadow();
   if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
   return std::nullopt;
 }
@@ -584,7 +585,7 @@ int Machine::loop() {
       continue;
     }
     const bool ignne_step = x87_ferr_->step_alone();
-    const bool single = single_next_ || table_write_ || ignne_step;
+    const bool single = single_next_ || table_write_ || shadow_step_ || ignne_step;
     if (!single && !translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;
       continue;
@@ -605,6 +606,11 @@ int Machine::loop() {
     if (ignne_step) x87_ferr_->after_step();
     bt_ns_ += now_ns() - t0;
     translate_next_ = false;
+    if (shadow_step_) {
+      // The shadowed instruction ran (or faulted): the interrupt it held back is due now.
+      shadow_step_ = false;
+      vcpu_.pending.async = 1;
+    }
     if (auto status = finished()) return *status;
     using K = bt::RunExit::Kind;
     switch (x.kind) {

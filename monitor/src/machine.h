@@ -111,6 +111,7 @@ class Machine {
   MmioAccesses mmio_;
   std::unique_ptr<shadowmmu::MmioHandler> mmio_bus_;  // the devices' MMIO bus, for as_
   bool single_next_ = false;  // run one instruction untraced (it writes translated code)
+  bool shadow_step_ = false;  // run the one instruction an sti / mov ss shadow holds an IRQ for
   // Run one instruction with the traced page table at this window page writable (it writes it).
   std::optional<uint32_t> table_write_;
   // Guest-physical addresses of translated instructions that wrote traced page tables: they

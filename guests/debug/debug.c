@@ -142,7 +142,7 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
          "mov ss holds the #DB back to after the next instruction");
 
   reset_steps();
-  uint32_t top = (uint32_t)(user_stack + sizeof user_stack);
+  void* top = user_stack + sizeof user_stack;
   user_run(user_steps, top, EFLAGS_IF | EFLAGS_TF);
   show("ring 3");
   tap_ok(steps == 2 + 2 * USER_LOOPS && step_eip[0] == (uint32_t)user_steps_start + 5 &&

@@ -121,6 +121,12 @@ static bool benign(uint8_t v) {
 }
 
 void Cpu::raise(const Fault& first) {
+  FaultChain chain;
+  chain.start(first);
+  escalate(first, chain);
+}
+
+void Cpu::escalate(const Fault& first, FaultChain& chain) {
   uint8_t vector = first.vector;
   bool has_error = first.has_error;
   uint32_t error = first.error;
@@ -132,15 +138,20 @@ void Cpu::raise(const Fault& first) {
     // its error code has EXT = 1.
     auto f = deliver(vector, has_error, error, v_.eip, false, true);
     if (!f) return;
+    const bool to_df = vector != kDF && !benign(vector) && !benign(f->vector) &&
+                       !(vector == kDE && f->vector == kPF) &&
+                       !(is_contributory(vector) && f->vector == kPF);
+    chain.add(*f, to_df);
     if (vector == kDF) {
       shutdown_ = true;
-      shutdown_reason_ =
-          fmt::format("triple fault: {} while delivering #DF", vector_name(f->vector));
+      shutdown_reason_ = fmt::format(
+          "triple fault at {:04x}:{:08x} (CS:EIP): {}\n  (A -> B: B was raised while delivering "
+          "A; => the double fault they make)",
+          v_.seg[CS].sel, v_.eip, chain.describe());
       return;
     }
     if (f->vector == kPF) v_.cr2 = f->cr2;
-    if (!benign(vector) && !benign(f->vector) && !(vector == kDE && f->vector == kPF) &&
-        !(is_contributory(vector) && f->vector == kPF)) {
+    if (to_df) {
       vector = kDF;
       has_error = true;
       error = 0;
@@ -151,7 +162,8 @@ void Cpu::raise(const Fault& first) {
     }
     if (depth > 4) {  // benign faults on every delivery attempt: the CPU would loop; we stop
       shutdown_ = true;
-      shutdown_reason_ = fmt::format("endless exception delivery ({})", vector_name(vector));
+      shutdown_reason_ = fmt::format("endless exception delivery at {:04x}:{:08x}: {}",
+                                     v_.seg[CS].sel, v_.eip, chain.describe());
       return;
     }
   }
@@ -159,13 +171,23 @@ void Cpu::raise(const Fault& first) {
 
 void Cpu::deliver_interrupt(uint8_t vector) {
   v_.halted = false;
-  if (auto f = deliver(vector, false, 0, v_.eip, false, true)) raise(*f);
+  if (auto f = deliver(vector, false, 0, v_.eip, false, true)) {
+    FaultChain chain;
+    chain.start(Fault{vector}, FaultChain::Origin::External);
+    chain.add(*f, false);
+    escalate(*f, chain);
+  }
 }
 
 MaybeFault Cpu::software_interrupt(uint8_t vector, uint32_t next_eip, bool is_int_n) {
   (void)is_int_n;  // matters only for VME/v86 mode, which is not implemented
   auto f = deliver(vector, false, 0, next_eip, true, false);
-  if (f) raise(*f);  // the fault reports the int instruction itself (v_.eip)
+  if (f) {  // the fault reports the int instruction itself (v_.eip)
+    FaultChain chain;
+    chain.start(Fault{vector}, FaultChain::Origin::Software);
+    chain.add(*f, false);
+    escalate(*f, chain);
+  }
   return {};
 }
 

@@ -32,20 +32,24 @@ void store(PhysRam ram, uint32_t pa, uint32_t v) {
     mmio_write(ram.mmio, pa, reinterpret_cast<const uint8_t*>(&v), 4);
 }
 
-// With `peek`, a walk that would set an A or D bit gives up (returns pf::P) instead.
+// Update: as the CPU (A/D set); Peek: give up (pf::P) where the CPU would set an A or D bit;
+// Inspect: leave A/D alone and translate anyway.
+enum class Mode { Update, Peek, Inspect };
+
 std::variant<Translation, uint32_t> walk_tables(PhysRam ram, uint32_t cr0, uint32_t cr3,
                                                 uint32_t cr4, uint32_t linear, Access acc,
-                                                bool peek) {
+                                                Mode mode) {
   const uint32_t code = (acc.write ? pf::W : 0) | (acc.user ? pf::U : 0);
   const uint32_t pde_pa = (cr3 & 0xfffff000u) | ((linear >> 22) << 2);
-  if (peek && !in_ram(ram, pde_pa)) return code | pf::P;  // no device access ahead of time
+  // No device access ahead of time (peek) or for a report (inspect).
+  if (mode != Mode::Update && !in_ram(ram, pde_pa)) return code | pf::P;
   uint32_t pde = load(ram, pde_pa);
   if (!(pde & kP)) return code;
   const bool large = (cr4 & cpu::cr4::PSE) && (pde & kPS);
   uint32_t pte_pa = 0, pte = 0;
   if (!large) {
     pte_pa = (pde & 0xfffff000u) | (((linear >> 12) & 0x3ff) << 2);
-    if (peek && !in_ram(ram, pte_pa)) return code | pf::P;
+    if (mode != Mode::Update && !in_ram(ram, pte_pa)) return code | pf::P;
     pte = load(ram, pte_pa);
     if (!(pte & kP)) return code;
   }
@@ -59,12 +63,12 @@ std::variant<Translation, uint32_t> walk_tables(PhysRam ram, uint32_t cr0, uint3
 
   const bool pde_update = !(pde & kA) || (large && acc.write && !(pde & kD));
   const bool pte_update = !large && (!(pte & kA) || (acc.write && !(pte & kD)));
-  if (peek && (pde_update || pte_update)) return code | pf::P;
-  if (pde_update) {
+  if (mode == Mode::Peek && (pde_update || pte_update)) return code | pf::P;
+  if (pde_update && mode == Mode::Update) {
     pde |= kA | (large && acc.write ? kD : 0);
     store(ram, pde_pa, pde);
   }
-  if (pte_update) {
+  if (pte_update && mode == Mode::Update) {
     pte |= kA | (acc.write ? kD : 0);
     store(ram, pte_pa, pte);
   }
@@ -85,13 +89,20 @@ std::variant<Translation, uint32_t> walk_tables(PhysRam ram, uint32_t cr0, uint3
 
 std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
                                          uint32_t linear, Access acc) {
-  return walk_tables(ram, cr0, cr3, cr4, linear, acc, false);
+  return walk_tables(ram, cr0, cr3, cr4, linear, acc, Mode::Update);
 }
 
 std::optional<Translation> peek(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
                                 uint32_t linear, Access acc) {
-  auto r = walk_tables(ram, cr0, cr3, cr4, linear, acc, true);
+  auto r = walk_tables(ram, cr0, cr3, cr4, linear, acc, Mode::Peek);
   if (auto* t = std::get_if<Translation>(&r)) return *t;
+  return std::nullopt;
+}
+
+std::optional<uint32_t> inspect(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                uint32_t linear) {
+  auto r = walk_tables(ram, cr0, cr3, cr4, linear, Access{}, Mode::Inspect);
+  if (auto* t = std::get_if<Translation>(&r)) return t->phys;
   return std::nullopt;
 }
 

@@ -162,4 +162,19 @@ TEST_F(PageWalkerTest, PeekChangesNothingAndRefusesWhatWouldSetABit) {
   EXPECT_FALSE(peek(0x5000, {false, true}));  // would fault
 }
 
+TEST_F(PageWalkerTest, InspectTranslatesWithoutTouchingAccessedBits) {
+  map(0x5000, 0x9000, kP | kRW, kP);  // supervisor, read-only, A clear at both levels
+  auto inspect = [&](uint32_t linear, uint32_t cr4 = 0) {
+    return shadowmmu::inspect({ram_.data(), ram_.size()}, cpu::cr0::PG | cpu::cr0::PE, kDir, cr4,
+                              linear);
+  };
+  EXPECT_EQ(inspect(0x5ffe), 0x9ffeu);
+  EXPECT_FALSE(pde(0x5000) & kA) << "a report must not change the guest's tables";
+  EXPECT_FALSE(pte(0x5000) & kA);
+  EXPECT_FALSE(inspect(0x6000)) << "not present";
+  pde(0x00800000) = 0x00c00000 | kP | kPS;
+  EXPECT_EQ(inspect(0x00812345, cpu::cr4::PSE), 0x00c12345u);
+  EXPECT_FALSE(pde(0x00800000) & kA);
+}
+
 }  // namespace

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cpu/fault_chain.h"
 #include "cpu/model.h"
 #include "cpu/msrs.h"
 #include "cpu/vcpu.h"
@@ -191,6 +192,8 @@ class Cpu {
   MaybeFault pop32(uint32_t& esp, uint32_t& value);
   MaybeFault load_cs(uint16_t sel, uint64_t desc, uint8_t new_cpl);
   MaybeFault dr_access(int& n);  // the checks of mov to/from DRn (n: DR4/5 aliased)
+  // Delivers `first` (the last of `chain`), escalating to #DF and shutdown.
+  void escalate(const Fault& first, FaultChain& chain);
   Memory::Mode mode() const { return v_.cpl == 3 ? Memory::Mode::User : Memory::Mode::Supervisor; }
 
   Vcpu& v_;

@@ -51,5 +51,9 @@ std::variant<Translation, uint32_t> walk(PhysRam ram, uint32_t cr0, uint32_t cr3
 // already accessed, and dirty for a write); nullopt if it would fault or set an A/D bit.
 std::optional<Translation> peek(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
                                 uint32_t linear, Access acc);
+// For reports and tools: the guest-physical address a supervisor read of `linear` would reach,
+// whatever its A bits; nothing in guest memory changes. nullopt if it would fault.
+std::optional<uint32_t> inspect(PhysRam ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
+                                uint32_t linear);
 
 }  // namespace shadowmmu

@@ -140,7 +140,7 @@ endfunction()
 function(_bt86_guest_runtime_objects out)
   get_property(objects GLOBAL PROPERTY BT86_GUEST_RUNTIME_OBJECTS)
   if(NOT objects)
-    set(sources start.S serial.c kprintf.c tap.c exit.c string.c)
+    set(sources start.S serial.c kprintf.c tap.c exit.c string.c cmdline.c)
     list(TRANSFORM sources PREPEND "${BT86_GUEST_RUNTIME_DIR}/")
     # The runtime runs on every --cpu model, the Pentium (no cmov) too.
     bt86_guest_objects(runtime OUT objects SOURCES ${sources} CFLAGS ${BT86_GUEST_P5_CFLAGS})

@@ -7,6 +7,7 @@
    register a #DB fault with DR6.BD. */
 #include <stdint.h>
 
+#include "cmdline.h"
 #include "desc.h"
 #include "exit.h"
 #include "idt.h"
@@ -89,6 +90,11 @@ static int all_bs(uint16_t cs) {
   return steps > 0;
 }
 
+/* QEMU's TCG (7.2) takes no single-step trap after an sti (the Pentium III does: only mov ss
+   and pop ss hold debug traps back) and does not implement DR7.GD: booted with the command line
+   "debug.qemu", those two checks are reported as TAP skips (and only then). */
+static int qemu_gaps;
+
 static void show(const char* what) {
   kprintf("# %s: %u steps:", what, steps);
   for (unsigned i = 0; i < steps && i < MAX_STEPS; i++)
@@ -98,7 +104,7 @@ static void show(const char* what) {
 
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
-  (void)mbi;
+  qemu_gaps = cmdline_has_word(mbi, "debug.qemu");
   serial_init();
   desc_init();
   idt_init();
@@ -113,8 +119,13 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   reset_steps();
   steps_kernel();
   show("ring 0");
-  tap_ok(steps == 9 && step_eip[0] == (uint32_t)step_k_first && step_eip[8] == (uint32_t)step_k_end,
-         "ring 0: 9 single steps between the popf that sets TF and the one that clears it");
+  if (qemu_gaps)
+    tap_ok(1, "ring 0: 9 single steps between the popf that sets TF and the one that clears it"
+              " # SKIP QEMU TCG does not step the instruction after sti");
+  else
+    tap_ok(steps == 9 && step_eip[0] == (uint32_t)step_k_first &&
+               step_eip[8] == (uint32_t)step_k_end,
+           "ring 0: 9 single steps between the popf that sets TF and the one that clears it");
   tap_ok(all_bs(SEL_KERNEL_CODE), "ring 0: every #DB has DR6.BS");
 
   reset_steps();
@@ -163,8 +174,11 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   write_dr7(DR7_GD);
   uint32_t v = read_dr0_probe();
   (void)v;
-  tap_ok(gd_count == 1 && gd_eip == (uint32_t)probe_gd && (gd_dr6 & DR6_BD),
-         "DR7.GD: mov from DR0 is a #DB fault at the mov with DR6.BD (dr6 %08x)", gd_dr6);
+  if (qemu_gaps)
+    tap_ok(1, "DR7.GD: mov from DR0 is a #DB fault # SKIP QEMU TCG does not raise it");
+  else
+    tap_ok(gd_count == 1 && gd_eip == (uint32_t)probe_gd && (gd_dr6 & DR6_BD),
+           "DR7.GD: mov from DR0 is a #DB fault at the mov with DR6.BD (dr6 %08x)", gd_dr6);
   tap_ok(!(gd_dr7 & DR7_GD) && (read_dr7() & 0x400), "DR7.GD is clear in the handler (%08x)",
          gd_dr7);
   tap_done();

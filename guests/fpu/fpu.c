@@ -6,6 +6,7 @@
    as bit patterns (guests are built without x87/SSE code generation). */
 #include <stdint.h>
 
+#include "cmdline.h"
 #include "desc.h"
 #include "idt.h"
 #include "kprintf.h"
@@ -43,14 +44,6 @@ static int check_or_skip(int cond, const char* what, uint32_t vector) {
   return tap_ok(cond, "%s (vector %u)", what, vector);
 }
 
-static int has_word(const char* s, const char* w) {
-  for (; *s; ++s) {
-    const char *a = s, *b = w;
-    while (*a && *b && *a == *b) ++a, ++b;
-    if (!*b && (!*a || *a == ' ')) return 1;
-  }
-  return 0;
-}
 
 /* ---- exception bookkeeping: handlers record and make the instruction succeed on retry ---- */
 static volatile uint32_t last_vector = 0xffffffff, last_eip, traps;
@@ -328,8 +321,7 @@ static void ring3_lazy_switching(void) {
 
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
-  if (mbi->flags & MULTIBOOT_INFO_CMDLINE)
-    qemu_gaps = has_word((const char*)mbi->cmdline, "fpu.qemu");
+  qemu_gaps = cmdline_has_word(mbi, "fpu.qemu");
   protected_init();
   syscall_init();
   trap_register(VEC_NM, on_nm);

@@ -9,6 +9,12 @@
 
 namespace bt {
 
+static std::string too_small(size_t bytes, size_t need, bool exact) {
+  return fmt::format(
+      "a translation cache of {} bytes is too small: the runtime and one unit need {}{} ({}K)",
+      bytes, exact ? "" : "more than ", need, (need + 1023) / 1024);
+}
+
 EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
     : cpu(c),
       v(c.vcpu()),
@@ -22,7 +28,12 @@ EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
   for (auto mode : {ZYDIS_DECODER_MODE_LZCNT, ZYDIS_DECODER_MODE_TZCNT, ZYDIS_DECODER_MODE_MPX,
                     ZYDIS_DECODER_MODE_CET})
     ZydisDecoderEnableMode(&decoder, mode, ZYAN_FALSE);
+  if (o.cache_bytes <= kUnitReserve)
+    throw CacheTooSmall(too_small(o.cache_bytes, kUnitReserve, false));
   rt.build(cache);
+  if (cache.available() < kUnitReserve)
+    throw CacheTooSmall(
+        too_small(o.cache_bytes, cache.size() - cache.available() + kUnitReserve, true));
   std::memset(jc_.get(), 0, sizeof(JumpCacheEntry) * kJumpCacheEntries);
   v.jc_table = reinterpret_cast<uint64_t>(jc_.get());
   v.jc_tag = generation_ << 32;

@@ -85,7 +85,7 @@ bool EngineCore::decode(uint32_t eip, Insn& in, std::string& err) {
 
 Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   auto t0 = std::chrono::steady_clock::now();
-  if (cache.available() < 64 * 1024) flush();
+  if (cache.available() < kUnitReserve) flush();
 
   CodeHolder code;
   code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
@@ -123,6 +123,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   for (unsigned n = 0; n < max_insns; ++n) {
     if (n > 0 && stop_eip && cur == *stop_eip) break;
     if (n > 0 && (cur >> 12) != (eip >> 12)) break;  // units stay within their first page...
+    if (n > 0 && code.textSection()->buffer().size() > kUnitReserve / 2) break;  // ...and fit
     std::string err;
     if (ss_shadow) {
       // The instruction after an SS load: its own completion ends the shadow. The store comes

@@ -241,7 +241,7 @@ int Machine::stop(const std::string& reason) {
 int Machine::run() {
   boot_kernel({cfg_.kernel, cfg_.append, cfg_.initrd}, as_, *cpu_, vcpu_);
   as_.map_identity();
-  bt::Options opt;
+  bt::Options opt = cfg_.engine;
   opt.count_entries = cfg_.tools.count_insns;
   engine_ = std::make_unique<bt::Engine>(*cpu_, *code_, opt);
   if (unit_tools_->active())
@@ -365,7 +365,7 @@ std::optional<int> Machine::halt() {
 
 void Machine::setup_direct_execution() {
   if (!cfg_.direct) {
-    direct_off_reason_ = "off (--no-direct)";
+    direct_off_reason_ = "off (--no-direct or --tc translate-user=on)";
     return;
   }
   try {

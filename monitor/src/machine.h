@@ -32,6 +32,7 @@ struct Config {
   bool stats = false;
   bool direct = true;  // run ring-3 code directly where the host allows it
   TcToolsConfig tools;
+  bt::Options engine;  // --tc: cache size, unit cap, chaining
   const cpu::CpuModel* cpu_model = &cpu::default_cpu_model();  // --cpu
   bool strict_memory = false;  // an access where no RAM or device is stops the VM
 };

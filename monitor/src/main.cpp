@@ -1,6 +1,6 @@
 // bt86 command line: `bt86 run --kernel FILE [--initrd FILE] [--mem SIZE] [--append STR]
-// [--cpu NAME] [--stats] [--no-direct] [--strict-memory]`; `bt86 run --cpu help` lists the CPU
-// models.
+// [--cpu NAME] [--stats] [--no-direct] [--strict-memory] [--tc KEY=VALUE,...]`; `bt86 run --cpu
+// help` lists the CPU models.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include "load_error.h"
 #include "machine.h"
 #include "size_option.h"
+#include "tc_option.h"
 #include "translate_tool.h"
 
 int main(int argc, char** argv) {
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,
                 "translate ring-3 code too, instead of running it directly on the CPU");
+  std::string tc_spec;
+  run->add_option("--tc", tc_spec, monitor::kTcHelp);
   run->add_flag("--strict-memory", cfg.strict_memory,
                 "stop the VM at a guest access to physical memory with neither RAM nor a device "
                 "behind it (default: reads give all ones, writes vanish, as on a PC)");
@@ -103,7 +106,14 @@ int main(int argc, char** argv) {
                    dump_range.c_str());
       return monitor::kExitUsage;
     }
-    cfg.direct = !no_direct;
+    monitor::TcPolicy tc;
+    if (!tc_spec.empty()) monitor::parse_tc(tc_spec, tc);
+    cfg.engine = tc.engine;
+    if (no_direct && tc.translate_user == false) {
+      std::fprintf(stderr, "bt86: error: --no-direct contradicts --tc translate-user=off\n");
+      return monitor::kExitUsage;
+    }
+    cfg.direct = !no_direct && !tc.translate_user.value_or(false);
     monitor::Machine m(cfg);
     return m.run();
   } catch (const monitor::OptionError& e) {
@@ -111,6 +121,9 @@ int main(int argc, char** argv) {
     return monitor::kExitUsage;
   } catch (const monitor::LoadError& e) {
     std::fprintf(stderr, "bt86: error: %s\n", e.what());
+    return monitor::kExitUsage;
+  } catch (const bt::CacheTooSmall& e) {
+    std::fprintf(stderr, "bt86: error: --tc size: %s\n", e.what());
     return monitor::kExitUsage;
   } catch (const shadowmmu::Error& e) {
     std::fprintf(stderr, "bt86: error: %s\n", e.what());

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "bt/stats.h"
@@ -32,8 +33,19 @@ class CodeSource {
   virtual bool global(uint32_t) { return false; }
 };
 
+// The room the cache keeps free for the next unit (a cache with less left is flushed before a
+// translation); a unit stops growing once its host code passes half of it, so one always fits.
+inline constexpr size_t kUnitReserve = 64 * 1024;
+
+// Options::cache_bytes cannot hold the runtime stubs and one unit (kUnitReserve).
+struct CacheTooSmall : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct Options {
-  size_t cache_bytes = 32u << 20;  // translation cache size; a full cache is flushed
+  // Translation cache size; a full cache is flushed. The Engine throws CacheTooSmall when it
+  // cannot hold the runtime and kUnitReserve.
+  size_t cache_bytes = 32u << 20;
   unsigned max_unit_instructions = 24;
   bool chaining = true;  // patch direct branches into jumps between translation units
   // Count entries into each unit (3 flag-free host instructions at every unit entry): the

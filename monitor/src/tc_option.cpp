@@ -1,0 +1,85 @@
+#include "tc_option.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+
+#include "size_option.h"
+#include "tc_tools.h"
+
+namespace monitor {
+
+const char* const kTcHelp =
+    "translation-cache policy, KEY=VALUE,...: size=SIZE (cache bytes, K/M suffix; default 32M), "
+    "unit-max=N (guest instructions per unit, 1-256; default 24), single-insn=on|off (one "
+    "instruction per unit: unit-max=1), chain=on|off (link units by direct jumps; default on), "
+    "translate-user=on|off (translate ring-3 code too: --no-direct)";
+
+namespace {
+
+// Largest unit cap: the unit's host code also stops at half of bt::kUnitReserve.
+constexpr unsigned kMaxUnitCap = 256;
+constexpr uint64_t kMaxCache = 1ull << 30;
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const char* want) {
+  throw OptionError(fmt::format("--tc {}={}: {}", key, value, want));
+}
+
+bool on_off(const std::string& key, const std::string& value) {
+  if (value == "on") return true;
+  if (value == "off") return false;
+  bad(key, value, "use on or off");
+}
+
+unsigned unit_cap(const std::string& key, const std::string& value) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || n < 1 || n > kMaxUnitCap)
+    bad(key, value, fmt::format("use a number of instructions from 1 to {}", kMaxUnitCap).c_str());
+  return n;
+}
+
+}  // namespace
+
+void parse_tc(const std::string& spec, TcPolicy& policy) {
+  std::set<std::string> seen;
+  bool single = false;
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    size_t comma = spec.find(',', pos);
+    if (comma == std::string::npos) comma = spec.size();
+    const std::string item = spec.substr(pos, comma - pos);
+    pos = comma + 1;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw OptionError(fmt::format("--tc {}: use KEY=VALUE,... (see bt86 run --help)", item));
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (!seen.insert(key).second) throw OptionError(fmt::format("--tc: {} given twice", key));
+    bt::Options& o = policy.engine;
+    if (key == "size") {
+      auto bytes = parse_size(value);
+      if (!bytes || *bytes == 0 || *bytes > kMaxCache)
+        bad(key, value, "use a size up to 1G, e.g. 8M");
+      o.cache_bytes = size_t(*bytes);
+    } else if (key == "unit-max") {
+      o.max_unit_instructions = unit_cap(key, value);
+    } else if (key == "single-insn") {
+      single = on_off(key, value);
+    } else if (key == "chain") {
+      o.chaining = on_off(key, value);
+    } else if (key == "translate-user") {
+      policy.translate_user = on_off(key, value);
+    } else {
+      throw OptionError(fmt::format(
+          "--tc {}: unknown key (valid: size, unit-max, single-insn, chain, translate-user)", key));
+    }
+  }
+  if (single) {
+    if (seen.count("unit-max") && policy.engine.max_unit_instructions != 1)
+      throw OptionError("--tc: single-insn=on means unit-max=1");
+    policy.engine.max_unit_instructions = 1;
+  }
+}
+
+}  // namespace monitor

@@ -1,0 +1,58 @@
+# --tc (issue 13): each translation-cache setting keeps the guests correct and visibly takes
+# effect in the same run's --stats=json counters. Included from tests/guests/CMakeLists.txt.
+set(tc_check ${CMAKE_COMMAND} -P ${BT86_CHECK_GUEST} -- --status ${BT86_GUEST_PASS_STATUS}
+             --timeout ${BT86_GUEST_RUN_TIMEOUT})
+set(tc_fields ${PROJECT_SOURCE_DIR}/tests/monitor/check_stats_fields.cmake)
+set(tc_out ${CMAKE_CURRENT_BINARY_DIR}/tc)
+file(MAKE_DIRECTORY ${tc_out})
+get_target_property(tc_paging guest_paging BT86_GUEST_FILE)
+get_target_property(tc_smc guest_smc BT86_GUEST_FILE)
+set(tc_tests "")
+
+# bt86_tc_correct(<name> <--tc spec>): alu matches native, paging and smc pass their TAP runs.
+function(bt86_tc_correct name spec)
+  add_test(NAME guest.tc_${name}.alu.matches_native
+           COMMAND ${tc_check} ${BT86_I386_RUNNER_ARGS} --reference ${alu_native}
+                   --run $<TARGET_FILE:bt86> run --tc ${spec} --kernel ${alu_elf})
+  add_test(NAME guest.tc_${name}.paging
+           COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc ${spec} --kernel ${tc_paging})
+  add_test(NAME guest.tc_${name}.smc
+           COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc ${spec} --kernel ${tc_smc})
+  set(tc_tests ${tc_tests} guest.tc_${name}.alu.matches_native guest.tc_${name}.paging
+               guest.tc_${name}.smc PARENT_SCOPE)
+endfunction()
+
+# bt86_tc_effect(<name> <guest elf> <--tc spec> <checks>): the counters show the setting.
+function(bt86_tc_effect name elf spec checks)
+  add_test(NAME guest.tc_${name}.stats
+           COMMAND ${CMAKE_COMMAND} -DFILE=${tc_out}/${name}.json -DSTATUS=1 "-DCHECKS=${checks}"
+                   -P ${tc_fields} -- $<TARGET_FILE:bt86> run --tc ${spec} --kernel ${elf}
+                   --stats=json --stats-file ${tc_out}/${name}.json)
+  set(tc_tests ${tc_tests} guest.tc_${name}.stats PARENT_SCOPE)
+endfunction()
+
+# A tiny cache: flushed hundreds of times, yet every guest still right. alu's working set is
+# larger than 256K minus the unit reserve; paging and smc run in the smallest cache allowed.
+bt86_tc_correct(tiny_cache size=256K)
+add_test(NAME guest.tc_smallest_cache.paging
+         COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=66K --kernel ${tc_paging})
+add_test(NAME guest.tc_smallest_cache.smc
+         COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=66K --kernel ${tc_smc})
+list(APPEND tc_tests guest.tc_smallest_cache.paging guest.tc_smallest_cache.smc)
+bt86_tc_effect(tiny_cache ${alu_elf} size=256K "translator.flushes>=100")
+bt86_tc_effect(smallest_cache ${tc_paging} size=66K "translator.flushes>=100")
+bt86_tc_effect(default_cache ${alu_elf} size=32M "translator.flushes==0")
+
+bt86_tc_correct(no_chain chain=off)
+bt86_tc_effect(no_chain ${alu_elf} chain=off "translator.chains==0;translator.units>=100")
+bt86_tc_effect(chain ${alu_elf} chain=on "translator.chains>=100")
+
+bt86_tc_correct(single_insn single-insn=on)
+bt86_tc_effect(single_insn ${alu_elf} single-insn=on
+               "translator.guest_instructions==1*translator.units")
+bt86_tc_effect(unit_max_3 ${tc_paging} unit-max=3
+               "translator.guest_instructions<=3*translator.units;translator.guest_instructions>=2*translator.units")
+bt86_tc_correct(unit_max_256 unit-max=256)
+
+bt86_tc_effect(translate_user ${tc_paging} translate-user=on "direct_execution.why~^off [(]")
+set_tests_properties(${tc_tests} PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

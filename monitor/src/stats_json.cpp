@@ -136,6 +136,11 @@ std::string Machine::stats_json(const char* kind) const {
   doc["translator"] =
       engine_ ? translator_json(engine_->stats(), engine_->entry_counts(cfg_.tools.hottest))
               : json(nullptr);
+  if (engine_) {  // the --tc settings the numbers were measured under
+    doc["translator"]["cache_bytes"] = cfg_.engine.cache_bytes;
+    doc["translator"]["unit_max"] = cfg_.engine.max_unit_instructions;
+    doc["translator"]["chaining"] = cfg_.engine.chaining;
+  }
   doc["ports"] = ports_json(dev_->bus);
   doc["interrupts"] =
       events_ ? interrupts_json(events_->stats(), VirtualTimer::ticks()) : json(nullptr);

@@ -39,17 +39,17 @@ add_test(NAME guest.tc_smallest_cache.paging
 add_test(NAME guest.tc_smallest_cache.smc
          COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=66K --kernel ${tc_smc})
 list(APPEND tc_tests guest.tc_smallest_cache.paging guest.tc_smallest_cache.smc)
-bt86_tc_effect(tiny_cache ${alu_elf} size=256K "translator.flushes>=100")
+bt86_tc_effect(tiny_cache ${alu_elf} size=256K "translator.flushes>=100;translator.cache_bytes==262144")
 bt86_tc_effect(smallest_cache ${tc_paging} size=66K "translator.flushes>=100")
 bt86_tc_effect(default_cache ${alu_elf} size=32M "translator.flushes==0")
 
 bt86_tc_correct(no_chain chain=off)
-bt86_tc_effect(no_chain ${alu_elf} chain=off "translator.chains==0;translator.units>=100")
+bt86_tc_effect(no_chain ${alu_elf} chain=off "translator.chains==0;translator.units>=100;translator.chaining~^OFF$")
 bt86_tc_effect(chain ${alu_elf} chain=on "translator.chains>=100")
 
 bt86_tc_correct(single_insn single-insn=on)
 bt86_tc_effect(single_insn ${alu_elf} single-insn=on
-               "translator.guest_instructions==1*translator.units")
+               "translator.guest_instructions==1*translator.units;translator.unit_max==1")
 bt86_tc_effect(unit_max_3 ${tc_paging} unit-max=3
                "translator.guest_instructions<=3*translator.units;translator.guest_instructions>=2*translator.units")
 bt86_tc_correct(unit_max_256 unit-max=256)

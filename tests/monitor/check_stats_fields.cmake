@@ -1,6 +1,7 @@
 # Runs bt86 with --stats=json --stats-file FILE and checks fields of the final document:
 #   cmake -DFILE=... -DSTATUS=N "-DCHECKS=a.b>=100;a.c==0;a.d<=4*a.e;a.f~REGEX" -P ... -- <cmd...>
-# A field is a dotted path; the right side is a number, N*path, or (for ~) a regular expression.
+# A field is a dotted path; the right side is a number, N*path, or (for ~) a regular expression
+# (CMake reads JSON booleans as ON/OFF).
 # Shows that a --tc setting takes effect: the same guest's counters change as it says.
 set(args "")
 set(seen FALSE)

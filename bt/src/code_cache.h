@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -19,7 +20,8 @@ struct Unit {
   // The frame of the second page its last instruction reaches into, if it does.
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
-  uint64_t* entries = nullptr;  // its entry counter (Options::count_entries), else nullptr
+  std::optional<uint32_t> loop_exit;  // Ctx::loop_exit
+  uint64_t* entries = nullptr;        // its entry counter (Options::count_entries), else nullptr
   // Its last instruction loads SS: under EFLAGS.TF, no #DB until the one after it.
   bool ends_with_ss_load = false;
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.

@@ -136,6 +136,7 @@ Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled) {
       a.embed(bytes, 3);
       emit_chain(c, in.next());
       emit_chain(c, branch_target(in));
+      if (branch_target(in) <= in.eip) c.loop_exit = in.next();
       return Flow::End;
     }
     default:
@@ -153,6 +154,7 @@ Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled) {
     a.dd(0);
     c.chains.push_back({site, branch_target(in)});
     emit_chain(c, in.next());
+    if (branch_target(in) <= in.eip) c.loop_exit = in.next();
     return Flow::End;
   }
   handled = false;

@@ -139,6 +139,20 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     return u;
   };
   uint64_t mode = sync_mode();
+  // A loop's exit is made with the loop (Options::translate_loop_exits); never when the
+  // cache would have to be flushed for it, which would delete the loop's unit.
+  auto make = [&](uint32_t eip, uint64_t mode) {
+    Unit* made = translate(eip, key(mode, eip));
+    if (!opt.translate_loop_exits || !made->loop_exit || cache.available() < (128u << 10))
+      return made;
+    const uint32_t after = *made->loop_exit;
+    if (stop_eip && after == *stop_eip) return made;  // never entered: run() stops there
+    if (!find(key(mode, after)) && !src.fetch_fault(after)) {
+      translate(after, key(mode, after));
+      stats.loop_exit_units++;
+    }
+    return made;
+  };
   auto yields = [&](uint32_t eip) { return yield_check && yield_check(eip); };
   for (bool first = true;; first = false) {
     if (v.pending.any) return RunExit{RunExit::Kind::Event};
@@ -174,7 +188,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         u = translate(eip, single_key);
         opt.max_unit_instructions = cap;
       } else {
-        u = translate(eip, key(mode, eip));
+        u = make(eip, mode);
       }
     }
     stats.entries++;
@@ -190,7 +204,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         Unit* t = find(key(mode, target));
         if (!t) {
           if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
-          t = translate(target, key(mode, target));
+          t = make(target, mode);
         }
         if (stats.flushes != flushes) break;  // the site went away with the flush
         // A chain fixes where the target's linear address led when it was made: links are
@@ -212,7 +226,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         Unit* t = find(key(mode, v.eip));
         if (!t) {
           if (src.fetch_fault(v.eip)) break;  // raised at the loop top
-          t = translate(v.eip, key(mode, v.eip));
+          t = make(v.eip, mode);
         }
         jc_insert(v.eip, t);
         break;

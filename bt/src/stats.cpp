@@ -17,7 +17,8 @@ const char* callout_name(CalloutKind k) {
 std::string Stats::report() const {
   std::string s;
   auto pct = [](uint64_t a, uint64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
-  s += fmt::format("translation units made      {}\n", units);
+  s += fmt::format("translation units made      {} ({} ahead, as loop exits)\n", units,
+                   loop_exit_units);
   s += fmt::format("guest instructions          {} ({:.1f} per unit)\n", guest_instructions,
                    units ? double(guest_instructions) / double(units) : 0.0);
   s += fmt::format("  translated IDENT          {} ({:.1f}%)\n", ident_instructions,

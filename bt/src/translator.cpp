@@ -224,6 +224,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     if (shadow == 0) break;
   }
   if (!ended) emit_chain(c, cur);
+  unit.loop_exit = c.loop_exit;
 
   // Exit stubs for chain sites: they stay the target of each site until it is patched.
   std::vector<Label> stubs;

@@ -7,6 +7,7 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ struct Ctx {
   // FPU classes (cpu::FpuClass bits) whose gate this unit has passed since its last callout
   // (a callout saves the guest FPU state and closes every gate).
   uint8_t fpu_checked = 0;
+  // The fall-through of a backward conditional branch (a loop's exit), if the unit ends with
+  // one: the engine translates it ahead (Options::translate_loop_exits).
+  std::optional<uint32_t> loop_exit;
 };
 
 // The feature the modelled part would need for this instruction, or nullptr if it has it

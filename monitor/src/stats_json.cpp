@@ -37,6 +37,7 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
     hottest.push_back({{"eip", h.eip}, {"instructions", h.ninsns}, {"entries", h.entries}});
   return {
       {"units", s.units},
+      {"loop_exit_units", s.loop_exit_units},
       {"guest_instructions", s.guest_instructions},
       {"ident_instructions", s.ident_instructions},
       {"translate_ns", s.translate_ns},

@@ -739,6 +739,31 @@ TEST_F(EngineTest, WithoutEntryCountsNothingIsCounted) {
   EXPECT_TRUE(ec.hottest.empty());
 }
 
+// mov ecx, 10; l: dec ecx; jnz l; mov eax, 7; nop: the loop's exit is made with the loop.
+TEST_F(EngineTest, ALoopsExitIsTranslatedWithTheLoop) {
+  const std::vector<uint8_t> code = {0xB9, 0x0A, 0,    0, 0, 0x49, 0x75,
+                                     0xFD, 0xB8, 0x07, 0, 0, 0,    0x90};
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
+  for (bool ahead : {true, false}) {
+    bt::Options opt;
+    opt.translate_loop_exits = ahead;
+    bt::Engine e(cpu_, src_, opt);
+    e.set_stop_eip(kBase + uint32_t(code.size()));
+    std::vector<uint32_t> made;
+    e.set_unit_observer([&](const bt::UnitRecord& u) { made.push_back(u.eip); });
+    v_.eip = kBase;
+    ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+    EXPECT_EQ(v_.gpr[cpu::EAX], 7u);
+    // The first unit already holds the loop (mov ecx; dec ecx; jnz): the mov at +8 is made
+    // right after it, before the loop's own unit at +5; without the option, when the loop ends.
+    ASSERT_EQ(made.size(), 3u);
+    EXPECT_EQ(made[1], ahead ? kBase + 8 : kBase + 5);
+    EXPECT_EQ(made[2], ahead ? kBase + 5 : kBase + 8);
+    EXPECT_EQ(e.stats().loop_exit_units, ahead ? 1u : 0u);
+    EXPECT_EQ(e.stats().units, 3u);
+  }
+}
+
 TEST_F(EngineTest, TheUnitObserverSeesEveryUnitWithItsBytesAndChainSites) {
   std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), kCountdown.data(), kCountdown.size());
   bt::Engine e(cpu_, src_);

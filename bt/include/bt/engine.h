@@ -51,6 +51,11 @@ struct Options {
   // Count entries into each unit (3 flag-free host instructions at every unit entry): the
   // hottest units and the guest instructions translated code executed (entry_counts()).
   bool count_entries = false;
+  // Translate the exit of a loop (the fall-through of a backward conditional branch) together
+  // with the loop, so that the first time the loop ends no translation runs. Code that times
+  // a polling loop with rdtsc (Linux's quick PIT calibration) otherwise measures the
+  // translator: its error bound is 1/2048 of a few milliseconds.
+  bool translate_loop_exits = true;
 };
 
 // Why run() returned control to its caller.

@@ -35,6 +35,7 @@ const char* callout_name(CalloutKind k);
 
 struct Stats {
   uint64_t units = 0;               // translation units made
+  uint64_t loop_exit_units = 0;     // ... of which ahead of use, as a loop's exit
   uint64_t guest_instructions = 0;  // guest instructions translated
   uint64_t ident_instructions = 0;  // ... of which copied as IDENT
   uint64_t translate_ns = 0;        // total time spent translating

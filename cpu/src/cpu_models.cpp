@@ -9,11 +9,12 @@ namespace cpu {
 namespace {
 using namespace feature;
 // What both engines implement today (docs/ARCHITECTURE.md lists what is left out and why).
-// Still missing for a P6: DE (debug breakpoints).
+// DE: CR4.DE makes DR4/DR5 #UD (control_regs.cpp); its I/O breakpoints are DR7 breakpoints,
+// which stop the VM when enabled, like every other DR7 breakpoint (not implemented).
 // MCE/MCA and MTRR are their MSRs (msr_table.cpp): no machine check ever happens, and memory
 // types change nothing a guest can see.
 constexpr uint32_t kImplemented =
-    FPU | PSE | TSC | MSR | CX8 | PGE | CMOV | MCE | MCA | MTRR | MMX | FXSR | SSE;
+    FPU | DE | PSE | TSC | MSR | CX8 | PGE | CMOV | MCE | MCA | MTRR | MMX | FXSR | SSE;
 
 constexpr uint32_t kPentiumPart = FPU | VME | DE | PSE | TSC | MSR | MCE | CX8;
 constexpr uint32_t kPentium2Part =

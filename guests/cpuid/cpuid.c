@@ -26,8 +26,8 @@ enum {
 };
 
 /* The parts bt86 models (Intel AP-485 for the signatures and leaf 2), with the features bt86
-   advertises: FPU PSE TSC MSR MCE CX8 and, on the P6 parts, MTRR PGE MCA CMOV MMX FXSR (+SSE);
-   never VME, DE, PAE, APIC, SEP, PAT, PSE36. */
+   advertises: FPU DE PSE TSC MSR MCE CX8 and, on the P6 parts, MTRR PGE MCA CMOV MMX FXSR
+   (+SSE); never VME, PAE, APIC, SEP, PAT, PSE36. */
 struct model {
   const char* name;
   uint32_t signature, max_basic, edx;
@@ -35,10 +35,10 @@ struct model {
   const char* brand; /* 0: no extended leaves */
 };
 static const struct model models[] = {
-    {"pentium3", 0x6b1, 2, 0x0380f1b9, {0x03020101, 0, 0, 0x0c040883},
+    {"pentium3", 0x6b1, 2, 0x0380f1bd, {0x03020101, 0, 0, 0x0c040883},
      "Intel(R) Pentium(R) III CPU family      1400MHz"},
-    {"pentium2", 0x652, 2, 0x0180f1b9, {0x03020101, 0, 0, 0x0c040843}, 0},
-    {"pentium", 0x52c, 1, 0x000001b9, {0, 0, 0, 0}, 0},
+    {"pentium2", 0x652, 2, 0x0180f1bd, {0x03020101, 0, 0, 0x0c040843}, 0},
+    {"pentium", 0x52c, 1, 0x000001bd, {0, 0, 0, 0}, 0},
 };
 enum { N_MODEL_CHECKS = 6 };
 

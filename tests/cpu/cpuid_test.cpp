@@ -20,11 +20,11 @@ TEST_F(Cpuid, Leaf0GivesMaxLeafAndVendorInEbxEdxEcx) {
   EXPECT_EQ(vendor, "GenuineIntel");
 }
 
-TEST_F(Cpuid, Leaf1IsAPentiumIIIWithPseTscMsrMceCx8MtrrPgeMcaCmov) {
+TEST_F(Cpuid, Leaf1IsAPentiumIIIWithDePseTscMsrMceCx8MtrrPgeMcaCmov) {
   v.gpr[EAX] = 1;
   cpu.cpuid();
   EXPECT_EQ(v.gpr[EAX], 0x6B1u) << "family 6 model 11 stepping 1";
-  EXPECT_EQ(v.gpr[EDX], 1u | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) |
+  EXPECT_EQ(v.gpr[EDX], 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) |
                             (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 23) |
                             (1u << 24) | (1u << 25));  // + FPU MMX FXSR SSE
   EXPECT_EQ(v.gpr[ECX], 0u);

@@ -32,23 +32,37 @@ CodeCache::~CodeCache() {
 
 Unit* CodeCache::insert(uint64_t key, Unit u) {
   Unit* n = new Unit(std::move(u));
+  n->key = key;
+  live_bytes_ += n->host_size;
   units_[key] = n;
-  by_address_.push_back(n);
+  by_age_.push_back(n);
+  by_address_.emplace(n->host, n);
   return n;
+}
+
+std::unique_ptr<Unit> CodeCache::evict_oldest() {
+  std::unique_ptr<Unit> u(by_age_.front());
+  by_age_.pop_front();
+  by_address_.erase(u->host);
+  live_bytes_ -= u->host_size;
+  auto it = units_.find(u->key);
+  if (it != units_.end() && it->second == u.get()) units_.erase(it);
+  return u;
 }
 
 const Unit* CodeCache::unit_at(const void* p) const {
   auto a = static_cast<const uint8_t*>(p);
-  auto it = std::upper_bound(by_address_.begin(), by_address_.end(), a,
-                             [](const uint8_t* x, const Unit* u) { return x < u->host; });
+  auto it = by_address_.upper_bound(a);
   if (it == by_address_.begin()) return nullptr;
-  const Unit* u = *(it - 1);
+  const Unit* u = std::prev(it)->second;
   return a < u->host + u->host_size ? u : nullptr;
 }
 
 void CodeCache::flush() {
-  for (Unit* u : by_address_) delete u;
+  for (Unit* u : by_age_) delete u;
+  by_age_.clear();
   by_address_.clear();
+  live_bytes_ = 0;
   units_.clear();
   by_frame_.clear();
   used_ = runtime_end_;

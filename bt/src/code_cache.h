@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +24,7 @@ struct Unit {
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
   std::optional<uint32_t> loop_exit;  // Ctx::loop_exit
+  uint64_t key = 0;                   // its key in the lookup map (it may have been replaced there)
   uint64_t* entries = nullptr;        // its entry counter (Options::count_entries), else nullptr
   // Its last instruction loads SS: under EFLAGS.TF, no #DB until the one after it.
   bool ends_with_ss_load = false;
@@ -41,7 +45,19 @@ class CodeCache {
   void set_runtime_end(size_t offset) { runtime_end_ = used_ = offset; }
   uint8_t* cursor() const { return base_ + used_; }
   size_t available() const { return size_ - used_; }
-  size_t used() const { return used_ - runtime_end_; }
+  // Free bytes from the cursor to the oldest unit ahead of it (FIFO eviction wraps the cursor
+  // around), or to the end. Without wrapping, available().
+  size_t room() const {
+    const uint8_t* limit = base_ + size_;
+    if (!by_age_.empty() && by_age_.front()->host >= cursor()) limit = by_age_.front()->host;
+    return size_t(limit - cursor());
+  }
+  // FIFO eviction: whether a unit lies ahead of the cursor; moves the cursor back to the start.
+  bool unit_ahead() const { return !by_age_.empty() && by_age_.front()->host >= cursor(); }
+  void wrap() { used_ = runtime_end_; }
+  // Takes the oldest unit out of every map; the caller undoes what points into it.
+  std::unique_ptr<Unit> evict_oldest();
+  size_t used() const { return live_bytes_; }  // host code bytes of the units held
   void commit(size_t bytes) { used_ = (used_ + bytes + 15) & ~size_t(15); }
   bool contains(const void* p) const {
     auto a = static_cast<const uint8_t*>(p);
@@ -56,9 +72,9 @@ class CodeCache {
   // The unit whose host code contains `p`, or nullptr.
   const Unit* unit_at(const void* p) const;
   void flush();
-  size_t units() const { return by_address_.size(); }
-  // Every unit whose host code is in the cache, forgotten ones included, by host address.
-  const std::vector<Unit*>& all_units() const { return by_address_; }
+  size_t units() const { return by_age_.size(); }
+  // Every unit whose host code is in the cache, forgotten ones included, oldest first.
+  const std::deque<Unit*>& all_units() const { return by_age_; }
   // Which translations read code from guest frame `frame`, so that a write there can
   // invalidate just them.
   void index_frame(uint32_t frame, uint64_t key) { by_frame_[frame].push_back(key); }
@@ -71,8 +87,10 @@ class CodeCache {
   size_t size_ = 0;
   size_t runtime_end_ = 0;
   size_t used_ = 0;
+  size_t live_bytes_ = 0;
   std::unordered_map<uint64_t, Unit*> units_;
-  std::vector<Unit*> by_address_;  // in allocation order, so sorted by host address
+  std::deque<Unit*> by_age_;                    // in allocation order (the FIFO)
+  std::map<const uint8_t*, Unit*> by_address_;  // by host address (a wrapped FIFO is not sorted)
   std::unordered_map<uint32_t, std::vector<uint64_t>> by_frame_;  // may name forgotten keys
 };
 

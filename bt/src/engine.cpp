@@ -98,6 +98,44 @@ void EngineCore::flush() {
   stats.tc_bytes = 0;
 }
 
+void EngineCore::make_room() {
+  if (cache.room() >= kUnitReserve) return;
+  if (opt.evict == Options::Evict::Flush) return flush();
+  // FIFO: evict the oldest units ahead of the cursor; at the end, go back to the start (the
+  // constructor made sure a cache without units has the room).
+  while (cache.room() < kUnitReserve) {
+    if (cache.unit_ahead())
+      evict_for(2 * kUnitReserve);  // a block: the next few units need no eviction
+    else
+      cache.wrap();
+  }
+}
+
+void EngineCore::evict_for(size_t bytes) {
+  // The units ahead of the cursor are the oldest and lie in one address range [lo, hi).
+  const uint8_t* lo = cache.cursor();
+  const uint8_t* hi = lo;
+  std::vector<std::unique_ptr<Unit>> gone;
+  while (cache.unit_ahead() && cache.room() < bytes) {
+    gone.push_back(cache.evict_oldest());
+    hi = std::max<const uint8_t*>(hi, gone.back()->host + gone.back()->host_size);
+  }
+  // Chains out of the evicted code vanish with it; chains into it go back to their stubs.
+  std::erase_if(links_, [&](const Link& l) {
+    if (l.site >= lo && l.site < hi) return true;
+    if (l.target < lo || l.target >= hi) return false;
+    std::memcpy(l.site, &l.stub_rel32, 4);
+    stats.chains_undone++;
+    return true;
+  });
+  new_generation();  // no jump-cache entry leads into the evicted code
+  for (const auto& u : gone) retire_entry_count(*u);
+  stats.evictions += gone.size();
+  stats.invalidated += gone.size();
+  stats.eviction_blocks++;
+  stats.tc_bytes = cache.used();
+}
+
 EngineCore::CodePages EngineCore::code_pages(const Unit& u) {
   const uint32_t page = u.eip & ~0xfffu, page2 = (u.eip + u.guest_bytes - 1) & ~0xfffu;
   return {page, page2, src.global(page) && (page2 == page || src.global(page2))};
@@ -192,7 +230,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
       }
     }
     stats.entries++;
-    uint64_t flushes = stats.flushes;
+    uint64_t flushes = stats.flushes, evictions = stats.eviction_blocks;
     auto reason = cpu::Exit(rt.enter(&v, u->host));
     stats.lookup_hits = v.jc_hits;
     switch (reason) {
@@ -206,7 +244,8 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
           if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
           t = make(target, mode);
         }
-        if (stats.flushes != flushes) break;  // the site went away with the flush
+        // The site may have gone with a flush or an eviction.
+        if (stats.flushes != flushes || stats.eviction_blocks != evictions) break;
         // A chain fixes where the target's linear address led when it was made: links are
         // undone when the guest's mappings of its pages change (unlink_page, on invlpg;
         // unlink_nonglobal, on a CR3 write, unless the guest maps them global).
@@ -214,7 +253,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         int32_t old;
         std::memcpy(&old, site, 4);
         const CodePages cp = code_pages(*t);
-        links_.push_back({site, old, cp.page, cp.page2, cp.global});
+        links_.push_back({site, old, cp.page, cp.page2, cp.global, t->host});
         int32_t rel = int32_t(t->host - (site + 4));
         std::memcpy(site, &rel, 4);
         stats.chains++;

@@ -26,6 +26,8 @@ class EngineCore {
   RunExit run(bool progress, bool single = false, bool keep_single = false);
   Unit* translate(uint32_t eip, uint64_t key);
   void flush();
+  // Before a translation: room for one unit at the cursor (flush, or evict the oldest units).
+  void make_room();
   void unlink();
   void unlink_page(uint32_t linear_page);
   void unlink_nonglobal();
@@ -53,6 +55,7 @@ class EngineCore {
   // increments; folded into `retired_` when a flush deletes their units.
   uint64_t* new_entry_counter();
   void retire_entry_counts();
+  void retire_entry_count(const Unit& u);
   EntryCounts entry_counts(size_t top) const;
   // Tells unit_observer about `u` (unit_observer.cpp).
   void notify_unit(const Unit& u, std::vector<UnitRecord::Chain> chains);
@@ -75,7 +78,10 @@ class EngineCore {
     int32_t stub_rel32;    // what it held before: the jump to its exit stub
     uint32_t page, page2;  // the target's CodePages
     bool global;
+    const uint8_t* target;  // the target unit's entry
   };
+  // FIFO eviction: drops the oldest units until `bytes` are free at the cursor.
+  void evict_for(size_t bytes);
   std::vector<Link> links_;
   // Linear pages with jump-cache entries of the current generation (page -> all global).
   std::unordered_map<uint32_t, bool> jc_pages_;

@@ -22,15 +22,17 @@ uint64_t* EngineCore::new_entry_counter() {
   return &entry_counters_.emplace_back(0);  // a deque never moves its elements
 }
 
+void EngineCore::retire_entry_count(const Unit& u) {
+  if (!u.entries) return;
+  Retired& r = retired_[u.eip];
+  r.entries += *u.entries;
+  r.ninsns = u.ninsns;
+  retired_insns_ += *u.entries * u.ninsns;
+  retired_entries_ += *u.entries;
+}
+
 void EngineCore::retire_entry_counts() {
-  for (const Unit* u : cache.all_units()) {
-    if (!u->entries) continue;
-    Retired& r = retired_[u->eip];
-    r.entries += *u->entries;
-    r.ninsns = u->ninsns;
-    retired_insns_ += *u->entries * u->ninsns;
-    retired_entries_ += *u->entries;
-  }
+  for (const Unit* u : cache.all_units()) retire_entry_count(*u);
   entry_counters_.clear();
 }
 

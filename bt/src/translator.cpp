@@ -85,7 +85,7 @@ bool EngineCore::decode(uint32_t eip, Insn& in, std::string& err) {
 
 Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   auto t0 = std::chrono::steady_clock::now();
-  if (cache.available() < kUnitReserve) flush();
+  make_room();
 
   CodeHolder code;
   code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
@@ -244,7 +244,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   uint8_t* dst = cache.cursor();
   code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(dst)));
   size_t size = code.codeSize();
-  if (size > cache.available()) throw std::runtime_error("translation unit larger than the cache");
+  if (size > cache.room()) throw std::runtime_error("translation unit larger than the cache");
   code.copyFlattenedData(dst, size);
   std::vector<UnitRecord::Chain> chain_record;  // only for unit_observer
   for (size_t i = 0; i < c.chains.size(); ++i) {

@@ -53,7 +53,8 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
       {"direct_jump_sites", s.direct_jump_sites},
       {"policy", "flush"},
       {"flushes", s.flushes},
-      {"evictions", 0},  // the flush policy drops whole caches, never single units
+      {"evictions", s.evictions},
+      {"eviction_blocks", s.eviction_blocks},
       {"invalidations", s.invalidated},
       {"unlinks", s.unlinks},
       {"chains_undone", s.chains_undone},
@@ -141,6 +142,7 @@ std::string Machine::stats_json(const char* kind) const {
     doc["translator"]["cache_bytes"] = cfg_.engine.cache_bytes;
     doc["translator"]["unit_max"] = cfg_.engine.max_unit_instructions;
     doc["translator"]["chaining"] = cfg_.engine.chaining;
+    doc["translator"]["policy"] = cfg_.engine.evict == bt::Options::Evict::Fifo ? "fifo" : "flush";
   }
   doc["ports"] = ports_json(dev_->bus);
   doc["interrupts"] =

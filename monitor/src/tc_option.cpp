@@ -12,7 +12,9 @@ namespace monitor {
 
 const char* const kTcHelp =
     "translation-cache policy, KEY=VALUE,...: size=SIZE (cache bytes, K/M suffix; default 32M), "
-    "unit-max=N (guest instructions per unit, 1-256; default 24), single-insn=on|off (one "
+    "evict=flush|fifo (a full cache: flush it whole, default, or evict the oldest units and "
+    "undo the chains into them), unit-max=N (guest instructions per unit, 1-256; default 24), "
+    "single-insn=on|off (one "
     "instruction per unit: unit-max=1), chain=on|off (link units by direct jumps; default on), "
     "translate-user=on|off (translate ring-3 code too: --no-direct)";
 
@@ -68,11 +70,15 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
       single = on_off(key, value);
     } else if (key == "chain") {
       o.chaining = on_off(key, value);
+    } else if (key == "evict") {
+      if (value != "flush" && value != "fifo") bad(key, value, "use flush or fifo");
+      o.evict = value == "fifo" ? bt::Options::Evict::Fifo : bt::Options::Evict::Flush;
     } else if (key == "translate-user") {
       policy.translate_user = on_off(key, value);
     } else {
       throw OptionError(fmt::format(
-          "--tc {}: unknown key (valid: size, unit-max, single-insn, chain, translate-user)", key));
+          "--tc {}: unknown key (valid: size, evict, unit-max, single-insn, chain, translate-user)",
+          key));
     }
   }
   if (single) {

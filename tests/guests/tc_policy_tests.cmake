@@ -56,3 +56,19 @@ bt86_tc_correct(unit_max_256 unit-max=256)
 
 bt86_tc_effect(translate_user ${tc_paging} translate-user=on "direct_execution.why~^off [(]")
 set_tests_properties(${tc_tests} PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# FIFO eviction: the oldest units go in blocks and exactly the chains into them are undone;
+# under a tiny cache every guest stays right, and no flush happens for want of room.
+bt86_tc_correct(fifo size=256K,evict=fifo)
+add_test(NAME guest.tc_fifo_smallest.paging
+         COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=66K,evict=fifo
+                 --kernel ${tc_paging})
+add_test(NAME guest.tc_fifo_smallest.smc
+         COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=66K,evict=fifo
+                 --kernel ${tc_smc})
+set_tests_properties(guest.tc_fifo_smallest.paging guest.tc_fifo_smallest.smc
+                     PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+bt86_tc_effect(fifo ${alu_elf} size=256K,evict=fifo
+               "translator.evictions>=1000;translator.flushes==0;translator.chains_undone>=1;translator.policy~^fifo$")
+set_tests_properties(guest.tc_fifo.alu.matches_native guest.tc_fifo.paging guest.tc_fifo.smc
+                     guest.tc_fifo.stats PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

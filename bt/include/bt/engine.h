@@ -46,6 +46,9 @@ struct Options {
   // Translation cache size; a full cache is flushed. The Engine throws CacheTooSmall when it
   // cannot hold the runtime and kUnitReserve.
   size_t cache_bytes = 32u << 20;
+  // What makes room in a full cache: flush every unit, or evict the oldest units (a block of
+  // at least kUnitReserve bytes) and undo exactly the chains into them.
+  enum class Evict { Flush, Fifo } evict = Evict::Flush;
   unsigned max_unit_instructions = 24;
   bool chaining = true;  // patch direct branches into jumps between translation units
   // Count entries into each unit (3 flag-free host instructions at every unit entry): the

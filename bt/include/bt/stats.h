@@ -46,6 +46,8 @@ struct Stats {
   uint64_t direct_jump_sites = 0;   // chainable exits emitted
   uint64_t tc_bytes = 0;            // translation-cache bytes in use
   uint64_t flushes = 0;
+  uint64_t evictions = 0;          // units evicted (Options::Evict::Fifo)
+  uint64_t eviction_blocks = 0;    // times room was made by evicting
   uint64_t unlinks = 0;            // chains undone because guest mappings changed
   uint64_t invalidated = 0;        // translations discarded by flushes
   uint64_t page_unlinks = 0;       // invlpg: chains into one page undone

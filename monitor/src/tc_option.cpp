@@ -16,6 +16,7 @@ const char* const kTcHelp =
     "undo the chains into them), unit-max=N (guest instructions per unit, 1-256; default 24), "
     "single-insn=on|off (one "
     "instruction per unit: unit-max=1), chain=on|off (link units by direct jumps; default on), "
+    "loop-exits=on|off (translate a loop's exit with the loop; default on), "
     "translate-user=on|off (translate ring-3 code too: --no-direct)";
 
 namespace {
@@ -73,11 +74,14 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
     } else if (key == "evict") {
       if (value != "flush" && value != "fifo") bad(key, value, "use flush or fifo");
       o.evict = value == "fifo" ? bt::Options::Evict::Fifo : bt::Options::Evict::Flush;
+    } else if (key == "loop-exits") {
+      o.translate_loop_exits = on_off(key, value);
     } else if (key == "translate-user") {
       policy.translate_user = on_off(key, value);
     } else {
       throw OptionError(fmt::format(
-          "--tc {}: unknown key (valid: size, evict, unit-max, single-insn, chain, translate-user)",
+          "--tc {}: unknown key (valid: size, evict, unit-max, single-insn, chain, loop-exits, "
+          "translate-user)",
           key));
     }
   }

@@ -72,3 +72,9 @@ bt86_tc_effect(fifo ${alu_elf} size=256K,evict=fifo
                "translator.evictions>=1000;translator.flushes==0;translator.chains_undone>=1;translator.policy~^fifo$")
 set_tests_properties(guest.tc_fifo.alu.matches_native guest.tc_fifo.paging guest.tc_fifo.smc
                      guest.tc_fifo.stats PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# loop-exits: a loop's exit unit is made with the loop (Options::translate_loop_exits).
+bt86_tc_effect(loop_exits_off ${alu_elf} loop-exits=off "translator.loop_exit_units==0")
+bt86_tc_effect(loop_exits_on ${alu_elf} loop-exits=on "translator.loop_exit_units>=1")
+set_tests_properties(guest.tc_loop_exits_off.stats guest.tc_loop_exits_on.stats
+                     PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

@@ -178,10 +178,11 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
   };
   uint64_t mode = sync_mode();
   // A loop's exit is made with the loop (Options::translate_loop_exits); never when the
-  // cache would have to be flushed (or evict) for it, which could delete the loop's unit.
+  // cache would have to make room for it (translate's make_room: a flush, or an eviction),
+  // which could delete the loop's unit.
   auto make = [&](uint32_t eip, uint64_t mode) {
     Unit* made = translate(eip, key(mode, eip));
-    if (!opt.translate_loop_exits || !made->loop_exit || cache.room() < (128u << 10))
+    if (!opt.translate_loop_exits || !made->loop_exit || cache.room() < kUnitReserve)
       return made;
     const uint32_t after = *made->loop_exit;
     if (stop_eip && after == *stop_eip) return made;  // never entered: run() stops there

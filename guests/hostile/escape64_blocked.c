@@ -7,16 +7,8 @@
    Pentium III (and with user code translated) GDT index 6 is empty: #GP(0x30), a pass. */
 #include <stdint.h>
 
-#include "desc.h"
-#include "exit.h"
-#include "idt.h"
-#include "kprintf.h"
+#include "escape64_run.h"
 #include "multiboot.h"
-#include "pic.h"
-#include "pit.h"
-#include "serial.h"
-#include "tap.h"
-#include "user.h"
 
 /* The x86-64 rt_sigreturn frame at rsp: a ucontext (flags, link, stack, sigcontext, mask). */
 struct frame64 {
@@ -61,30 +53,9 @@ __asm__(
     ".code32\n"
     ".p2align 12\n");
 
-static uint8_t user_stack[0x4000] __attribute__((aligned(16)));
-
-static void on_gp(struct trap_frame* f) {
-  tap_ok(trap_from_user(f) && f->error == 0x30, "ring-3 far jmp to 0x33: #GP(0x%x)", f->error);
-  tap_done();
-}
-
-static void on_tick(struct trap_frame* f) {
-  (void)f;
-  pic_eoi(0);
-}
-
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  serial_init();
-  desc_init();
-  idt_init();
-  pic_init();
-  trap_register(13, on_gp);
-  idt_set_gate(PIC_MASTER_VECTOR, GATE_INTERRUPT, 0);
-  trap_register(PIC_MASTER_VECTOR, on_tick);
-  pit_start(100, PIT_MODE_RATE);
-  pic_unmask(0);
   struct frame64* f = &bt86_blocking_frame;
   f->ss_flags = 2; /* SS_DISABLE */
   f->rsp = (uint32_t)(spin_stack + sizeof spin_stack);
@@ -93,8 +64,5 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   f->cs = 0x33;
   f->ss = 0x2b;
   f->sigmask = ~0ull;
-  tap_plan(1);
-  user_run(escape64_blocked, user_stack + sizeof user_stack, EFLAGS_IF);
-  kprintf("Bail out! ring 3 returned\n");
-  guest_exit(2);
+  escape64_run(escape64_blocked);
 }

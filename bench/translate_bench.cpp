@@ -9,7 +9,9 @@
 
 namespace {
 
-void BM_TranslateUnit(benchmark::State& state) {
+// With `superblocks`, the units start where the sweep (without them) started them, and may go
+// on through direct jmp/call.
+void translate_units(benchmark::State& state, bool superblocks) {
   bench::Arena arena(0x100000, 0x200000);
   bench::Machine m(arena);
   std::vector<uint32_t> starts;
@@ -28,18 +30,22 @@ void BM_TranslateUnit(benchmark::State& state) {
     offset += 0x80000;
   }
   m.cpu.reset_multiboot(0x100000, 0, 0);
-  bt::Engine engine(m.cpu, m);
   // Unit start addresses from a sweep: each unit starts where the previous one ended.
   std::vector<uint32_t> units;
-  for (size_t i = 0; i + 1 < starts.size(); i += 2) {
-    for (uint32_t eip = starts[i]; eip < starts[i + 1];) {
-      units.push_back(eip);
-      uint32_t guest_bytes = 0;
-      engine.translate_for_bench(eip, &guest_bytes);
-      eip += guest_bytes ? guest_bytes : 1;
+  {
+    bt::Engine sweep(m.cpu, m);
+    for (size_t i = 0; i + 1 < starts.size(); i += 2) {
+      for (uint32_t eip = starts[i]; eip < starts[i + 1];) {
+        units.push_back(eip);
+        uint32_t guest_bytes = 0;
+        sweep.translate_for_bench(eip, &guest_bytes);
+        eip += guest_bytes ? guest_bytes : 1;
+      }
     }
   }
-  engine.flush();
+  bt::Options opt;
+  opt.superblocks = superblocks;
+  bt::Engine engine(m.cpu, m, opt);
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     bytes += engine.translate_for_bench(units[i]);
@@ -50,6 +56,13 @@ void BM_TranslateUnit(benchmark::State& state) {
   state.counters["guest_insns_per_unit"] =
       double(engine.stats().guest_instructions) / double(engine.stats().units);
 }
+void BM_TranslateUnit(benchmark::State& state) {
+  translate_units(state, false);
+}
 BENCHMARK(BM_TranslateUnit);
+void BM_TranslateUnitSuperblocks(benchmark::State& state) {
+  translate_units(state, true);
+}
+BENCHMARK(BM_TranslateUnitSuperblocks);
 
 }  // namespace

@@ -20,9 +20,11 @@ struct Unit {
   uint8_t* host;         // entry point in the cache
   uint32_t host_size;
   uint32_t ninsns;
-  // The frame of the second page its last instruction reaches into, if it does.
+  // The frame of its second page (an instruction crossing a page end, or a folded jump),
+  // if it has one.
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
+  uint32_t page2 = 0;                 // the linear page of frame2 (valid with it)
   std::optional<uint32_t> loop_exit;  // Ctx::loop_exit
   uint64_t key = 0;                   // its key in the lookup map (it may have been replaced there)
   uint64_t* entries = nullptr;        // its entry counter (Options::count_entries), else nullptr

@@ -29,6 +29,13 @@ uint32_t branch_target(const Insn& in) {
   return uint32_t(t);
 }
 
+// A direct jmp/call the unit goes on through (superblocks): no code for the jump itself.
+bool fold(Ctx& c, uint32_t target) {
+  if (!c.may_fold || !c.may_fold(target)) return false;
+  c.fold_to = target;
+  return true;
+}
+
 // Target of an indirect jmp/call into r8d (before the call pushes: `call [esp]` reads first).
 void load_indirect_target(Ctx& c, const Insn& in) {
   const auto& op = in.ops[0];
@@ -96,6 +103,7 @@ Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled) {
   switch (d.mnemonic) {
     case ZYDIS_MNEMONIC_JMP:
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        if (fold(c, branch_target(in))) return Flow::Continue;
         emit_chain(c, branch_target(in));
       } else {
         load_indirect_target(c, in);
@@ -106,6 +114,7 @@ Flow emit_control_flow(Ctx& c, const Insn& in, bool& handled) {
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         a.mov(Mem(esp, -4, 4), imm(in.next()));
         a.lea(esp, Mem(esp, -4, 4));
+        if (fold(c, branch_target(in))) return Flow::Continue;
         emit_chain(c, branch_target(in));
       } else {
         load_indirect_target(c, in);

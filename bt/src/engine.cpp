@@ -137,7 +137,7 @@ void EngineCore::evict_for(size_t bytes) {
 }
 
 EngineCore::CodePages EngineCore::code_pages(const Unit& u) {
-  const uint32_t page = u.eip & ~0xfffu, page2 = (u.eip + u.guest_bytes - 1) & ~0xfffu;
+  const uint32_t page = u.eip & ~0xfffu, page2 = u.frame2 != Unit::kNoFrame ? u.page2 : page;
   return {page, page2, src.global(page) && (page2 == page || src.global(page2))};
 }
 
@@ -167,13 +167,12 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
   auto key = [&](uint64_t mode, uint32_t eip) {
     return mode | (uint64_t(src.phys_page(eip)) << 32) | eip;
   };
-  // The key names the first page only: a unit whose last instruction crosses into a second
-  // page holds only while that page still comes from the same frame (it may not, in another
-  // address space); otherwise it is made again under the same key.
+  // The key names the first page only: a unit with a second page (Unit::frame2) holds only
+  // while that page still comes from the same frame (it may not, in another address space);
+  // otherwise it is made again under the same key.
   auto find = [&](uint64_t k) -> Unit* {
     Unit* u = cache.find(k);
-    if (u && u->frame2 != Unit::kNoFrame && src.phys_page(u->eip + u->guest_bytes - 1) != u->frame2)
-      return nullptr;
+    if (u && u->frame2 != Unit::kNoFrame && src.phys_page(u->page2) != u->frame2) return nullptr;
     return u;
   };
   uint64_t mode = sync_mode();
@@ -182,8 +181,7 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
   // which could delete the loop's unit.
   auto make = [&](uint32_t eip, uint64_t mode) {
     Unit* made = translate(eip, key(mode, eip));
-    if (!opt.translate_loop_exits || !made->loop_exit || cache.room() < kUnitReserve)
-      return made;
+    if (!opt.translate_loop_exits || !made->loop_exit || cache.room() < kUnitReserve) return made;
     const uint32_t after = *made->loop_exit;
     if (stop_eip && after == *stop_eip) return made;  // never entered: run() stops there
     if (!find(key(mode, after)) && !src.fetch_fault(after)) {

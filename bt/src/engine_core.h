@@ -18,6 +18,8 @@
 
 namespace bt {
 
+class UnitSpan;
+
 class EngineCore {
  public:
   EngineCore(cpu::Cpu& cpu, CodeSource& src, const Options& opt);
@@ -64,10 +66,11 @@ class EngineCore {
   RunExit exit_for_fault();
   RunExit exit_for_fpu_error(int trapno);  // fpu_errors.cpp
   bool decode(uint32_t eip, Insn& in, std::string& err);
+  bool may_fold(const Unit& unit, const UnitSpan& span, unsigned n, uint32_t target);
   void jc_insert(uint32_t eip, Unit* u);
 
-  // The linear pages a unit's code came from (the second one if its last instruction
-  // crosses, else the first again), and whether the guest maps them global.
+  // The linear pages a unit's code came from (its second page if it has one, else the first
+  // again), and whether the guest maps them global.
   struct CodePages {
     uint32_t page, page2;
     bool global;

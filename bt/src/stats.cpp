@@ -34,6 +34,9 @@ std::string Stats::report() const {
       units && guest_bytes ? double(host_bytes) / double(guest_bytes) : 0.0, cross_page_units);
   s += fmt::format("units with direct jumps     {} ({:.1f}%), {} direct-jump sites\n",
                    direct_jump_units, pct(direct_jump_units, units), direct_jump_sites);
+  if (jumps_folded || calls_folded)
+    s += fmt::format("superblocks                 {} jmps, {} calls folded into units\n",
+                     jumps_folded, calls_folded);
   s += fmt::format("translations invalidated    {}\n", invalidated);
   s += fmt::format("chains undone               {} (by page {} times, non-global {} times)\n",
                    chains_undone, page_unlinks, nonglobal_unlinks);

@@ -9,6 +9,7 @@
 
 #include "callouts.h"
 #include "engine_core.h"
+#include "unit_span.h"
 
 namespace bt {
 
@@ -83,6 +84,21 @@ bool EngineCore::decode(uint32_t eip, Insn& in, std::string& err) {
   return true;
 }
 
+// Whether the unit being made may go on at `target` of a direct jmp/call (superblocks): room
+// for another instruction, a page the unit may cover, not code the unit has already (a loop
+// chains back to its own entry instead of being unrolled), nowhere the engine must stop or ask
+// about before entering (as for chaining), and code the guest may fetch.
+bool EngineCore::may_fold(const Unit& unit, const UnitSpan& span, unsigned n, uint32_t target) {
+  const unsigned max_insns = opt.max_unit_instructions;
+  if (n + 1 >= max_insns || !span.may_fold_to(target)) return false;
+  for (const auto& [off, at] : unit.insn_map)
+    if (at == target) return false;
+  if (stop_eip && target == *stop_eip) return false;
+  if (yield_check && yield_check(target)) return false;
+  uint32_t avail = 0;  // where the fetch faults or finds nothing, the chain's unit says so
+  return !src.fetch_fault(target) && src.code(target, avail);
+}
+
 Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   auto t0 = std::chrono::steady_clock::now();
   make_room();
@@ -120,9 +136,14 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   Insn in;
   // Under EFLAGS.TF every instruction is a unit of its own: the dispatcher raises the #DB after it.
   const unsigned max_insns = (v.eflags & cpu::fl::TF) ? 1 : opt.max_unit_instructions;
-  for (unsigned n = 0; n < max_insns; ++n) {
+  UnitSpan span(eip);
+  unsigned n = 0;
+  if (opt.superblocks)
+    c.may_fold = [&](uint32_t target) { return may_fold(unit, span, n, target); };
+  enum class Folded { No, Jmp, Call } folded = Folded::No;  // what the last instruction was
+  for (; n < max_insns; ++n) {
     if (n > 0 && stop_eip && cur == *stop_eip) break;
-    if (n > 0 && (cur >> 12) != (eip >> 12)) break;  // units stay within their first page...
+    if (n > 0 && !span.may_start(cur)) break;  // units stay within their (two) pages...
     if (n > 0 && code.textSection()->buffer().size() > kUnitReserve / 2) break;  // ...and fit
     std::string err;
     if (ss_shadow) {
@@ -159,7 +180,13 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       ended = true;
       break;
     }
-    unit.guest_bytes += in.d.length;  // ...but their last instruction may cross into the next
+    if (!span.admit(cur, in.d.length)) {  // ...and an instruction may not reach a third one
+      unit.insn_map.pop_back();
+      break;
+    }
+    if (folded != Folded::No) ++(folded == Folded::Call ? stats.calls_folded : stats.jumps_folded);
+    folded = Folded::No;
+    unit.guest_bytes += in.d.length;
     stats.guest_instructions++;
     c.ident = false;
     Flow flow = Flow::Continue;
@@ -198,6 +225,12 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     }
     if (c.ident) stats.ident_instructions++;
     cur = in.next();
+    if (c.fold_to) {
+      cur = *c.fold_to;
+      span.folded_to(cur);
+      folded = in.d.mnemonic == ZYDIS_MNEMONIC_CALL ? Folded::Call : Folded::Jmp;
+      c.fold_to.reset();
+    }
     unit.ninsns++;
     unit.ends_with_ss_load = loads_ss(in);  // the last instruction's counts
     if (flow == Flow::End) {
@@ -258,8 +291,10 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   cache.commit(size);
   unit.host = dst;
   unit.host_size = uint32_t(size);
-  const uint32_t last = eip + unit.guest_bytes - 1;  // the last instruction may cross a page
-  if ((last ^ eip) >> 12) unit.frame2 = src.phys_page(last);
+  if (span.page2()) {
+    unit.page2 = *span.page2();
+    unit.frame2 = src.phys_page(unit.page2);
+  }
   Unit* u = cache.insert(key, std::move(unit));
   cache.index_frame(src.phys_page(eip), key);
   if (u->frame2 != Unit::kNoFrame) cache.index_frame(u->frame2, key);

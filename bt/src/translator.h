@@ -7,6 +7,7 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,11 @@ struct Ctx {
   // The fall-through of a backward conditional branch (a loop's exit), if the unit ends with
   // one: the engine translates it ahead (Options::translate_loop_exits).
   std::optional<uint32_t> loop_exit;
+  // Superblocks (Options::superblocks): whether the unit may go on at the target of a direct
+  // jmp/call instead of ending there; an emitter that folds one sets `fold_to` to the target
+  // and returns Flow::Continue, so the translator continues there.
+  std::function<bool(uint32_t target)> may_fold;
+  std::optional<uint32_t> fold_to;
 };
 
 // The feature the modelled part would need for this instruction, or nullptr if it has it

@@ -69,15 +69,16 @@ std::string host_bytes(const uint8_t* p, const ZydisDecodedInstruction& d, bool 
 
 std::string guest_part(const UnitRecord& u) {
   std::string s = "guest\n";
+  uint32_t off = 0;
   for (size_t i = 0; i < u.insns.size(); ++i) {
-    const uint32_t eip = u.insns[i].second, off = eip - u.eip;
-    const uint32_t end =
-        i + 1 < u.insns.size() ? u.insns[i + 1].second - u.eip : uint32_t(u.guest.size());
-    if (off >= end) {
+    const uint32_t eip = u.insns[i].second;
+    const uint32_t len = i < u.insn_lengths.size() ? u.insn_lengths[i] : 0;
+    if (len == 0 || off + len > u.guest.size()) {
       s += fmt::format("  {:08x}  (no guest instruction: the fetch or decode failed)\n", eip);
       continue;
     }
-    s += fmt::format("  {:08x}  {}\n", eip, disassemble(u.guest.data() + off, end - off, eip));
+    s += fmt::format("  {:08x}  {}\n", eip, disassemble(u.guest.data() + off, len, eip));
+    off += len;
   }
   return s;
 }

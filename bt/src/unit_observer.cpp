@@ -9,14 +9,14 @@ void EngineCore::notify_unit(const Unit& u, std::vector<UnitRecord::Chain> chain
   r.serial = stats.units - 1;
   r.eip = u.eip;
   r.ninsns = u.ninsns;
-  // Read as the translator did, a page at a time (the last instruction may cross a page).
-  for (uint32_t at = u.eip; at < u.eip + u.guest_bytes;) {
-    uint32_t avail = 0;
-    const uint8_t* p = src.code(at, avail);
-    if (!p || !avail) break;
-    const uint32_t n = std::min(avail, u.eip + u.guest_bytes - at);
-    r.guest.insert(r.guest.end(), p, p + n);
-    at += n;
+  // Read and decoded as the translator did, one instruction at a time (it may cross a page;
+  // a folded jump makes the next one start elsewhere).
+  for (const auto& [off, eip] : u.insn_map) {
+    Insn in;
+    std::string err;
+    const uint32_t len = decode(eip, in, err) ? in.d.length : 0;
+    r.insn_lengths.push_back(len);
+    r.guest.insert(r.guest.end(), in.bytes, in.bytes + len);
   }
   r.host = u.host;
   r.host_size = u.host_size;

@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
       ->required();
   translate->add_flag("--absolute", tr.absolute,
                       "print host addresses (default: offsets, identical in every run)");
+  translate->add_option("--tc", tr.tc,
+                        "translation policy, as for bt86 run --tc (e.g. unit-max=, superblocks=)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -51,6 +51,8 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
       {"direct_jump_units", s.direct_jump_units},
       {"direct_jump_share", ratio(s.direct_jump_units, s.units)},
       {"direct_jump_sites", s.direct_jump_sites},
+      {"jumps_folded", s.jumps_folded},
+      {"calls_folded", s.calls_folded},
       {"policy", "flush"},
       {"flushes", s.flushes},
       {"evictions", s.evictions},
@@ -142,6 +144,7 @@ std::string Machine::stats_json(const char* kind) const {
     doc["translator"]["cache_bytes"] = cfg_.engine.cache_bytes;
     doc["translator"]["unit_max"] = cfg_.engine.max_unit_instructions;
     doc["translator"]["chaining"] = cfg_.engine.chaining;
+    doc["translator"]["superblocks"] = cfg_.engine.superblocks;
     doc["translator"]["policy"] = cfg_.engine.evict == bt::Options::Evict::Fifo ? "fifo" : "flush";
   }
   doc["ports"] = ports_json(dev_->bus);

@@ -17,6 +17,8 @@ const char* const kTcHelp =
     "single-insn=on|off (one "
     "instruction per unit: unit-max=1), chain=on|off (link units by direct jumps; default on), "
     "loop-exits=on|off (translate a loop's exit with the loop; default on), "
+    "superblocks=on|off (a unit goes on through direct jmp/call into their target, within "
+    "unit-max and two pages; default off), "
     "translate-user=on|off (translate ring-3 code too: --no-direct)";
 
 namespace {
@@ -76,12 +78,14 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
       o.evict = value == "fifo" ? bt::Options::Evict::Fifo : bt::Options::Evict::Flush;
     } else if (key == "loop-exits") {
       o.translate_loop_exits = on_off(key, value);
+    } else if (key == "superblocks") {
+      o.superblocks = on_off(key, value);
     } else if (key == "translate-user") {
       policy.translate_user = on_off(key, value);
     } else {
       throw OptionError(fmt::format(
           "--tc {}: unknown key (valid: size, evict, unit-max, single-insn, chain, loop-exits, "
-          "translate-user)",
+          "superblocks, translate-user)",
           key));
     }
   }

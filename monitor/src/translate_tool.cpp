@@ -10,6 +10,7 @@
 #include "bt/engine.h"
 #include "cpu/cpu.h"
 #include "machine.h"
+#include "tc_option.h"
 
 namespace monitor {
 
@@ -56,6 +57,13 @@ class FileCode final : public bt::CodeSource {
 }  // namespace
 
 int translate_tool(const TranslateArgs& args) {
+  TcPolicy tc;
+  try {
+    if (!args.tc.empty()) parse_tc(args.tc, tc);
+  } catch (const OptionError& e) {
+    std::fprintf(stderr, "bt86: error: %s\n", e.what());
+    return kExitUsage;
+  }
   std::ifstream f(args.file, std::ios::binary);
   if (!f) {
     std::fprintf(stderr, "bt86: error: %s: cannot open the code file\n", args.file.c_str());
@@ -75,22 +83,26 @@ int translate_tool(const TranslateArgs& args) {
   cpu::Cpu cpu(v, mem, ports, hooks);
   cpu.reset_multiboot(args.at, 0, 0);  // ring 0, flat 32-bit protected mode, paging off
   FileCode src(std::move(bytes), args.at);
-  bt::Engine engine(cpu, src);
+  bt::Engine engine(cpu, src, tc.engine);
   engine.set_stop_eip(end);  // the last unit ends at the end of the file
+  uint32_t run_end = 0;      // where the unit's first run of adjacent instructions ends
   engine.set_unit_observer([&](const bt::UnitRecord& u) {
     std::fputs(bt::format_unit(u, !args.absolute).c_str(), stdout);
+    run_end = u.eip;
+    for (size_t i = 0; i < u.insns.size() && u.insns[i].second == run_end; ++i)
+      run_end += u.insn_lengths[i];
   });
   std::printf("; bt86 translate %s at %#010x (%u bytes), ring 0, flat, paging off\n\n",
               args.file.c_str(), args.at, end - args.at);
-  // A linear sweep: each unit starts where the previous one's guest bytes end.
+  // A linear sweep: each unit starts where the previous one's adjacent instructions end (with
+  // superblocks, the code after a folded jump starts a unit of its own too).
   for (uint32_t eip = args.at; eip < end;) {
-    uint32_t guest_bytes = 0;
-    engine.translate_for_bench(eip, &guest_bytes);
-    if (guest_bytes == 0) {  // the first instruction could not be decoded: #UD, nothing more
+    engine.translate_for_bench(eip);
+    if (run_end <= eip) {  // the first instruction could not be decoded: #UD, nothing more
       std::printf("; stopped at %#010x: no instruction decodes there\n", eip);
       break;
     }
-    eip += guest_bytes;
+    eip = run_end;
   }
   return 0;
 }

@@ -11,6 +11,7 @@ struct TranslateArgs {
   std::string file;
   uint32_t at = 0;
   bool absolute = false;  // print host addresses (default: offsets, the same in every run)
+  std::string tc;         // --tc: the engine's settings (the cache-policy ones matter little here)
 };
 
 // Prints the listing to stdout; returns the process exit status (2 for an unreadable file).

@@ -1,7 +1,8 @@
 # Golden test of `bt86 translate`: the listing must equal the checked-in one.
-#   cmake -DBT86=... -DCODE=file.bin -DAT=0x100000 -DGOLDEN=file.txt -P golden.cmake
+#   cmake -DBT86=... -DCODE=file.bin -DAT=0x100000 -DGOLDEN=file.txt [-DOPTIONS="--tc ..."]
+#         -P golden.cmake
 # With BT86_UPDATE_GOLDENS=1 in the environment, the golden file is rewritten instead.
-execute_process(COMMAND ${BT86} translate ${CODE} --at ${AT} RESULT_VARIABLE status
+execute_process(COMMAND ${BT86} translate ${CODE} --at ${AT} ${OPTIONS} RESULT_VARIABLE status
                 OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "bt86 translate failed (${status}): ${err}")

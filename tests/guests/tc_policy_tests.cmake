@@ -78,3 +78,20 @@ bt86_tc_effect(loop_exits_off ${alu_elf} loop-exits=off "translator.loop_exit_un
 bt86_tc_effect(loop_exits_on ${alu_elf} loop-exits=on "translator.loop_exit_units>=1")
 set_tests_properties(guest.tc_loop_exits_off.stats guest.tc_loop_exits_on.stats
                      PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# superblocks: units go on through direct jmp/call (Options::superblocks); both settings keep
+# every guest right, and the counters show jumps folded only when on.
+bt86_tc_correct(superblocks_on superblocks=on)
+bt86_tc_correct(superblocks_off superblocks=off)
+bt86_tc_effect(superblocks_on ${alu_elf} superblocks=on
+               "translator.jumps_folded>=10;translator.superblocks~^ON$")
+bt86_tc_effect(superblocks_off ${alu_elf} superblocks=off
+               "translator.jumps_folded==0;translator.calls_folded==0;translator.superblocks~^OFF$")
+bt86_tc_correct(superblocks_tiny size=256K,superblocks=on,evict=fifo)
+set_tests_properties(
+  guest.tc_superblocks_on.alu.matches_native guest.tc_superblocks_on.paging
+  guest.tc_superblocks_on.smc guest.tc_superblocks_off.alu.matches_native
+  guest.tc_superblocks_off.paging guest.tc_superblocks_off.smc guest.tc_superblocks_on.stats
+  guest.tc_superblocks_off.stats guest.tc_superblocks_tiny.alu.matches_native
+  guest.tc_superblocks_tiny.paging guest.tc_superblocks_tiny.smc
+  PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

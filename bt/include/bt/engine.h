@@ -59,6 +59,9 @@ struct Options {
   // a polling loop with rdtsc (Linux's quick PIT calibration) otherwise measures the
   // translator: its error bound is 1/2048 of a few milliseconds.
   bool translate_loop_exits = true;
+  // Superblocks: a unit goes on at the target of a direct jmp or call (while it has room and
+  // the target is on its first page or one second page) instead of ending at the jump.
+  bool superblocks = false;
 };
 
 // Why run() returned control to its caller.

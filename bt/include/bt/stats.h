@@ -44,6 +44,8 @@ struct Stats {
   uint64_t cross_page_units = 0;    // units whose last instruction reaches into a second page
   uint64_t direct_jump_units = 0;   // units with at least one chainable (direct) exit
   uint64_t direct_jump_sites = 0;   // chainable exits emitted
+  uint64_t jumps_folded = 0;        // direct jmps a unit went on through (Options::superblocks)
+  uint64_t calls_folded = 0;        // ... and direct calls
   uint64_t tc_bytes = 0;            // translation-cache bytes in use
   uint64_t flushes = 0;
   uint64_t evictions = 0;          // units evicted (Options::Evict::Fifo)

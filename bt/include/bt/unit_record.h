@@ -14,11 +14,15 @@ struct UnitRecord {
   uint64_t serial = 0;  // the n-th unit this engine made (0-based)
   uint32_t eip = 0;     // linear EIP of the first guest instruction
   uint32_t ninsns = 0;
-  std::vector<uint8_t> guest;  // the guest code bytes it was made from
+  // The guest code bytes it was made from, instruction after instruction (with superblocks a
+  // unit's instructions need not be adjacent in guest memory).
+  std::vector<uint8_t> guest;
   const uint8_t* host = nullptr;
   uint32_t host_size = 0;
   // Host offset of each guest instruction's code, with its EIP.
   std::vector<std::pair<uint32_t, uint32_t>> insns;
+  // The length of each of those guest instructions in `guest` (0: its fetch or decode failed).
+  std::vector<uint32_t> insn_lengths;
   // Direct-branch sites: the offset of the patchable rel32, the exit stub it jumps to until
   // it is chained, and the guest EIP it leads to.
   struct Chain {

@@ -41,7 +41,7 @@ struct Stats {
   uint64_t translate_ns = 0;        // total time spent translating
   uint64_t guest_bytes = 0;         // guest code bytes translated (all units made)
   uint64_t host_bytes = 0;          // host code bytes emitted (all units made)
-  uint64_t cross_page_units = 0;    // units whose last instruction reaches into a second page
+  uint64_t cross_page_units = 0;    // units with code on a second page (crossing, or folded)
   uint64_t direct_jump_units = 0;   // units with at least one chainable (direct) exit
   uint64_t direct_jump_sites = 0;   // chainable exits emitted
   uint64_t jumps_folded = 0;        // direct jmps a unit went on through (Options::superblocks)

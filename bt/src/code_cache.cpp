@@ -37,6 +37,8 @@ Unit* CodeCache::insert(uint64_t key, Unit u) {
   units_[key] = n;
   by_age_.push_back(n);
   by_address_.emplace(n->host, n);
+  by_frame_[n->frame].push_back(n);
+  if (n->frame2 != Unit::kNoFrame && n->frame2 != n->frame) by_frame_[n->frame2].push_back(n);
   return n;
 }
 
@@ -47,14 +49,28 @@ std::unique_ptr<Unit> CodeCache::evict_oldest() {
   live_bytes_ -= u->host_size;
   auto it = units_.find(u->key);
   if (it != units_.end() && it->second == u.get()) units_.erase(it);
+  if (!u->dead) {
+    unindex(u.get(), u->frame);
+    if (u->frame2 != Unit::kNoFrame) unindex(u.get(), u->frame2);
+  }
   return u;
 }
 
-const Unit* CodeCache::unit_at(const void* p) const {
+void CodeCache::unindex(Unit* u, uint32_t frame) {
+  auto it = by_frame_.find(frame);
+  if (it == by_frame_.end()) return;
+  if (it->second.front() == u)  // the usual case: units die oldest first
+    it->second.pop_front();
+  else
+    std::erase(it->second, u);
+  if (it->second.empty()) by_frame_.erase(it);
+}
+
+Unit* CodeCache::unit_at(const void* p) const {
   auto a = static_cast<const uint8_t*>(p);
   auto it = by_address_.upper_bound(a);
   if (it == by_address_.begin()) return nullptr;
-  const Unit* u = std::prev(it)->second;
+  Unit* u = std::prev(it)->second;
   return a < u->host + u->host_size ? u : nullptr;
 }
 
@@ -68,13 +84,20 @@ void CodeCache::flush() {
   used_ = runtime_end_;
 }
 
-size_t CodeCache::forget_frame(uint32_t frame) {
+std::vector<Unit*> CodeCache::forget_frame(uint32_t frame) {
   auto it = by_frame_.find(frame);
-  if (it == by_frame_.end()) return 0;
-  size_t n = 0;
-  for (uint64_t key : it->second) n += units_.erase(key);
+  if (it == by_frame_.end()) return {};
+  std::vector<Unit*> gone(it->second.begin(), it->second.end());
   by_frame_.erase(it);
-  return n;
+  for (Unit* u : gone) {
+    u->dead = true;
+    auto k = units_.find(u->key);
+    if (k != units_.end() && k->second == u) units_.erase(k);
+    // A unit whose code spans two frames is listed under the other one too.
+    const uint32_t other = u->frame == frame ? u->frame2 : u->frame;
+    if (other != Unit::kNoFrame && other != frame) unindex(u, other);
+  }
+  return gone;
 }
 
 }  // namespace bt

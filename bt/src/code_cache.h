@@ -14,6 +14,8 @@
 
 namespace bt {
 
+inline constexpr uint32_t kNoLink = ~0u;  // the end of a LinkTable list
+
 struct Unit {
   uint32_t eip;          // linear EIP of the first instruction
   uint32_t guest_bytes;  // guest code bytes covered
@@ -25,11 +27,16 @@ struct Unit {
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
   uint32_t page2 = 0;                 // the linear page of frame2 (valid with it)
+  uint32_t frame = 0;  // the frame of its first byte (CodeSource::phys_page)
+  // Forgotten for lookups (its code was written): it only waits for its space to be reclaimed.
+  bool dead = false;
   std::optional<uint32_t> loop_exit;  // Ctx::loop_exit
   uint64_t key = 0;                   // its key in the lookup map (it may have been replaced there)
   uint64_t* entries = nullptr;        // its entry counter (Options::count_entries), else nullptr
   // Its last instruction loads SS: under EFLAGS.TF, no #DB until the one after it.
   bool ends_with_ss_load = false;
+  // The heads of its lists in the LinkTable: chains into it, and out of it.
+  uint32_t links_in = kNoLink, links_out = kNoLink;
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
   std::vector<std::pair<uint32_t, uint32_t>> insn_map;
 };
@@ -72,17 +79,15 @@ class CodeCache {
   }
   Unit* insert(uint64_t key, Unit u);
   // The unit whose host code contains `p`, or nullptr.
-  const Unit* unit_at(const void* p) const;
+  Unit* unit_at(const void* p) const;
   void flush();
   size_t units() const { return by_age_.size(); }
   // Every unit whose host code is in the cache, forgotten ones included, oldest first.
   const std::deque<Unit*>& all_units() const { return by_age_; }
-  // Which translations read code from guest frame `frame`, so that a write there can
-  // invalidate just them.
-  void index_frame(uint32_t frame, uint64_t key) { by_frame_[frame].push_back(key); }
-  // Forgets, for lookups, every translation made from `frame` and returns how many there were.
-  // Their host code stays until the next flush; the caller makes sure nothing jumps to it.
-  size_t forget_frame(uint32_t frame);
+  // Forgets, for lookups, every live translation made from `frame` (its first byte or its
+  // last instruction's: Unit::frame, frame2) and returns them, marked dead. Their host code
+  // stays until eviction or a flush reclaims it; the caller undoes what points into them.
+  std::vector<Unit*> forget_frame(uint32_t frame);
 
  private:
   uint8_t* base_ = nullptr;
@@ -93,7 +98,9 @@ class CodeCache {
   std::unordered_map<uint64_t, Unit*> units_;
   std::deque<Unit*> by_age_;                    // in allocation order (the FIFO)
   std::map<const uint8_t*, Unit*> by_address_;  // by host address (a wrapped FIFO is not sorted)
-  std::unordered_map<uint32_t, std::vector<uint64_t>> by_frame_;  // may name forgotten keys
+  // Live units by code frame, oldest first (FIFO eviction takes them from the front).
+  std::unordered_map<uint32_t, std::deque<Unit*>> by_frame_;
+  void unindex(Unit* u, uint32_t frame);
 };
 
 }  // namespace bt

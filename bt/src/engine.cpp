@@ -55,12 +55,7 @@ uint64_t EngineCore::mode_key() const {
 template <class Pred, class JcStale>
 void EngineCore::unlink_if(Pred pred, JcStale jc_stale) {
   // Back to the exit stubs each site jumped to before it was patched.
-  std::erase_if(links_, [&](const Link& l) {
-    if (!pred(l)) return false;
-    std::memcpy(l.site, &l.stub_rel32, 4);
-    stats.chains_undone++;
-    return true;
-  });
+  stats.chains_undone += links_.undo_if(pred);
   if (jc_stale()) new_generation();  // and no indirect branch finds an old target either
 }
 
@@ -112,28 +107,32 @@ void EngineCore::make_room() {
 }
 
 void EngineCore::evict_for(size_t bytes) {
-  // The units ahead of the cursor are the oldest and lie in one address range [lo, hi).
-  const uint8_t* lo = cache.cursor();
-  const uint8_t* hi = lo;
   std::vector<std::unique_ptr<Unit>> gone;
-  while (cache.unit_ahead() && cache.room() < bytes) {
-    gone.push_back(cache.evict_oldest());
-    hi = std::max<const uint8_t*>(hi, gone.back()->host + gone.back()->host_size);
-  }
-  // Chains out of the evicted code vanish with it; chains into it go back to their stubs.
-  std::erase_if(links_, [&](const Link& l) {
-    if (l.site >= lo && l.site < hi) return true;
-    if (l.target < lo || l.target >= hi) return false;
-    std::memcpy(l.site, &l.stub_rel32, 4);
-    stats.chains_undone++;
-    return true;
-  });
-  new_generation();  // no jump-cache entry leads into the evicted code
+  while (cache.unit_ahead() && cache.room() < bytes) gone.push_back(cache.evict_oldest());
+  std::vector<Unit*> dead;
+  for (const auto& u : gone) dead.push_back(u.get());
+  bury(dead);
   for (const auto& u : gone) retire_entry_count(*u);
   stats.evictions += gone.size();
   stats.invalidated += gone.size();
   stats.eviction_blocks++;
   stats.tc_bytes = cache.used();
+}
+
+void EngineCore::bury(const std::vector<Unit*>& dead) {
+  // Chains out of dead code vanish with it (first, so that no chain between two of them is
+  // patched back in dead code); chains into a dead unit go back to their exit stubs.
+  for (Unit* u : dead) links_.drop_out_of(*u);
+  for (Unit* u : dead) {
+    stats.chains_undone += links_.undo_into(*u);
+    jc_forget(*u);
+  }
+}
+
+void EngineCore::jc_forget(const Unit& u) {
+  // An entry leads to a unit only from that unit's own EIP (jc_insert).
+  JumpCacheEntry& e = jc_[u.eip & (kJumpCacheEntries - 1)];
+  if (e.host == reinterpret_cast<uint64_t>(u.host)) e.key = 0;  // no tag is 0: it never matches
 }
 
 EngineCore::CodePages EngineCore::code_pages(const Unit& u) {
@@ -249,12 +248,8 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
         // undone when the guest's mappings of its pages change (unlink_page, on invlpg;
         // unlink_nonglobal, on a CR3 write, unless the guest maps them global).
         auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
-        int32_t old;
-        std::memcpy(&old, site, 4);
         const CodePages cp = code_pages(*t);
-        links_.push_back({site, old, cp.page, cp.page2, cp.global, t->host});
-        int32_t rel = int32_t(t->host - (site + 4));
-        std::memcpy(site, &rel, 4);
+        links_.chain(site, cache.unit_at(site), t, cp.page, cp.page2, cp.global);
         stats.chains++;
         break;
       }
@@ -385,12 +380,12 @@ void Engine::unlink_nonglobal() {
   impl_->unlink_nonglobal();
 }
 size_t Engine::invalidate_frame(uint32_t frame) {
-  const size_t n = impl_->cache.forget_frame(frame);
-  if (n) {
-    impl_->stats.invalidated += n;
-    impl_->unlink();  // chains into them go (with every other chain), and the jump cache
-  }
-  return n;
+  const std::vector<Unit*> dead = impl_->cache.forget_frame(frame);
+  // Exactly the chains into them go, and their jump-cache entries; their code stays until
+  // eviction or a flush reclaims its space.
+  impl_->bury(dead);
+  impl_->stats.invalidated += dead.size();
+  return dead.size();
 }
 const Stats& Engine::stats() const {
   return impl_->stats;

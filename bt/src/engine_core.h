@@ -13,6 +13,7 @@
 
 #include "bt/engine.h"
 #include "code_cache.h"
+#include "link_table.h"
 #include "runtime.h"
 #include "translator.h"
 
@@ -33,6 +34,9 @@ class EngineCore {
   void unlink();
   void unlink_page(uint32_t linear_page);
   void unlink_nonglobal();
+  // Units that died (evicted, or their code written; never one on the stack): undoes exactly
+  // the chains into them and their jump-cache entries; their chains out go with them.
+  void bury(const std::vector<Unit*>& dead);
   uint64_t mode_key() const;
 
   // Callouts record here why they asked to leave translated code.
@@ -76,16 +80,10 @@ class EngineCore {
     bool global;
   };
   CodePages code_pages(const Unit& u);
-  struct Link {
-    uint8_t* site;         // a patched rel32
-    int32_t stub_rel32;    // what it held before: the jump to its exit stub
-    uint32_t page, page2;  // the target's CodePages
-    bool global;
-    const uint8_t* target;  // the target unit's entry
-  };
   // FIFO eviction: drops the oldest units until `bytes` are free at the cursor.
   void evict_for(size_t bytes);
-  std::vector<Link> links_;
+  void jc_forget(const Unit& u);
+  LinkTable links_;
   // Linear pages with jump-cache entries of the current generation (page -> all global).
   std::unordered_map<uint32_t, bool> jc_pages_;
   void new_generation() {

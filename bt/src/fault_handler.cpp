@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "hostexec/host_signals.h"
 #include "engine_core.h"
+#include "hostexec/host_signals.h"
 
 namespace bt {
 

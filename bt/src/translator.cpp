@@ -295,9 +295,8 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     unit.page2 = *span.page2();
     unit.frame2 = src.phys_page(unit.page2);
   }
+  unit.frame = src.phys_page(eip);
   Unit* u = cache.insert(key, std::move(unit));
-  cache.index_frame(src.phys_page(eip), key);
-  if (u->frame2 != Unit::kNoFrame) cache.index_frame(u->frame2, key);
   stats.units++;
   stats.tc_bytes = cache.used();
   stats.guest_bytes += u->guest_bytes;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 
 #include "console_input.h"
@@ -126,7 +127,12 @@ class GuestCode final : public bt::CodeSource {
     if (!phys) return nullptr;
     const uint32_t pa = *phys;
     const uint8_t* p = as_.phys(pa, 1);
-    if (!p) return nullptr;
+    if (!p) {
+      // Unassigned memory fetches as all ones (ff ff: an undefined opcode, #UD), as on a PC.
+      if (!all_ones_at || !all_ones_at(pa)) return nullptr;
+      avail = 4096 - (pa & 4095);
+      return kAllOnes.data() + (pa & 4095);
+    }
     if (tracing) traces_.note_translated(pa);
     avail = uint32_t(std::min<uint64_t>(4096 - (pa & 4095), as_.ram_size() - pa));
     return p;
@@ -143,6 +149,8 @@ class GuestCode final : public bt::CodeSource {
     return t && t->global;
   }
   bool tracing = true;  // off while one instruction runs untraced (it may rewrite its code)
+  // Whether guest-physical `pa` outside RAM fetches as all ones (no device, no --strict-memory).
+  std::function<bool(uint32_t pa)> all_ones_at;
 
   std::optional<cpu::Fault> fetch_fault(uint32_t linear) override {
     if (!v_.paging()) return std::nullopt;
@@ -156,6 +164,11 @@ class GuestCode final : public bt::CodeSource {
   shadowmmu::Shadow& shadow_;
   shadowmmu::CodeTraces& traces_;
   const cpu::Vcpu& v_;
+  static constexpr std::array<uint8_t, 4096> kAllOnes = [] {
+    std::array<uint8_t, 4096> a{};
+    a.fill(0xff);
+    return a;
+  }();
 };
 
 void on_tick(int) {
@@ -222,7 +235,10 @@ Machine::Machine(const Config& cfg)
   hooks->on_ferr = [this] { x87_ferr_->error(); };
   hooks_ = std::move(hooks);
   cpu_ = std::make_unique<cpu::Cpu>(vcpu_, mem_, *ports_, *hooks_, *cfg_.cpu_model);
-  code_ = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
+  auto code = std::make_unique<GuestCode>(as_, shadow_, traces_, vcpu_);
+  if (!cfg.strict_memory)
+    code->all_ones_at = [this](uint32_t pa) { return !dev_->mmio.claimed(pa); };
+  code_ = std::move(code);
   mem_.set_code_traces(&traces_);
   mem_.set_shadow(&shadow_);
   open_tc_tools();
@@ -262,11 +278,9 @@ int Machine::run() {
         mmio_.end();
         shadow_.table_write_end();
       },
-      [this, insn_phys](uint32_t eip) {
-        if (mmio_.none()) return false;
-        auto phys = insn_phys(eip);
-        return phys && mmio_.knows(*phys);
-      },
+      // No `must`: a known instruction of another form is translated as usual, faults there
+      // again and is taken by unredirected_access.
+      {},
   });
   setup_direct_execution();
 
@@ -427,13 +441,38 @@ std::optional<int> Machine::mmio_fault(uint32_t linear, bool write, bool from_tr
     translate_next_ = true;
     return std::nullopt;
   }
-  if (!at || !mmio_.learn(*at))
+  if (!at)
     return stop(fmt::format(
         "guest {} at {:#010x} (no RAM there: MMIO) from an instruction bt86 could not redirect",
         write ? "write" : "read", linear));
+  if (!mmio_.learn(*at)) return unredirected_access(linear, write);
   // Its translations go; the next one redirects it (called from the loop: safe to drop).
   engine_->invalidate_frame(*at >> 12);
   translate_next_ = true;
+  return std::nullopt;
+}
+
+std::optional<int> Machine::unredirected_access(uint32_t linear, bool write) {
+  // The guest allowed the access (shadow_fault raised its #PF otherwise).
+  const uint32_t pa = vcpu_.paging() ? guest_phys(linear, write).value_or(linear) : linear;
+  const char* what = write ? "write" : "read";
+  if (dev_->mmio.claimed(pa))
+    return stop(fmt::format(
+        "unsupported MMIO access form: a guest {} at {:#010x} (physical {:#010x}, device {}) by "
+        "an instruction bt86 can only run on RAM or unassigned memory (push/pop, x87, string "
+        "and the other forms whose access is not exactly one operand)",
+        what, linear, pa, dev_->mmio.device_at(pa).name()));
+  if (cfg_.strict_memory)
+    return stop(fmt::format(
+        "unsupported: --strict-memory: guest {} at physical {:#010x}, where there is neither "
+        "RAM nor a device",
+        what, pa));
+  if (!unassigned_.map(linear, write))
+    return stop(
+        fmt::format("guest {} at {:#010x} (physical {:#010x}, unassigned): the host "
+                    "refused the page of all ones for it, or it faulted there again",
+                    what, linear, pa));
+  unassigned_step_ = true;
   return std::nullopt;
 }
 
@@ -567,6 +606,9 @@ bt::RunExit Machine::run_single() {
 
 int Machine::loop() {
   for (;;) {
+    // The instruction that ran with unassigned memory as all ones completed (unassigned_pages.h).
+    if (!unassigned_step_ && !unassigned_.empty() && !unassigned_.clear())
+      return stop("the host refused to unmap a page of all ones (its mapping limit)");
     if (next_snapshot_ns_ && now_ns() >= next_snapshot_ns_) snapshot_stats();
     // Written code frames (by the guest, or by the monitor's own writes): their translations go.
     for (uint32_t frame : traces_.take_written()) engine_->invalidate_frame(frame);
@@ -585,7 +627,8 @@ int Machine::loop() {
       continue;
     }
     const bool ignne_step = x87_ferr_->step_alone();
-    const bool single = single_next_ || table_write_ || shadow_step_ || ignne_step;
+    const bool single =
+        single_next_ || table_write_ || shadow_step_ || ignne_step || unassigned_step_;
     if (!single && !translate_next_ && runs_direct(vcpu_.eip)) {
       if (auto status = run_direct()) return *status;
       continue;
@@ -606,6 +649,7 @@ int Machine::loop() {
     if (ignne_step) x87_ferr_->after_step();
     bt_ns_ += now_ns() - t0;
     translate_next_ = false;
+    unassigned_step_ = false;
     if (shadow_step_) {
       // The shadowed instruction ran (or faulted): the interrupt it held back is due now.
       shadow_step_ = false;
@@ -672,8 +716,10 @@ void Machine::print_stats() const {
   s += engine_ ? engine_->stats().report() + engine_->entry_counts(5).report()
                : "(the guest never ran)\n";
   s += devices_report(*dev_);
-  s += fmt::format("  instructions redirected to MMIO {}\n  MMIO operand accesses {}\n",
-                   mmio_.stats().instructions, mmio_.stats().accesses);
+  s += fmt::format(
+      "  instructions redirected to MMIO {}\n  MMIO operand accesses {}\n  unassigned pages "
+      "mapped as all ones for one instruction {}\n",
+      mmio_.stats().instructions, mmio_.stats().accesses, unassigned_.steps());
   if (events_) s += events_->stats().report(VirtualTimer::ticks());
   if (de_) {
     s += de_->stats().report();

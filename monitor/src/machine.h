@@ -21,6 +21,7 @@
 #include "shadowmmu/guest_memory.h"
 #include "shadowmmu/shadow.h"
 #include "tc_tools.h"
+#include "unassigned_pages.h"
 
 namespace monitor {
 
@@ -100,6 +101,9 @@ class Machine {
   // A host fault at `linear` on a page the window cannot show (MMIO, mmio_access.h): the
   // instruction at EIP is redirected and runs translated next.
   std::optional<int> mmio_fault(uint32_t linear, bool write, bool from_translated);
+  // A redirected instruction faulted there again: its form is not one the redirection takes.
+  // Unassigned memory: it runs alone with all ones there (unassigned_pages.h); a device: stop.
+  std::optional<int> unredirected_access(uint32_t linear, bool write);
   bt::WatchedAccess watched_access(uint32_t linear, unsigned bytes, unsigned access);
 
   Config cfg_;
@@ -111,8 +115,10 @@ class Machine {
   shadowmmu::CodeTraces traces_;
   MmioAccesses mmio_;
   std::unique_ptr<shadowmmu::MmioHandler> mmio_bus_;  // the devices' MMIO bus, for as_
-  bool single_next_ = false;  // run one instruction untraced (it writes translated code)
-  bool shadow_step_ = false;  // run the one instruction an sti / mov ss shadow holds an IRQ for
+  UnassignedPages unassigned_{as_};
+  bool unassigned_step_ = false;  // run one instruction with unassigned_'s pages mapped
+  bool single_next_ = false;      // run one instruction untraced (it writes translated code)
+  bool shadow_step_ = false;      // run the one instruction an sti / mov ss shadow holds an IRQ for
   // Run one instruction with the traced page table at this window page writable (it writes it).
   std::optional<uint32_t> table_write_;
   // Guest-physical addresses of translated instructions that wrote traced page tables: they

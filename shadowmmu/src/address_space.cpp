@@ -120,6 +120,21 @@ bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
   return true;
 }
 
+bool AddressSpace::map_all_ones(uint32_t linear, bool writable) {
+  const uint64_t at = linear & ~0xfffu;
+  if (at < window_start_) return false;
+  void* p = mmap(reinterpret_cast<void*>(at), kPage, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  if (p == MAP_FAILED) {
+    if (errno == ENOMEM) return false;
+    throw Error(fmt::format("cannot map an all-ones page at {:#x}: {}", at, errstr()));
+  }
+  std::memset(p, 0xff, kPage);
+  if (!writable && mprotect(p, kPage, PROT_READ) != 0)
+    throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
+  return true;
+}
+
 bool AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot) {
   const uint64_t at = linear & ~0xfffu;
   if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) == 0) {

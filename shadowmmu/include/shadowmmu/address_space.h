@@ -61,6 +61,12 @@ class AddressSpace {
     return protect_pages(linear, 1, prot);
   }
   [[nodiscard]] bool protect_pages(uint32_t linear, uint32_t count, int prot);
+  // A fresh private page of all ones (0xff bytes) at window page `linear`, read-only or
+  // writable: what the monitor's own translated code sees of unassigned guest-physical memory
+  // while one instruction runs (monitor/src/unassigned_pages.h). The window sink is not told:
+  // the direct-execution process never runs with it. unmap_page() removes it. False when the
+  // host refuses it (its mapping limit, or a page below the first one the host lets us map).
+  [[nodiscard]] bool map_all_ones(uint32_t linear, bool writable);
 
   // Why a guest-physical page may not be mapped writable (or must be executable) in the
   // window: it runs directly (DirectCode), translations were made from it (CodeTraces), or

@@ -172,8 +172,12 @@ void remove_claimer(Claimer c) {
     if (slot == c) slot = nullptr;
 }
 
+// What each asynchronous signal did before add_async routed it (remove_async puts it back).
+static struct sigaction g_before_async[NSIG];
+
 void add_async(int sig, AsyncCallback cb) {
   init();
+  if (!g_async[sig]) sigaction(sig, nullptr, &g_before_async[sig]);
   g_async[sig] = cb;
   // SA_RESTART: a timer tick must not make the monitor's own writes (guest serial output) fail
   // with EINTR; a sleep in hlt uses ppoll, which returns on a signal regardless.
@@ -181,9 +185,8 @@ void add_async(int sig, AsyncCallback cb) {
 }
 
 void remove_async(int sig) {
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, nullptr);
+  if (!g_async[sig]) return;
+  sigaction(sig, &g_before_async[sig], nullptr);
   g_async[sig] = nullptr;
 }
 

@@ -13,6 +13,7 @@
 #include "event_service.h"
 #include "halt_sleep.h"
 #include "hostexec/host_signals.h"
+#include "interrupt_exit.h"
 #include "kernel_boot.h"
 #include "unit_tools.h"
 #include "virtual_timer.h"
@@ -26,6 +27,9 @@ namespace {
 cpu::Vcpu* g_vcpu = nullptr;
 volatile sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) {
+  // A second one ends bt86 at once: the first may be waiting behind a blocked host write
+  // (guest output to a pipe nobody reads), which SA_RESTART resumes.
+  if (g_interrupted) exit_interrupted_now();
   g_interrupted = 1;
   if (g_vcpu) g_vcpu->pending.async = 1;
 }
@@ -308,11 +312,14 @@ int Machine::run() {
     } catch (...) {
       events_.reset();
       timer_.reset();
+      console_.reset();
       throw;
     }
     timer_->disarm();
+    // The terminal as it was, before the statistics and before SIGINT/SIGTERM end bt86 at once
+    // again (interrupt_exit.h).
+    console_.reset();
   }
-  console_.reset();  // the terminal as it was, before the statistics
   g_vcpu = nullptr;
   std::fflush(stdout);
   unit_tools_->flush();

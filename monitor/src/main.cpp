@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cpu_option.h"
+#include "interrupt_exit.h"
 #include "load_error.h"
 #include "machine.h"
 #include "size_option.h"
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
     monitor::print_cpu_models(stdout);
     return 0;
   }
+  monitor::exit_on_interrupt();  // from here on, every phase ends with 130 on SIGINT/SIGTERM
   cfg.cpu_model = monitor::select_cpu_model(cpu_name);
   if (!cfg.cpu_model) return monitor::kExitUsage;
   if (cfg.kernel.empty()) {

@@ -36,7 +36,8 @@ void remove_claimer(Claimer c);
 // e.g. to restore the terminal.
 void set_crash_hook(void (*hook)());
 
-// Routes an asynchronous signal (SIGALRM, SIGINT, ...) through the trampoline.
+// Routes an asynchronous signal (SIGALRM, SIGINT, ...) through the trampoline; remove_async
+// puts back what the signal did before (its handler, or the default action).
 void add_async(int sig, AsyncCallback cb);
 void remove_async(int sig);
 // Whether `sig` is routed as an asynchronous signal (add_async).

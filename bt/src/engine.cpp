@@ -2,12 +2,18 @@
 // handles each way back out (chain, jump-cache miss, pending event, callout, fault).
 #include <fmt/format.h>
 
+#include <bit>
 #include <csignal>
 #include <cstring>
 
 #include "engine_core.h"
 
 namespace bt {
+
+bool jump_cache_size_supported(uint32_t n) {
+  if (!std::has_single_bit(n) || n < kMinJumpCache || n > kMaxJumpCache) return false;
+  return n == 256 || n == (1u << 16) || __builtin_cpu_supports("bmi2");
+}
 
 static std::string too_small(size_t bytes, size_t need, bool exact) {
   return fmt::format(
@@ -21,7 +27,11 @@ EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
       src(s),
       opt(o),
       cache(o.cache_bytes),
-      jc_(new JumpCacheEntry[kJumpCacheEntries]) {
+      jc_mask_(o.jump_cache_entries - 1) {
+  if (!jump_cache_size_supported(o.jump_cache_entries))
+    throw std::invalid_argument(
+        fmt::format("unsupported jump-cache size {}", o.jump_cache_entries));
+  jc_.reset(new JumpCacheEntry[o.jump_cache_entries]);
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
   // Decode as the P6 family does: F3 0F BC/BD are bsf/bsr (rep ignored), and the encodings MPX
   // and CET later took are the hint NOPs they were.
@@ -30,11 +40,11 @@ EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
     ZydisDecoderEnableMode(&decoder, mode, ZYAN_FALSE);
   if (o.cache_bytes <= kUnitReserve)
     throw CacheTooSmall(too_small(o.cache_bytes, kUnitReserve, false));
-  rt.build(cache);
+  rt.build(cache, unsigned(std::countr_zero(o.jump_cache_entries)));
   if (cache.available() < kUnitReserve)
     throw CacheTooSmall(
         too_small(o.cache_bytes, cache.size() - cache.available() + kUnitReserve, true));
-  std::memset(jc_.get(), 0, sizeof(JumpCacheEntry) * kJumpCacheEntries);
+  std::memset(jc_.get(), 0, sizeof(JumpCacheEntry) * o.jump_cache_entries);
   v.jc_table = reinterpret_cast<uint64_t>(jc_.get());
   v.jc_tag = generation_ << 32;
   v.host_ctx = this;
@@ -147,7 +157,7 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
     auto [it, fresh] = jc_pages_.try_emplace(p, cp.global);
     if (!fresh) it->second = it->second && cp.global;
   }
-  JumpCacheEntry& e = jc_[eip & (kJumpCacheEntries - 1)];
+  JumpCacheEntry& e = jc_[eip & jc_mask_];
   e.key = v.jc_tag | eip;
   e.host = reinterpret_cast<uint64_t>(u->host);
 }

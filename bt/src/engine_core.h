@@ -93,6 +93,7 @@ class EngineCore {
   // Undoes the links `pred` picks; a new jump-cache generation if `jc_stale` says so.
   template <class Pred, class JcStale>
   void unlink_if(Pred pred, JcStale jc_stale);
+  uint32_t jc_mask_;
   std::unique_ptr<JumpCacheEntry[]> jc_;
   uint64_t generation_ = 1;
   uint64_t last_mode_ = ~0ull;

@@ -47,9 +47,36 @@ void save_guest_fpu(Assembler& a, Label monitor_mxcsr) {
   a.mov(dword_ptr(r15, cpu::off::fpu_closed), 0x01010101);
   a.bind(skip);
 }
+// The jump-cache probe for the target EIP in r8d: r10 = its entry, r11 = its key (generation
+// tag | EIP); jumps to `hit` with rcx restored from r12 if the entry holds that key, else falls
+// through with rcx restored. Flag-free: the table index is the EIP's low `bits` bits, by movzx
+// for 8 and 16, else by BMI2 shlx/shrx (which, unlike and/bzhi, leave the flags alone).
+void emit_jc_probe(Assembler& a, unsigned bits, Label hit) {
+  if (bits == 16) {
+    a.movzx(r9d, r8w);
+  } else if (bits == 8) {
+    a.movzx(r9d, r8b);
+  } else {
+    a.mov(r10d, imm(32 - bits));
+    a.shlx(r9d, r8d, r10d);
+    a.shrx(r9d, r9d, r10d);
+  }
+  a.mov(r10, vc(cpu::off::jc_table, 8));
+  a.lea(r10, ptr(r10, r9, 3));
+  a.lea(r10, ptr(r10, r9, 3));  // r10 = &table[index] (16-byte entries)
+  a.mov(r11, vc(cpu::off::jc_tag, 8));
+  a.lea(r11, ptr(r11, r8));  // key = tag | eip (tag has a zero low half)
+  a.mov(r9, ptr(r10));
+  a.not_(r9);
+  a.lea(r9, ptr(r9, r11, 0, 1));  // r9 = key - entry.key
+  a.mov(r12, rcx);
+  a.mov(rcx, r9);
+  a.jecxz(rcx, hit);
+  a.mov(rcx, r12);
+}
 }  // namespace
 
-void Runtime::build(CodeCache& cache) {
+void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   CodeHolder code;
   code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.base())));
   Assembler a(&code);
@@ -119,19 +146,7 @@ void Runtime::build(CodeCache& cache) {
 
   // lookup: r8d = target EIP. Flag-free, because guest flags are live in RFLAGS.
   a.bind(l_lookup);
-  a.movzx(r9d, r8w);
-  a.mov(r10, vc(cpu::off::jc_table, 8));
-  a.lea(r10, ptr(r10, r9, 3));
-  a.lea(r10, ptr(r10, r9, 3));  // r10 = &table[eip & 0xffff] (16-byte entries)
-  a.mov(r11, vc(cpu::off::jc_tag, 8));
-  a.lea(r11, ptr(r11, r8));  // key = tag | eip (tag has a zero low half)
-  a.mov(r9, ptr(r10));
-  a.not_(r9);
-  a.lea(r9, ptr(r9, r11, 0, 1));  // r9 = key - entry.key
-  a.mov(r12, rcx);
-  a.mov(rcx, r9);
-  a.jecxz(rcx, l_hit);
-  a.mov(rcx, r12);
+  emit_jc_probe(a, jc_bits, l_hit);
   a.mov(vc(cpu::off::eip), r8d);
   a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Lookup));
   a.jmp(l_exit);

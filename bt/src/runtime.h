@@ -30,14 +30,14 @@ struct Runtime {
   uint8_t* lookup = nullptr;
   uint8_t* fpu_callout = nullptr;  // callout, then the guest FPU state into the host FPU
 
-  // Emits the stubs at the start of `cache`.
-  void build(CodeCache& cache);
+  // Emits the stubs at the start of `cache`, for a jump cache of 2^jc_bits entries.
+  void build(CodeCache& cache, unsigned jc_bits);
 };
 
 // Host RFLAGS bits that carry guest state: CF PF AF ZF SF DF OF (never TF, AC, IF).
 inline constexpr uint32_t kHostFlagsMask = 0xCD5;
-// Jump cache: 64K entries of {key = eip | generation << 32, host entry}.
-inline constexpr uint32_t kJumpCacheEntries = 1u << 16;
+// Jump cache: Options::jump_cache_entries (default 64K) entries of {key = eip | generation << 32,
+// host entry}, indexed by the EIP's low bits.
 struct JumpCacheEntry {
   uint64_t key;
   uint64_t host;

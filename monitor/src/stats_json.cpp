@@ -145,6 +145,7 @@ std::string Machine::stats_json(const char* kind) const {
     doc["translator"]["unit_max"] = cfg_.engine.max_unit_instructions;
     doc["translator"]["chaining"] = cfg_.engine.chaining;
     doc["translator"]["superblocks"] = cfg_.engine.superblocks;
+    doc["translator"]["jump_cache_entries"] = cfg_.engine.jump_cache_entries;
     doc["translator"]["policy"] = cfg_.engine.evict == bt::Options::Evict::Fifo ? "fifo" : "flush";
   }
   doc["ports"] = ports_json(dev_->bus);

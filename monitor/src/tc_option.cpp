@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <charconv>
 #include <set>
 
@@ -19,6 +20,8 @@ const char* const kTcHelp =
     "loop-exits=on|off (translate a loop's exit with the loop; default on), "
     "superblocks=on|off (a unit goes on through direct jmp/call into their target, within "
     "unit-max and two pages; default off), "
+    "jc=N (jump-cache entries for indirect branches, a power of two from 2 to 1048576; "
+    "default 65536), "
     "translate-user=on|off (translate ring-3 code too: --no-direct)";
 
 namespace {
@@ -42,6 +45,19 @@ unsigned unit_cap(const std::string& key, const std::string& value) {
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc() || end != value.data() + value.size() || n < 1 || n > kMaxUnitCap)
     bad(key, value, fmt::format("use a number of instructions from 1 to {}", kMaxUnitCap).c_str());
+  return n;
+}
+
+uint32_t jump_cache_size(const std::string& key, const std::string& value) {
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || !std::has_single_bit(n) ||
+      n < bt::kMinJumpCache || n > bt::kMaxJumpCache)
+    bad(key, value,
+        fmt::format("use a power of two from {} to {}", bt::kMinJumpCache, bt::kMaxJumpCache)
+            .c_str());
+  if (!bt::jump_cache_size_supported(n))
+    bad(key, value, "this host lacks BMI2, which sizes other than 256 and 65536 need");
   return n;
 }
 
@@ -80,12 +96,14 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
       o.translate_loop_exits = on_off(key, value);
     } else if (key == "superblocks") {
       o.superblocks = on_off(key, value);
+    } else if (key == "jc") {
+      o.jump_cache_entries = jump_cache_size(key, value);
     } else if (key == "translate-user") {
       policy.translate_user = on_off(key, value);
     } else {
       throw OptionError(fmt::format(
           "--tc {}: unknown key (valid: size, evict, unit-max, single-insn, chain, loop-exits, "
-          "superblocks, translate-user)",
+          "superblocks, jc, translate-user)",
           key));
     }
   }

@@ -95,3 +95,17 @@ set_tests_properties(
   guest.tc_superblocks_off.stats guest.tc_superblocks_tiny.alu.matches_native
   guest.tc_superblocks_tiny.paging guest.tc_superblocks_tiny.smc
   PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# jc=N: the jump cache's size. A 2-entry cache keeps every guest right and misses far more
+# often than the default 64K entries on the same guest.
+bt86_tc_correct(jc_tiny jc=2)
+bt86_tc_correct(jc_odd_bits jc=4096)
+bt86_tc_effect(jc_tiny ${alu_elf} jc=2
+               "translator.lookup_misses>=50000;translator.jump_cache_entries==2")
+bt86_tc_effect(jc_default ${alu_elf} jc=65536
+               "translator.lookup_misses<=5000;translator.lookup_hits>=50000;translator.jump_cache_entries==65536")
+set_tests_properties(
+  guest.tc_jc_tiny.alu.matches_native guest.tc_jc_tiny.paging guest.tc_jc_tiny.smc
+  guest.tc_jc_odd_bits.alu.matches_native guest.tc_jc_odd_bits.paging guest.tc_jc_odd_bits.smc
+  guest.tc_jc_tiny.stats guest.tc_jc_default.stats
+  PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

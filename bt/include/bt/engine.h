@@ -62,7 +62,15 @@ struct Options {
   // Superblocks: a unit goes on at the target of a direct jmp or call (while it has room and
   // the target is on its first page or one second page) instead of ending at the jump.
   bool superblocks = false;
+  // Entries in the jump cache that indirect branches probe (a power of two from
+  // kMinJumpCache to kMaxJumpCache; the Engine throws std::invalid_argument otherwise). Sizes
+  // other than 256 and 64K index it with BMI2 instructions (jump_cache_size_supported).
+  uint32_t jump_cache_entries = 1u << 16;
 };
+inline constexpr uint32_t kMinJumpCache = 2, kMaxJumpCache = 1u << 20;
+// Whether this host can run a jump cache of `entries` (a power of two in range, and BMI2 for
+// the sizes that need it).
+bool jump_cache_size_supported(uint32_t entries);
 
 // Why run() returned control to its caller.
 struct RunExit {

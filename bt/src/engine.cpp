@@ -141,7 +141,7 @@ void EngineCore::bury(const std::vector<Unit*>& dead) {
 
 void EngineCore::jc_forget(const Unit& u) {
   // An entry leads to a unit only from that unit's own EIP (jc_insert).
-  JumpCacheEntry& e = jc_[u.eip & (kJumpCacheEntries - 1)];
+  JumpCacheEntry& e = jc_[u.eip & jc_mask_];
   if (e.host == reinterpret_cast<uint64_t>(u.host)) e.key = 0;  // no tag is 0: it never matches
 }
 

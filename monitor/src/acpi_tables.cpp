@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "devices/acpi_pm.h"
+#include "devices/reset_control.h"
 
 namespace monitor {
 
@@ -13,12 +14,16 @@ using devices::AcpiPm;
 constexpr std::string_view kOemId = "BT86  ";         // 6 bytes
 constexpr std::string_view kOemTableId = "BT86ACPI";  // 8 bytes
 
-constexpr uint32_t kFadtLen = 116;  // ACPI 1.0 FADT (revision 1)
+// An ACPI 1.0 FADT plus the reset register: revision 2 (the "ACPI 1.0b" FADT that Linux's
+// acpi_reboot() requires for RESET_REG), 132 bytes, up to its minor-revision byte (ACPICA's
+// ACPI_FADT_V2_SIZE); the 32-bit block addresses stay the ones in use (no X_ fields).
+constexpr uint32_t kFadtLen = 132;
+constexpr uint8_t kFadtRevision = 2;
 constexpr uint32_t kFacsLen = 64;
 
 // FADT flags: WBINVD works, C1 (hlt) supported, power and sleep buttons are not fixed-feature
-// buttons (there are none).
-constexpr uint32_t kFadtFlags = (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5);
+// buttons (there are none), RESET_REG_SUP (the reset register below).
+constexpr uint32_t kFadtFlags = (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 10);
 
 // \_S5 as AML: Name (_S5_, Package (4) {5, 5, 0, 0}) — SLP_TYP for PM1a and PM1b.
 constexpr uint8_t kS5Aml[] = {
@@ -89,7 +94,7 @@ std::vector<uint8_t> build_acpi_tables(uint32_t base) {
   b.checksum(L::kRsdt, 36 + 4, 9);
 
   const uint32_t f = L::kFadt;
-  b.header(f, "FACP", kFadtLen, 1);
+  b.header(f, "FACP", kFadtLen, kFadtRevision);
   b.u32(f + 36, base + L::kFacs);
   b.u32(f + 40, base + L::kDsdt);
   b.u16(f + 46, AcpiPm::kSciIrq);
@@ -102,6 +107,12 @@ std::vector<uint8_t> build_acpi_tables(uint32_t base) {
   b.u16(f + 96, 101);   // P_LVL2_LAT > 100: no C2
   b.u16(f + 98, 1001);  // P_LVL3_LAT > 1000: no C3
   b.u32(f + 112, kFadtFlags);
+  // RESET_REG: a generic address (system I/O, 8 bits at offset 0) naming the PIIX reset control
+  // register, and RESET_VALUE: SRST | RCPU, a hard reset (devices::ResetControl).
+  b.u8(f + 116, 1);  // address space: system I/O
+  b.u8(f + 117, 8);  // register bit width
+  b.u32(f + 120, devices::ResetControl::kPort);
+  b.u8(f + 128, devices::ResetControl::kSysReset | devices::ResetControl::kResetCpu);
   b.checksum(f, kFadtLen, 9);
 
   b.header(L::kDsdt, "DSDT", dsdt_len, 1);

@@ -17,8 +17,9 @@ Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
     : pit(clock, pic),
       port_b(pit),
       cmos(wall_clock, ram_bytes),
-      i8042(pic, a20, events.reset),
-      port_a(a20, events.reset),
+      i8042(pic, a20, [f = events.reset] { f("i8042 command 0xfe"); }),
+      port_a(a20, [f = events.reset] { f("port 0x92 bit 0"); }),
+      reset_control([f = events.reset] { f("port 0xcf9"); }),
       uart(sink, pic),
       debug_exit([f = std::move(events.exit)](uint32_t s) { f(int(s & 0xff)); }),
       pm_timer(clock),
@@ -33,6 +34,7 @@ Machine::Devices::Devices(uint64_t ram_bytes, DeviceEvents events)
   bus.attach(devices::CmosRtc::kBase, devices::CmosRtc::kPortCount, cmos);
   bus.attach(devices::PostPort::kPort, 1, post);
   bus.attach(devices::SystemPortA::kPort, 1, port_a);
+  bus.attach(devices::ResetControl::kBase, devices::ResetControl::kPortCount, reset_control);
   bus.attach(devices::DebugExit::kBase, devices::DebugExit::kPortCount, debug_exit);
   bus.attach(devices::Uart16550::kCom1Base, devices::Uart16550::kPortCount, uart);
   bus.attach(devices::AcpiPm::kPm1aEvtBase, devices::AcpiPm::kPortCount, acpi_pm);

@@ -36,7 +36,7 @@ class BusPorts final : public cpu::Ports {
 // it may only record what happened (the run loop acts on it).
 struct DeviceEvents {
   std::function<void(int status)> exit;        // isa-debug-exit, with the process exit status
-  std::function<void()> reset;                 // i8042 reset pulse or port 0x92 bit 0
+  std::function<void(const char* by)> reset;   // i8042 pulse, port 0x92 bit 0, or 0xCF9 RCPU
   std::function<void(bool level)> intr;        // the PIC's INTR output changed
   std::function<void(uint8_t slp_typ)> sleep;  // ACPI: SLP_EN written to PM1a_CNT
 };
@@ -57,6 +57,7 @@ struct Machine::Devices {
   devices::CmosRtc cmos;
   devices::I8042 i8042;
   devices::SystemPortA port_a;
+  devices::ResetControl reset_control;
   devices::Uart16550 uart;
   devices::DebugExit debug_exit;
   devices::PostPort post;

@@ -217,8 +217,8 @@ Machine::Machine(const Config& cfg)
     exit_status_ = status;
     vcpu_.pending.async = 1;
   };
-  events.reset = [this] {
-    reset_requested_ = true;
+  events.reset = [this](const char* by) {
+    reset_requested_ = by;
     vcpu_.pending.async = 1;
   };
   events.intr = [this](bool level) { vcpu_.set_irq_line(level); };
@@ -331,7 +331,7 @@ std::optional<int> Machine::finished() {
   if (exit_status_) return *exit_status_;
   if (reset_requested_) {
     std::fflush(stdout);
-    std::fputs("bt86: guest requested a reset\n", stderr);
+    std::fprintf(stderr, "bt86: guest requested a reset (%s)\n", reset_requested_);
     return kExitGuestReset;
   }
   if (g_interrupted) {

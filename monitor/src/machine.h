@@ -146,7 +146,7 @@ class Machine {
   std::unique_ptr<ConsoleInput> console_;  // stdin as COM1's input, while the guest runs
   sigset_t wake_signals_{};                // the signals whose handlers end a hlt sleep
   std::optional<int> exit_status_;         // set by the debug-exit device
-  bool reset_requested_ = false;           // set by the i8042 or port 0x92
+  const char* reset_requested_ = nullptr;  // by which device: the i8042, port 0x92 or 0xcf9
 };
 
 // Prints the vCPU state (reason, EIP with bytes and disassembly, registers, segments).

@@ -1,13 +1,23 @@
 #!/bin/sh
 # Boots bt86's Debian guest (guests/linux, with guests/linux/probe's bt86_probe added), types a
-# command script into its console through a pipe, and checks every answer and the clean ACPI power-off (exit status 0). Extra arguments
+# command script into its console through a pipe, and checks every answer and the clean ACPI power-off or reset (exit status 0). Extra arguments
 # go to `bt86 run` (--no-direct, --cpu NAME); EXPECT_CPU is the model name /proc/cpuinfo must
 # show. MODE `full` runs the whole script; `short` only what needs no user-space volume
 # (uname, cpuinfo, arithmetic, a pipeline), for variants that would repeat the slow parts.
 #   debian_script.sh BT86 GUEST_DIR EXPECT_CPU full|short [bt86 run options...]
+# The environment may change the end: END=reboot types `reboot` instead of `poweroff` and then
+# expects the kernel's restart and bt86's "guest requested a reset (RESET_BY)" with status 0
+# (RESET_BY, a regex, defaults to port 0xcf9: the FADT's reset register, Linux's default);
+# KERNEL_ARGS is added to the kernel command line (e.g. reboot=pci).
 set -u
 bt86=$1 dir=$2 expect_cpu=$3 mode=$4
 shift 4
+end=${END:-poweroff}
+reset_by=${RESET_BY:-port 0xcf9}
+case "$end" in
+  poweroff | reboot) ;;
+  *) echo "debian_script.sh: END must be poweroff or reboot, not '$end'" >&2; exit 2 ;;
+esac
 if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/initramfs-test.cpio.gz" ]; then
   echo "SKIP: no Debian guest in $dir (build it: cmake --build build -t linux_guest)"
   exit 77
@@ -31,10 +41,10 @@ commands() {
       'n=0; for i in $(seq 1 1000); do n=$((n + i * i)); done; echo SQUARES $n' \
       'bt86_probe'
   fi
-  echo poweroff
+  echo "$end"
 }
 commands | "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs-test.cpio.gz" \
-    --append "console=ttyS0" --mem 256M "$@" > "$out" 2>&1 || status=$?
+    --append "console=ttyS0${KERNEL_ARGS:+ $KERNEL_ARGS}" --mem 256M "$@" > "$out" 2>&1 || status=$?
 fail=0
 check() {  # pattern description
   if ! grep -Eq "$1" "$out"; then
@@ -46,7 +56,12 @@ check '^Linux .* 6\.1\.[0-9]+-[0-9]+-686 .* i686 GNU/Linux' "uname -a"
 check "^CPU $expect_cpu" "/proc/cpuinfo names the --cpu model"
 check '^SUM 42' "shell arithmetic"
 check '^PIPE PIPED TEXT' "a pipeline"
-check 'reboot: Power down' "the kernel powered off"
+if [ "$end" = poweroff ]; then
+  check 'reboot: Power down' "the kernel powered off"
+else
+  check 'reboot: Restarting system' "the kernel restarted"
+  check "^bt86: guest requested a reset \\($reset_by\\)" "bt86 ended on the guest's reset"
+fi
 if [ "$mode" = full ]; then
   check '^FORKS 200' "200 fork+exec of /bin/true"
   check "^$zeros_md5  /tmp/z" "md5sum of 16 MiB written to tmpfs with dd"
@@ -70,7 +85,7 @@ for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic'; do
   fi
 done
 if [ "$status" != 0 ]; then
-  echo "FAIL: bt86 exited with $status (0 = ACPI power-off)"
+  echo "FAIL: bt86 exited with $status (0 = ACPI power-off or a reset)"
   fail=1
 fi
 if [ "$fail" != 0 ]; then
@@ -78,4 +93,4 @@ if [ "$fail" != 0 ]; then
   cat "$out"
   exit 1
 fi
-echo "ok: Debian booted, ran the $mode script and powered off ($*)"
+echo "ok: Debian booted, ran the $mode script and ended with $end ($* ${KERNEL_ARGS:-})"

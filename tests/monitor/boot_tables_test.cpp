@@ -85,6 +85,17 @@ TEST(AcpiTables, ChecksumsPointersAndS5) {
   EXPECT_EQ(get32(t, L::kFadt + 112) & (1u << 8), 0u) << "24-bit timer (TMR_VAL_EXT clear)";
   EXPECT_EQ(get32(t, L::kFadt + 48), 0u);  // no SMI command port: ACPI mode from the start
   EXPECT_EQ((kBase + L::kFacs) % 64, 0u);
+  // The reset register (FADT revision 2, RESET_REG_SUP): one byte, 0x06, to I/O port 0xcf9.
+  EXPECT_GE(t[L::kFadt + 8], 2) << "Linux reads RESET_REG only from FADT revision 2";
+  EXPECT_GE(get32(t, L::kFadt + 4), 129u);
+  EXPECT_LE(L::kFadt + get32(t, L::kFadt + 4), L::kDsdt) << "the FADT runs into the DSDT";
+  EXPECT_NE(get32(t, L::kFadt + 112) & (1u << 10), 0u) << "RESET_REG_SUP";
+  EXPECT_EQ(t[L::kFadt + 116], 1) << "RESET_REG in system I/O space";
+  EXPECT_EQ(t[L::kFadt + 117], 8) << "an 8-bit register";
+  EXPECT_EQ(t[L::kFadt + 118], 0) << "at bit 0";
+  EXPECT_EQ(get32(t, L::kFadt + 120), 0xcf9u);
+  EXPECT_EQ(get32(t, L::kFadt + 124), 0u);
+  EXPECT_EQ(t[L::kFadt + 128], 0x06) << "RESET_VALUE";
   const std::string dsdt(t.begin() + L::kDsdt + 36, t.end());
   const std::string s5 = std::string("\x08_S5_\x12\x08\x04\x0a", 9) + char(5) + "\x0a" + char(5);
   EXPECT_NE(dsdt.find(s5), std::string::npos);

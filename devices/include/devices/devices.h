@@ -16,6 +16,7 @@
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/post_port.h"
+#include "devices/reset_control.h"
 #include "devices/system_port_a.h"
 #include "devices/system_port_b.h"
 #include "devices/uart16550.h"

@@ -55,6 +55,11 @@ void UnitTools::flush() {
 }
 
 void UnitTools::on_unit(const bt::UnitRecord& u) {
+  if (symbols_.observe(u.eip, u.guest) && symbols_.offset() != 0)
+    std::fprintf(stderr,
+                 "bt86: --guest-symbols: the kernel runs %#x above its link address "
+                 "(KASLR)\n",
+                 symbols_.offset());
   if (perf_) {
     // perf resolves a sample with the last entry covering its address: a unit made again at a
     // host address after a flush takes over from the one that was there before.

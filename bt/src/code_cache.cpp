@@ -35,7 +35,8 @@ Unit* CodeCache::insert(uint64_t key, Unit u) {
   n->key = key;
   live_bytes_ += n->host_size;
   units_[key] = n;
-  by_age_.push_back(n);
+  ring().by_age.push_back(n);
+  ring().live += n->host_size;
   by_address_.emplace(n->host, n);
   by_frame_[n->frame].push_back(n);
   if (n->frame2 != Unit::kNoFrame && n->frame2 != n->frame) by_frame_[n->frame2].push_back(n);
@@ -43,8 +44,9 @@ Unit* CodeCache::insert(uint64_t key, Unit u) {
 }
 
 std::unique_ptr<Unit> CodeCache::evict_oldest() {
-  std::unique_ptr<Unit> u(by_age_.front());
-  by_age_.pop_front();
+  std::unique_ptr<Unit> u(ring().by_age.front());
+  ring().by_age.pop_front();
+  ring().live -= u->host_size;
   by_address_.erase(u->host);
   live_bytes_ -= u->host_size;
   auto it = units_.find(u->key);
@@ -75,13 +77,16 @@ Unit* CodeCache::unit_at(const void* p) const {
 }
 
 void CodeCache::flush() {
-  for (Unit* u : by_age_) delete u;
-  by_age_.clear();
+  for (Ring& r : rings_) {
+    for (Unit* u : r.by_age) delete u;
+    r.by_age.clear();
+    r.used = r.begin;
+    r.live = 0;
+  }
   by_address_.clear();
   live_bytes_ = 0;
   units_.clear();
   by_frame_.clear();
-  used_ = runtime_end_;
 }
 
 std::vector<Unit*> CodeCache::forget_frame(uint32_t frame) {

@@ -26,7 +26,7 @@ struct Unit {
   // if it has one.
   static constexpr uint32_t kNoFrame = ~0u;
   uint32_t frame2 = kNoFrame;
-  uint32_t page2 = 0;                 // the linear page of frame2 (valid with it)
+  uint32_t page2 = 0;  // the linear page of frame2 (valid with it)
   uint32_t frame = 0;  // the frame of its first byte (CodeSource::phys_page)
   // Forgotten for lookups (its code was written): it only waits for its space to be reclaimed.
   bool dead = false;
@@ -51,23 +51,42 @@ class CodeCache {
   uint8_t* base() const { return base_; }
   size_t size() const { return size_; }
   // The runtime stubs live at the start and survive flushes.
-  void set_runtime_end(size_t offset) { runtime_end_ = used_ = offset; }
-  uint8_t* cursor() const { return base_ + used_; }
-  size_t available() const { return size_ - used_; }
+  void set_runtime_end(size_t offset) {
+    rings_[0] = {offset, size_, offset, {}, 0};
+    rings_[1] = {size_, size_, size_, {}, 0};
+  }
+  // The units are allocated in rings, each a FIFO: one (flush, FIFO policies), or a nursery
+  // of `nursery` bytes after the runtime and a persistent ring in the rest (generational).
+  enum RingId { kNursery = 0, kPersistent = 1 };
+  void split(size_t nursery) {
+    const size_t mid = (rings_[0].begin + nursery) & ~size_t(15);
+    rings_[0].end = mid;
+    rings_[1] = {mid, size_, mid, {}, 0};
+  }
+  // Where the next units go (the nursery unless selected otherwise).
+  void select(RingId r) { cur_ = r; }
+  RingId selected() const { return cur_; }
+  size_t ring_bytes(RingId r) const { return rings_[r].end - rings_[r].begin; }
+  size_t ring_units(RingId r) const { return rings_[r].by_age.size(); }
+  size_t ring_used(RingId r) const { return rings_[r].live; }  // host code bytes held
+  uint8_t* cursor() const { return base_ + ring().used; }
+  size_t available() const { return ring().end - ring().used; }
   // Free bytes from the cursor to the oldest unit ahead of it (FIFO eviction wraps the cursor
-  // around), or to the end. Without wrapping, available().
+  // around), or to the ring's end. Without wrapping, available().
   size_t room() const {
-    const uint8_t* limit = base_ + size_;
-    if (!by_age_.empty() && by_age_.front()->host >= cursor()) limit = by_age_.front()->host;
+    const uint8_t* limit = base_ + ring().end;
+    if (unit_ahead()) limit = ring().by_age.front()->host;
     return size_t(limit - cursor());
   }
   // FIFO eviction: whether a unit lies ahead of the cursor; moves the cursor back to the start.
-  bool unit_ahead() const { return !by_age_.empty() && by_age_.front()->host >= cursor(); }
-  void wrap() { used_ = runtime_end_; }
-  // Takes the oldest unit out of every map; the caller undoes what points into it.
+  bool unit_ahead() const {
+    return !ring().by_age.empty() && ring().by_age.front()->host >= cursor();
+  }
+  void wrap() { ring().used = ring().begin; }
+  // Takes the ring's oldest unit out of every map; the caller undoes what points into it.
   std::unique_ptr<Unit> evict_oldest();
   size_t used() const { return live_bytes_; }  // host code bytes of the units held
-  void commit(size_t bytes) { used_ = (used_ + bytes + 15) & ~size_t(15); }
+  void commit(size_t bytes) { ring().used = (ring().used + bytes + 15) & ~size_t(15); }
   bool contains(const void* p) const {
     auto a = static_cast<const uint8_t*>(p);
     return a >= base_ && a < base_ + size_;
@@ -81,9 +100,14 @@ class CodeCache {
   // The unit whose host code contains `p`, or nullptr.
   Unit* unit_at(const void* p) const;
   void flush();
-  size_t units() const { return by_age_.size(); }
-  // Every unit whose host code is in the cache, forgotten ones included, oldest first.
-  const std::deque<Unit*>& all_units() const { return by_age_; }
+  size_t units() const { return rings_[0].by_age.size() + rings_[1].by_age.size(); }
+  // Visits every unit whose host code is in the cache, forgotten ones included, oldest first
+  // in each ring.
+  template <class F>
+  void for_each_unit(F f) const {
+    for (const Ring& r : rings_)
+      for (Unit* u : r.by_age) f(u);
+  }
   // Forgets, for lookups, every live translation made from `frame` (its first byte or its
   // last instruction's: Unit::frame, frame2) and returns them, marked dead. Their host code
   // stays until eviction or a flush reclaims it; the caller undoes what points into them.
@@ -92,11 +116,17 @@ class CodeCache {
  private:
   uint8_t* base_ = nullptr;
   size_t size_ = 0;
-  size_t runtime_end_ = 0;
-  size_t used_ = 0;
+  struct Ring {
+    size_t begin, end, used;   // offsets: its bytes, and the cursor
+    std::deque<Unit*> by_age;  // its units in allocation order (the FIFO)
+    size_t live = 0;           // host code bytes of its units
+  };
+  Ring rings_[2] = {};
+  RingId cur_ = kNursery;
+  Ring& ring() { return rings_[cur_]; }
+  const Ring& ring() const { return rings_[cur_]; }
   size_t live_bytes_ = 0;
   std::unordered_map<uint64_t, Unit*> units_;
-  std::deque<Unit*> by_age_;                    // in allocation order (the FIFO)
   std::map<const uint8_t*, Unit*> by_address_;  // by host address (a wrapped FIFO is not sorted)
   // Live units by code frame, oldest first (FIFO eviction takes them from the front).
   std::unordered_map<uint32_t, std::deque<Unit*>> by_frame_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 
@@ -15,10 +16,11 @@ bool jump_cache_size_supported(uint32_t n) {
   return n == 256 || n == (1u << 16) || __builtin_cpu_supports("bmi2");
 }
 
-static std::string too_small(size_t bytes, size_t need, bool exact) {
+static std::string too_small(size_t bytes, size_t need, bool exact, size_t rings = 1) {
   return fmt::format(
-      "a translation cache of {} bytes is too small: the runtime and one unit need {}{} ({}K)",
-      bytes, exact ? "" : "more than ", need, (need + 1023) / 1024);
+      "a translation cache of {} bytes is too small: the runtime and one unit{} need {}{} ({}K)",
+      bytes, rings > 1 ? " in each generation" : "", exact ? "" : "more than ", need,
+      (need + 1023) / 1024);
 }
 
 EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
@@ -41,9 +43,12 @@ EngineCore::EngineCore(cpu::Cpu& c, CodeSource& s, const Options& o)
   if (o.cache_bytes <= kUnitReserve)
     throw CacheTooSmall(too_small(o.cache_bytes, kUnitReserve, false));
   rt.build(cache, unsigned(std::countr_zero(o.jump_cache_entries)));
-  if (cache.available() < kUnitReserve)
-    throw CacheTooSmall(
-        too_small(o.cache_bytes, cache.size() - cache.available() + kUnitReserve, true));
+  // Generational: a nursery and a persistent ring, each with room for one unit.
+  const size_t rings = o.evict == Options::Evict::Generational ? 2 : 1;
+  if (cache.available() < rings * kUnitReserve)
+    throw CacheTooSmall(too_small(
+        o.cache_bytes, cache.size() - cache.available() + rings * kUnitReserve, true, rings));
+  if (rings == 2) cache.split(cache.available() / 2);
   std::memset(jc_.get(), 0, sizeof(JumpCacheEntry) * o.jump_cache_entries);
   v.jc_table = reinterpret_cast<uint64_t>(jc_.get());
   v.jc_tag = generation_ << 32;
@@ -100,33 +105,75 @@ void EngineCore::flush() {
   // Entries of the old generation can never match again.
   new_generation();
   stats.flushes++;
-  stats.tc_bytes = 0;
+  stats.tc_bytes = stats.persistent_bytes = 0;
 }
 
 void EngineCore::make_room() {
   if (cache.room() >= kUnitReserve) return;
-  if (opt.evict == Options::Evict::Flush) return flush();
-  // FIFO: evict the oldest units ahead of the cursor; at the end, go back to the start (the
-  // constructor made sure a cache without units has the room).
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t translating = stats.translate_ns;
+  if (opt.evict == Options::Evict::Flush) {
+    flush();
+  } else if (opt.evict == Options::Evict::Fifo || cache.selected() == CodeCache::kPersistent) {
+    fifo_room(nullptr);
+  } else {
+    std::vector<std::pair<uint32_t, uint64_t>> hot;
+    fifo_room(&hot);
+    promote(hot);
+  }
+  // Promotions are translations: their time is translate_ns.
+  stats.make_room_ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - t0)
+                                     .count()) -
+                        (stats.translate_ns - translating);
+}
+
+void EngineCore::fifo_room(std::vector<std::pair<uint32_t, uint64_t>>* hot) {
+  // Evict the oldest units ahead of the cursor; at the end, go back to the start (the
+  // constructor made sure a ring without units has the room).
   while (cache.room() < kUnitReserve) {
     if (cache.unit_ahead())
-      evict_for(2 * kUnitReserve);  // a block: the next few units need no eviction
+      evict_for(2 * kUnitReserve, hot);  // a block: the next few units need no eviction
     else
       cache.wrap();
   }
 }
 
-void EngineCore::evict_for(size_t bytes) {
+void EngineCore::evict_for(size_t bytes, std::vector<std::pair<uint32_t, uint64_t>>* hot) {
   std::vector<std::unique_ptr<Unit>> gone;
   while (cache.unit_ahead() && cache.room() < bytes) gone.push_back(cache.evict_oldest());
   std::vector<Unit*> dead;
-  for (const auto& u : gone) dead.push_back(u.get());
+  for (const auto& u : gone) {
+    dead.push_back(u.get());
+    if (hot && promotable(*u)) hot->emplace_back(u->eip, u->key);
+  }
   bury(dead);
   for (const auto& u : gone) retire_entry_count(*u);
   stats.evictions += gone.size();
+  if (cache.selected() == CodeCache::kPersistent) stats.persistent_evictions += gone.size();
   stats.invalidated += gone.size();
   stats.eviction_blocks++;
   stats.tc_bytes = cache.used();
+}
+
+bool EngineCore::promotable(const Unit& u) {
+  if (u.dead || !u.entries || *u.entries < opt.promote_after) return false;
+  // Made again from the same bytes only: the same mode (a one-instruction unit's key has
+  // bits above the mode and never matches), and its pages still map the frames it read.
+  if ((u.key >> 52) != mode_key()) return false;
+  if (src.fetch_fault(u.eip) || src.phys_page(u.eip) != u.frame) return false;
+  return u.frame2 == Unit::kNoFrame || src.phys_page(u.page2) == u.frame2;
+}
+
+void EngineCore::promote(const std::vector<std::pair<uint32_t, uint64_t>>& hot) {
+  cache.select(CodeCache::kPersistent);  // translate()'s make_room evicts there, FIFO
+  for (const auto& [eip, key] : hot) {
+    if (cache.find(key)) continue;  // made again meanwhile (a replaced unit's key)
+    translate(eip, key);
+    stats.promotions++;
+  }
+  cache.select(CodeCache::kNursery);
+  stats.persistent_bytes = cache.ring_used(CodeCache::kPersistent);
 }
 
 void EngineCore::bury(const std::vector<Unit*>& dead) {

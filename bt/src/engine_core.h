@@ -80,8 +80,15 @@ class EngineCore {
     bool global;
   };
   CodePages code_pages(const Unit& u);
-  // FIFO eviction: drops the oldest units until `bytes` are free at the cursor.
-  void evict_for(size_t bytes);
+  // FIFO eviction: drops the oldest units of the selected ring until `bytes` are free at the
+  // cursor (or none is left ahead of it); with `hot`, collects the keys of those to promote.
+  void evict_for(size_t bytes, std::vector<std::pair<uint32_t, uint64_t>>* hot = nullptr);
+  // Evicts (and wraps) in the selected ring until a unit fits at the cursor.
+  void fifo_room(std::vector<std::pair<uint32_t, uint64_t>>* hot);
+  // Generational: whether a dying nursery unit is worth, and able, to be made again now
+  // (entered often enough; its pages map the same frames in the current mode).
+  bool promotable(const Unit& u);
+  void promote(const std::vector<std::pair<uint32_t, uint64_t>>& hot);
   void jc_forget(const Unit& u);
   LinkTable links_;
   // Linear pages with jump-cache entries of the current generation (page -> all global).

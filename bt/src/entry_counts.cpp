@@ -32,7 +32,7 @@ void EngineCore::retire_entry_count(const Unit& u) {
 }
 
 void EngineCore::retire_entry_counts() {
-  for (const Unit* u : cache.all_units()) retire_entry_count(*u);
+  cache.for_each_unit([&](const Unit* u) { retire_entry_count(*u); });
   entry_counters_.clear();
 }
 
@@ -42,14 +42,14 @@ EntryCounts EngineCore::entry_counts(size_t top) const {
   ec.unit_entries = retired_entries_;
   ec.guest_instructions = retired_insns_;
   std::unordered_map<uint32_t, Retired> by_eip = retired_;
-  for (const Unit* u : cache.all_units()) {
-    if (!u->entries) continue;
+  cache.for_each_unit([&](const Unit* u) {
+    if (!u->entries) return;
     Retired& r = by_eip[u->eip];
     r.entries += *u->entries;
     r.ninsns = u->ninsns;
     ec.guest_instructions += *u->entries * u->ninsns;
     ec.unit_entries += *u->entries;
-  }
+  });
   for (const auto& [eip, r] : by_eip) ec.hottest.push_back({eip, r.ninsns, r.entries});
   const size_t n = std::min(top, ec.hottest.size());
   std::partial_sort(ec.hottest.begin(), ec.hottest.begin() + ptrdiff_t(n), ec.hottest.end(),

@@ -37,6 +37,11 @@ std::string Stats::report() const {
   if (jumps_folded || calls_folded)
     s += fmt::format("superblocks                 {} jmps, {} calls folded into units\n",
                      jumps_folded, calls_folded);
+  if (evictions)
+    s += fmt::format(
+        "evictions                   {} units in {} blocks ({} promoted, {} from the "
+        "persistent ring)\n",
+        evictions, eviction_blocks, promotions, persistent_evictions);
   s += fmt::format("translations invalidated    {}\n", invalidated);
   s += fmt::format("chains undone               {} (by page {} times, non-global {} times)\n",
                    chains_undone, page_unlinks, nonglobal_unlinks);

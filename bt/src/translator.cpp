@@ -100,8 +100,8 @@ bool EngineCore::may_fold(const Unit& unit, const UnitSpan& span, unsigned n, ui
 }
 
 Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
-  auto t0 = std::chrono::steady_clock::now();
   make_room();
+  auto t0 = std::chrono::steady_clock::now();
 
   CodeHolder code;
   code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
@@ -121,7 +121,9 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(rt.exit_common))));
   a.bind(ok);
   a.mov(rcx, r9);
-  if (opt.count_entries) emit_entry_count(a, unit.entries = new_entry_counter());
+  // Generational eviction promotes by entry count.
+  if (opt.count_entries || opt.evict == Options::Evict::Generational)
+    emit_entry_count(a, unit.entries = new_entry_counter());
   // Entered with no event taken: the instruction after an sti or SS load that ended the last
   // unit runs now, and interrupts are next sampled after it (at the next entry or callout exit).
   a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));

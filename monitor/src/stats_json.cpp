@@ -25,6 +25,17 @@ double ratio(uint64_t a, uint64_t b) {
   return b ? double(a) / double(b) : 0.0;
 }
 
+const char* evict_name(bt::Options::Evict e) {
+  switch (e) {
+    case bt::Options::Evict::Fifo:
+      return "fifo";
+    case bt::Options::Evict::Generational:
+      return "generational";
+    default:
+      return "flush";
+  }
+}
+
 json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
   json callouts = json::object();
   uint64_t total = 0;
@@ -57,6 +68,10 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
       {"flushes", s.flushes},
       {"evictions", s.evictions},
       {"eviction_blocks", s.eviction_blocks},
+      {"promotions", s.promotions},
+      {"persistent_evictions", s.persistent_evictions},
+      {"persistent_bytes", s.persistent_bytes},
+      {"make_room_ns", s.make_room_ns},
       {"invalidations", s.invalidated},
       {"unlinks", s.unlinks},
       {"chains_undone", s.chains_undone},
@@ -146,7 +161,9 @@ std::string Machine::stats_json(const char* kind) const {
     doc["translator"]["chaining"] = cfg_.engine.chaining;
     doc["translator"]["superblocks"] = cfg_.engine.superblocks;
     doc["translator"]["jump_cache_entries"] = cfg_.engine.jump_cache_entries;
-    doc["translator"]["policy"] = cfg_.engine.evict == bt::Options::Evict::Fifo ? "fifo" : "flush";
+    doc["translator"]["policy"] = evict_name(cfg_.engine.evict);
+    if (cfg_.engine.evict == bt::Options::Evict::Generational)
+      doc["translator"]["promote_after"] = cfg_.engine.promote_after;
   }
   doc["ports"] = ports_json(dev_->bus);
   doc["interrupts"] =

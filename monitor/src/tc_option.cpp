@@ -13,8 +13,10 @@ namespace monitor {
 
 const char* const kTcHelp =
     "translation-cache policy, KEY=VALUE,...: size=SIZE (cache bytes, K/M suffix; default 32M), "
-    "evict=flush|fifo (a full cache: flush it whole, default, or evict the oldest units and "
-    "undo the chains into them), unit-max=N (guest instructions per unit, 1-256; default 24), "
+    "evict=flush|fifo|generational (a full cache: flush it whole, default; evict the oldest "
+    "units and undo the chains into them; or generational: a nursery FIFO whose units entered "
+    "promote=N times (default 16) are made again in a persistent FIFO, after Hazelwood & "
+    "Smith, MICRO 2003), unit-max=N (guest instructions per unit, 1-256; default 24), "
     "single-insn=on|off (one "
     "instruction per unit: unit-max=1), chain=on|off (link units by direct jumps; default on), "
     "loop-exits=on|off (translate a loop's exit with the loop; default on), "
@@ -61,6 +63,15 @@ uint32_t jump_cache_size(const std::string& key, const std::string& value) {
   return n;
 }
 
+// Entries before promotion (evict=generational).
+unsigned count(const std::string& key, const std::string& value) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || n < 1)
+    bad(key, value, "use a number of entries from 1 to 4294967295");
+  return n;
+}
+
 }  // namespace
 
 void parse_tc(const std::string& spec, TcPolicy& policy) {
@@ -90,8 +101,16 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
     } else if (key == "chain") {
       o.chaining = on_off(key, value);
     } else if (key == "evict") {
-      if (value != "flush" && value != "fifo") bad(key, value, "use flush or fifo");
-      o.evict = value == "fifo" ? bt::Options::Evict::Fifo : bt::Options::Evict::Flush;
+      if (value == "flush")
+        o.evict = bt::Options::Evict::Flush;
+      else if (value == "fifo")
+        o.evict = bt::Options::Evict::Fifo;
+      else if (value == "generational")
+        o.evict = bt::Options::Evict::Generational;
+      else
+        bad(key, value, "use flush, fifo or generational");
+    } else if (key == "promote") {
+      o.promote_after = count(key, value);
     } else if (key == "loop-exits") {
       o.translate_loop_exits = on_off(key, value);
     } else if (key == "superblocks") {
@@ -102,11 +121,13 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
       policy.translate_user = on_off(key, value);
     } else {
       throw OptionError(fmt::format(
-          "--tc {}: unknown key (valid: size, evict, unit-max, single-insn, chain, loop-exits, "
-          "superblocks, jc, translate-user)",
+          "--tc {}: unknown key (valid: size, evict, promote, unit-max, single-insn, chain, "
+          "loop-exits, superblocks, jc, translate-user)",
           key));
     }
   }
+  if (seen.count("promote") && policy.engine.evict != bt::Options::Evict::Generational)
+    throw OptionError("--tc: promote= needs evict=generational");
   if (single) {
     if (seen.count("unit-max") && policy.engine.max_unit_instructions != 1)
       throw OptionError("--tc: single-insn=on means unit-max=1");

@@ -197,4 +197,56 @@ TEST_F(EvictionTest, AWrittenFrameUndoesOnlyTheChainsIntoItsUnits) {
   EXPECT_EQ(e.stats().chains - chains, 4u);
 }
 
+TEST_F(EvictionTest, GenerationalKeepsAHotUnitThatFifoLoses) {
+  // H: dec ecx; jnz H (entered 40 times, chained to itself), then fillers that overflow the
+  // nursery twice. Under generational eviction H is made again in the persistent ring when
+  // the nursery evicts it; under FIFO it is gone. Then H runs once more, stopping after it.
+  const size_t s = filler_unit_bytes();
+  const uint32_t H = kBase, F = kBase + 7;
+  constexpr size_t kCacheBytes = 512 << 10;
+  const size_t nf = 2 * kCacheBytes / s;
+  Code c;
+  c.byte(0x49), c.jcc(kJne, H);  // dec ecx; jnz H
+  ASSERT_EQ(c.at(), F);
+  c.fillers(0x43, nf);
+  const uint32_t end = c.at();
+  load(c);
+  for (auto policy : {bt::Options::Evict::Generational, bt::Options::Evict::Fifo}) {
+    SCOPED_TRACE(policy == bt::Options::Evict::Fifo ? "fifo" : "generational");
+    bt::Options opt;
+    opt.evict = policy;
+    opt.cache_bytes = kCacheBytes;
+    bt::Engine e(cpu_, src_, opt);
+    e.set_stop_eip(end);
+    reg(cpu::ECX) = 40, reg(cpu::EBX) = 0;
+    v_.eip = H;
+    ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+    EXPECT_EQ(reg(cpu::EBX), nf);
+    EXPECT_GE(e.stats().evictions, nf / 2);
+    const uint64_t units = e.stats().units;
+    e.set_stop_eip(F);
+    reg(cpu::ECX) = 3;
+    v_.eip = H;
+    ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+    EXPECT_EQ(reg(cpu::ECX), 0u);
+    if (policy == bt::Options::Evict::Generational) {
+      EXPECT_GE(e.stats().promotions, 1u);
+      EXPECT_LE(e.stats().promotions, 3u) << "only H (and its loop exit) were hot";
+      EXPECT_EQ(e.stats().units, units) << "H was found in the persistent ring";
+    } else {
+      EXPECT_EQ(e.stats().promotions, 0u);
+      EXPECT_EQ(e.stats().units, units + 1) << "H was evicted and made again";
+    }
+  }
+}
+
+TEST_F(EvictionTest, GenerationalNeedsRoomForAUnitInEachGeneration) {
+  bt::Options opt;
+  opt.evict = bt::Options::Evict::Generational;
+  opt.cache_bytes = bt::kUnitReserve + (bt::kUnitReserve / 2);
+  EXPECT_THROW(bt::Engine(cpu_, src_, opt), bt::CacheTooSmall);
+  opt.evict = bt::Options::Evict::Fifo;
+  EXPECT_NO_THROW(bt::Engine(cpu_, src_, opt));
+}
+
 }  // namespace

@@ -109,3 +109,26 @@ set_tests_properties(
   guest.tc_jc_odd_bits.alu.matches_native guest.tc_jc_odd_bits.paging guest.tc_jc_odd_bits.smc
   guest.tc_jc_tiny.stats guest.tc_jc_default.stats
   PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# Generational (nursery FIFO, hot units promoted into a persistent FIFO): under a small cache
+# every guest stays right; the counters show promotions and both rings evicting, and a
+# threshold no unit reaches promotes nothing. alu runs in 1M: its working set thrashes a
+# 128K nursery (a 256K cache: 1.2M translations, ~12 s; docs/PERFORMANCE.md).
+bt86_tc_correct(generational size=1M,evict=generational)
+add_test(NAME guest.tc_generational_smallest.paging
+         COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=132K,evict=generational
+                 --kernel ${tc_paging})
+add_test(NAME guest.tc_generational_smallest.smc
+         COMMAND ${tc_check} --tap --run $<TARGET_FILE:bt86> run --tc size=132K,evict=generational
+                 --kernel ${tc_smc})
+bt86_tc_effect(generational ${alu_elf} size=1M,evict=generational
+               "translator.promotions>=100;translator.evictions>=100;translator.flushes==0;translator.policy~^generational$;translator.promote_after==16")
+bt86_tc_effect(generational_smallest ${tc_paging} size=132K,evict=generational
+               "translator.promotions>=10;translator.persistent_evictions>=1;translator.persistent_bytes>=1")
+bt86_tc_effect(generational_cold ${alu_elf} size=1M,evict=generational,promote=1000000000
+               "translator.promotions==0;translator.persistent_bytes==0;translator.evictions>=100")
+set_tests_properties(guest.tc_generational.alu.matches_native guest.tc_generational.paging
+                     guest.tc_generational.smc guest.tc_generational_smallest.paging
+                     guest.tc_generational_smallest.smc guest.tc_generational.stats
+                     guest.tc_generational_smallest.stats guest.tc_generational_cold.stats
+                     PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

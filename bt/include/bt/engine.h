@@ -48,7 +48,13 @@ struct Options {
   size_t cache_bytes = 32u << 20;
   // What makes room in a full cache: flush every unit, or evict the oldest units (a block of
   // at least kUnitReserve bytes) and undo exactly the chains into them.
-  enum class Evict { Flush, Fifo } evict = Evict::Flush;
+  // Generational (after Hazelwood & Smith, "Generational cache management of code traces in
+  // dynamic optimization systems", MICRO-36, 2003): units are made in a nursery FIFO (half
+  // the cache); a unit the nursery evicts that was entered at least `promote_after` times is
+  // translated again into a persistent FIFO (the other half), where only the persistent
+  // ring's own eviction ends it. Needs room for a unit in each half.
+  enum class Evict { Flush, Fifo, Generational } evict = Evict::Flush;
+  unsigned promote_after = 16;
   unsigned max_unit_instructions = 24;
   bool chaining = true;  // patch direct branches into jumps between translation units
   // Count entries into each unit (3 flag-free host instructions at every unit entry): the

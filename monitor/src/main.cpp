@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   run->add_flag("--perf-map", t.perf_map,
                 "write /tmp/perf-PID.map so perf can name translated guest code");
   run->add_option("--guest-symbols", t.guest_symbols,
-                  "a System.map of the guest kernel, for --perf-map names");
+                  "a System.map of the guest kernel, for --perf-map and --dump-translations names");
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,
                 "translate ring-3 code too, instead of running it directly on the CPU");

@@ -25,7 +25,9 @@ std::string perf_map_path() {
 
 UnitTools::UnitTools(const TcToolsConfig& cfg) : cfg_(cfg) {
   if (!cfg.guest_symbols.empty()) {
-    if (!cfg.perf_map) throw OptionError("--guest-symbols names guest code in --perf-map: add it");
+    if (!cfg.perf_map && cfg.dump_path.empty())
+      throw OptionError(
+          "--guest-symbols names guest code in --perf-map and --dump-translations: add one");
     symbols_ = GuestSymbols(cfg.guest_symbols);
   }
   if (cfg.dump_range && cfg.dump_path.empty())
@@ -73,7 +75,10 @@ void UnitTools::on_unit(const bt::UnitRecord& u) {
 }
 
 void UnitTools::dump(const bt::UnitRecord& u) {
-  const std::string text = bt::format_unit(u, false);
+  std::string text = bt::format_unit(u, false);
+  // The guest function the unit starts in, where --guest-symbols names it (after KASLR too).
+  if (const std::string sym = symbols_.name(u.eip); !sym.empty())
+    text = "guest function: " + sym + "\n" + text;
   if (dump_) {
     std::fputs(text.c_str(), dump_);
     return;

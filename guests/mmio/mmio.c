@@ -337,6 +337,13 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   }
   qemu = (mbi->flags & MULTIBOOT_INFO_CMDLINE) && contains((const char*)mbi->cmdline, "mmio.qemu");
   bus = qemu ? 0 : 0xffffffffu;
+  if ((mbi->flags & MULTIBOOT_INFO_CMDLINE) && contains((const char*)mbi->cmdline, "mmio.cr3hole")) {
+    /* The page directory in the hole: every entry reads all ones, so the next fetch is ff ff
+       at 0xfffffxxx (#UD), and so is the IDT: a triple fault (the VMM's report must say why). */
+    write_cr3(HOLE);
+    write_cr0(read_cr0() | CR0_PG);
+    return 2;
+  }
   uint32_t seen = rd32(HOLE);
   tap_ok(seen == bus, "the empty bus at 0x%08x reads 0x%08x (RAM ends at 0x%08x)", HOLE, seen,
          ram_end);

@@ -13,6 +13,43 @@
 namespace monitor {
 
 namespace {
+// Why the report cannot show the code at `linear`: outside RAM, or, with paging, the entry that
+// does not map it or the table outside RAM the walk read (as all ones) to map it.
+std::string unreadable_code(const cpu::Vcpu& v, const shadowmmu::AddressSpace& as,
+                            uint32_t linear) {
+  if (!v.paging()) return fmt::format("(code not readable: {:08x} is outside RAM)", linear);
+  auto entry_at = [&](uint32_t pa) -> std::optional<uint32_t> {
+    const uint8_t* p = as.phys(pa, 4);
+    if (!p) return std::nullopt;
+    uint32_t e;
+    std::memcpy(&e, p, 4);
+    return e;
+  };
+  const uint32_t pde_at = (v.cr3 & 0xfffff000u) + (linear >> 22) * 4;
+  const auto pde = entry_at(pde_at);
+  if (!pde)
+    return fmt::format(
+        "(code not readable: the page directory entry for linear {:08x} is at physical {:08x}, "
+        "outside RAM)",
+        linear, pde_at);
+  if (!(*pde & 1)) return fmt::format("(code not readable: linear {:08x} is not mapped)", linear);
+  if (!((*pde & 0x80) && (v.cr4 & cpu::cr4::PSE))) {
+    const uint32_t pte_at = (*pde & 0xfffff000u) + ((linear >> 12) & 0x3ff) * 4;
+    const auto pte = entry_at(pte_at);
+    if (!pte)
+      return fmt::format(
+          "(code not readable: the page table entry for linear {:08x} is at physical {:08x}, "
+          "outside RAM)",
+          linear, pte_at);
+    if (!(*pte & 1)) return fmt::format("(code not readable: linear {:08x} is not mapped)", linear);
+  }
+  auto pa = shadowmmu::inspect({as.physmap(), as.ram_size()}, v.cr0, v.cr3, v.cr4, linear);
+  if (pa && *pa >= as.ram_size())
+    return fmt::format("(code not readable: linear {:08x} is physical {:08x}, outside RAM)", linear,
+                       *pa);
+  return fmt::format("(code not readable: linear {:08x})", linear);
+}
+
 // Up to 15 code bytes at `linear`, read as the CPU would fetch them but without touching the
 // guest's page tables (no A bits set): with paging, each page through the guest tables.
 std::string code_line(const cpu::Vcpu& v, const shadowmmu::AddressSpace& as, uint32_t linear) {
@@ -31,9 +68,7 @@ std::string code_line(const cpu::Vcpu& v, const shadowmmu::AddressSpace& as, uin
     std::memcpy(bytes + n, as.phys(*pa, take), take);
     n += take;
   }
-  if (n == 0)
-    return v.paging() ? fmt::format("(code not readable: linear {:08x} is not mapped)", linear)
-                      : fmt::format("(code not readable: {:08x} is outside RAM)", linear);
+  if (n == 0) return unreadable_code(v, as, linear);
   std::string where = v.paging() ? fmt::format("  (physical {:08x})", *first_phys) : "";
   return bt::disassemble(bytes, n, v.eip) + where;
 }

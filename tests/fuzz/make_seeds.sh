@@ -26,6 +26,7 @@ for name in t_fpu t_faults t_strings; do
   { printf '\002'; cat "$tmp/$name.bin"; } > "$here/translator/${name}_pentium"
 done
 { printf '\004'; cat "$tmp/t_paging.bin"; } > "$here/translator/t_paging_strict"
+{ printf '\004'; cat "$tmp/t_unassigned.bin"; } > "$here/translator/t_unassigned_strict"
 
 for src in "$here"/seeds/mb_*.S; do
   name="$(basename "$src" .S)"

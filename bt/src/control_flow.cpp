@@ -19,7 +19,32 @@ void emit_chain(Ctx& c, uint32_t target) {
 }
 
 void emit_jump_to_lookup(Ctx& c) {
+  if (c.core.opt.indirect == Options::IndirectBranch::Inline) return emit_inline_cache(c);
   c.a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.lookup))));
+}
+
+void emit_inline_cache(Ctx& c) {
+  // Target EIP in r8d. The site's slot holds the key (generation tag | EIP) and host entry of
+  // its last target; compare flag-free (guest flags are live) as the table probe does.
+  auto& a = c.a;
+  Label hit = a.newLabel();
+  a.mov(r13, imm(uint64_t(reinterpret_cast<uintptr_t>(c.core.inline_caches.take()))));
+  a.mov(r11, vcpu_field(cpu::off::jc_tag, 8));
+  a.lea(r11, ptr(r11, r8));
+  a.mov(r9, ptr(r13, kIcKey));
+  a.not_(r9);
+  a.lea(r9, ptr(r9, r11, 0, 1));  // r9 = key - slot.key
+  a.mov(r12, rcx);
+  a.mov(rcx, r9);
+  a.jecxz(rcx, hit);
+  a.mov(rcx, r12);
+  a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.ic_miss))));
+  a.bind(hit);
+  a.mov(rcx, r12);
+  a.mov(r9, ptr(r13, kIcHits));
+  a.lea(r9, ptr(r9, 1));
+  a.mov(ptr(r13, kIcHits), r9);
+  a.jmp(ptr(r13, kIcHost));
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <unordered_set>
 
 #include "engine_core.h"
 
@@ -101,6 +102,7 @@ void EngineCore::flush() {
   retire_entry_counts();
   stats.invalidated += cache.units();
   cache.flush();
+  inline_caches.reset();
   static_exits.clear();
   // Entries of the old generation can never match again.
   new_generation();
@@ -180,10 +182,13 @@ void EngineCore::bury(const std::vector<Unit*>& dead) {
   // Chains out of dead code vanish with it (first, so that no chain between two of them is
   // patched back in dead code); chains into a dead unit go back to their exit stubs.
   for (Unit* u : dead) links_.drop_out_of(*u);
+  std::unordered_set<uint64_t> hosts;
   for (Unit* u : dead) {
     stats.chains_undone += links_.undo_into(*u);
     jc_forget(*u);
+    hosts.insert(reinterpret_cast<uint64_t>(u->host));
   }
+  inline_caches.forget_targets(hosts);  // and no inline cache leads there either
 }
 
 void EngineCore::jc_forget(const Unit& u) {
@@ -319,6 +324,11 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
           t = make(v.eip, mode);
         }
         jc_insert(v.eip, t);
+        if (v.exit_info) {  // from an inline-cache site (ic_miss): its slot leads there now
+          auto* slot = reinterpret_cast<IcSlot*>(v.exit_info);
+          slot->key = v.jc_tag | v.eip;
+          slot->host = reinterpret_cast<uint64_t>(t->host);
+        }
         break;
       }
       case cpu::Exit::Pending:
@@ -445,6 +455,11 @@ size_t Engine::invalidate_frame(uint32_t frame) {
   return dead.size();
 }
 const Stats& Engine::stats() const {
+  if (impl_->opt.indirect == Options::IndirectBranch::Inline) {
+    impl_->stats.inline_hits = impl_->inline_caches.hits();
+    impl_->stats.inline_misses = impl_->inline_caches.misses();
+    impl_->stats.inline_sites = impl_->inline_caches.slots();
+  }
   return impl_->stats;
 }
 EntryCounts Engine::entry_counts(size_t top) const {

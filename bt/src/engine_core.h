@@ -13,6 +13,7 @@
 
 #include "bt/engine.h"
 #include "code_cache.h"
+#include "inline_cache.h"
 #include "link_table.h"
 #include "runtime.h"
 #include "translator.h"
@@ -56,6 +57,7 @@ class EngineCore {
   WriteWatch watch;
   ZydisDecoder decoder;
   std::function<void(const UnitRecord&)> unit_observer;
+  InlineCaches inline_caches;  // Options::IndirectBranch::Inline
 
   // Entry counters (entry_counts.cpp): one per unit, at a stable address translated code
   // increments; folded into `retired_` when a flush deletes their units.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cpu/vcpu.h"
+#include "inline_cache.h"
 
 namespace bt {
 
@@ -48,9 +49,10 @@ void save_guest_fpu(Assembler& a, Label monitor_mxcsr) {
   a.bind(skip);
 }
 // The jump-cache probe for the target EIP in r8d: r10 = its entry, r11 = its key (generation
-// tag | EIP); jumps to `hit` with rcx restored from r12 if the entry holds that key, else falls
-// through with rcx restored. Flag-free: the table index is the EIP's low `bits` bits, by movzx
-// for 8 and 16, else by BMI2 shlx/shrx (which, unlike and/bzhi, leave the flags alone).
+// tag | EIP); jumps to `hit` if the entry holds that key (rcx then still to be restored from
+// r12), else falls through with rcx restored. Flag-free: the table index is the EIP's low `bits`
+// bits, by movzx for 8 and 16, else by BMI2 shlx/shrx (which, unlike and/bzhi, leave the flags
+// alone).
 void emit_jc_probe(Assembler& a, unsigned bits, Label hit) {
   if (bits == 16) {
     a.movzx(r9d, r8w);
@@ -83,7 +85,7 @@ void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   Label l_enter = a.newLabel(), l_reload = a.newLabel(), l_exit = a.newLabel(),
         l_leave = a.newLabel(), l_callout = a.newLabel(), l_lookup = a.newLabel(),
         l_callout_exit = a.newLabel(), l_hit = a.newLabel(), l_fpu_callout = a.newLabel(),
-        l_mxcsr = a.newLabel();
+        l_mxcsr = a.newLabel(), l_ic_miss = a.newLabel(), l_ic_hit = a.newLabel();
 
   // enter(rdi = vcpu, rsi = code)
   a.bind(l_enter);
@@ -147,6 +149,7 @@ void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   // lookup: r8d = target EIP. Flag-free, because guest flags are live in RFLAGS.
   a.bind(l_lookup);
   emit_jc_probe(a, jc_bits, l_hit);
+  a.mov(vc(cpu::off::exit_info, 8), imm(0));  // no inline-cache slot to refill
   a.mov(vc(cpu::off::eip), r8d);
   a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Lookup));
   a.jmp(l_exit);
@@ -156,6 +159,28 @@ void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   a.lea(r9, ptr(r9, 1));
   a.mov(vc(cpu::off::jc_hits, 8), r9);
   a.jmp(ptr(r10, 8));
+
+  // ic_miss: an inline-cache site's compare failed (r8d = target EIP, r13 = its IcSlot). The
+  // table decides: on a hit the slot takes the entry and the branch goes on; on a miss the
+  // dispatcher gets the slot in exit_info and refills it with the unit it finds or makes.
+  a.bind(l_ic_miss);
+  a.mov(r9, ptr(r13, kIcMisses));
+  a.lea(r9, ptr(r9, 1));
+  a.mov(ptr(r13, kIcMisses), r9);
+  emit_jc_probe(a, jc_bits, l_ic_hit);
+  a.mov(vc(cpu::off::exit_info, 8), r13);
+  a.mov(vc(cpu::off::eip), r8d);
+  a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Lookup));
+  a.jmp(l_exit);
+  a.bind(l_ic_hit);
+  a.mov(rcx, r12);
+  a.mov(r9, vc(cpu::off::jc_hits, 8));
+  a.lea(r9, ptr(r9, 1));
+  a.mov(vc(cpu::off::jc_hits, 8), r9);
+  a.mov(ptr(r13, kIcKey), r11);
+  a.mov(r9, ptr(r10, 8));
+  a.mov(ptr(r13, kIcHost), r9);
+  a.jmp(r9);
 
   // The monitor's MXCSR, restored when guest FPU state leaves the host FPU.
   a.align(AlignMode::kData, 4);
@@ -175,6 +200,7 @@ void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   callout = b + code.labelOffsetFromBase(l_callout);
   lookup = b + code.labelOffsetFromBase(l_lookup);
   fpu_callout = b + code.labelOffsetFromBase(l_fpu_callout);
+  ic_miss = b + code.labelOffsetFromBase(l_ic_miss);
   cache.set_runtime_end((size + 63) & ~size_t(63));
 }
 

@@ -6,6 +6,7 @@
 //  - callout: translated code -> a C++ function -> back (or out, if it returns non-zero)
 //  - lookup: the indirect-branch jump-cache probe (target EIP in r8d)
 //  - fpu_callout: the FPU gate (fpu_ops.cpp), loading the guest FPU state when it resumes
+//  - ic_miss: lookup for a per-site inline cache that missed (inline_cache.h)
 //
 // Register convention inside translated code: guest EAX..EDI in host eax..edi, guest ESP in
 // rsp (upper half zero), guest arithmetic flags and DF in host RFLAGS, r15 = Vcpu*, r8-r14
@@ -29,6 +30,7 @@ struct Runtime {
   uint8_t* callout = nullptr;
   uint8_t* lookup = nullptr;
   uint8_t* fpu_callout = nullptr;  // callout, then the guest FPU state into the host FPU
+  uint8_t* ic_miss = nullptr;      // an inline-cache miss: the lookup, refilling the slot
 
   // Emits the stubs at the start of `cache`, for a jump cache of 2^jc_bits entries.
   void build(CodeCache& cache, unsigned jc_bits);

@@ -142,6 +142,7 @@ void add_segment_base(Ctx& c, int seg, const asmjit::x86::Gp& addr, const asmjit
 void emit_segment_based_ident(Ctx& c, const Insn& in);
 void emit_chain(Ctx& c, uint32_t target);
 void emit_jump_to_lookup(Ctx& c);  // target in r8d
+void emit_inline_cache(Ctx& c);    // the same through the site's inline cache (inline_cache.h)
 void emit_static_exit(Ctx& c, const Insn& in, StaticExit e);
 void emit_unsupported(Ctx& c, const Insn& in, const std::string& why);
 void emit_callout(Ctx& c, const Insn& in, CalloutKind kind, CalloutFn fn, bool set_a1 = false,

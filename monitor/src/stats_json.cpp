@@ -80,6 +80,9 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
       {"chains", s.chains},
       {"lookup_hits", s.lookup_hits},
       {"lookup_misses", s.lookup_misses},
+      {"inline_hits", s.inline_hits},
+      {"inline_misses", s.inline_misses},
+      {"inline_sites", s.inline_sites},
       {"entries", s.entries},
       {"exits",
        {{"pending_event", s.exits_pending},
@@ -164,6 +167,8 @@ std::string Machine::stats_json(const char* kind) const {
     doc["translator"]["policy"] = evict_name(cfg_.engine.evict);
     if (cfg_.engine.evict == bt::Options::Evict::Generational)
       doc["translator"]["promote_after"] = cfg_.engine.promote_after;
+    doc["translator"]["indirect_branches"] =
+        cfg_.engine.indirect == bt::Options::IndirectBranch::Inline ? "inline" : "table";
   }
   doc["ports"] = ports_json(dev_->bus);
   doc["interrupts"] =

@@ -24,6 +24,8 @@ const char* const kTcHelp =
     "unit-max and two pages; default off), "
     "jc=N (jump-cache entries for indirect branches, a power of two from 2 to 1048576; "
     "default 65536), "
+    "ib=table|inline (indirect jmp/call/ret: probe the shared jump cache, default, or first "
+    "compare with the site's last target, kept inline), "
     "translate-user=on|off (translate ring-3 code too: --no-direct)";
 
 namespace {
@@ -115,6 +117,10 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
       o.translate_loop_exits = on_off(key, value);
     } else if (key == "superblocks") {
       o.superblocks = on_off(key, value);
+    } else if (key == "ib") {
+      if (value != "table" && value != "inline") bad(key, value, "use table or inline");
+      o.indirect = value == "inline" ? bt::Options::IndirectBranch::Inline
+                                     : bt::Options::IndirectBranch::Table;
     } else if (key == "jc") {
       o.jump_cache_entries = jump_cache_size(key, value);
     } else if (key == "translate-user") {
@@ -122,7 +128,7 @@ void parse_tc(const std::string& spec, TcPolicy& policy) {
     } else {
       throw OptionError(fmt::format(
           "--tc {}: unknown key (valid: size, evict, promote, unit-max, single-insn, chain, "
-          "loop-exits, superblocks, jc, translate-user)",
+          "loop-exits, superblocks, jc, ib, translate-user)",
           key));
     }
   }

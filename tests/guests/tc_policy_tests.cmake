@@ -132,3 +132,21 @@ set_tests_properties(guest.tc_generational.alu.matches_native guest.tc_generatio
                      guest.tc_generational_smallest.smc guest.tc_generational.stats
                      guest.tc_generational_smallest.stats guest.tc_generational_cold.stats
                      PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# ib=inline: per-site inline caches in front of the jump cache. Every guest stays right, also
+# in a tiny FIFO cache (units die one block at a time, and the slots leading to them with
+# them) and with a 2-entry table; the counters show the sites and their hits only when on.
+bt86_tc_correct(ib_inline ib=inline)
+bt86_tc_correct(ib_inline_fifo size=256K,evict=fifo,ib=inline)
+bt86_tc_correct(ib_inline_tiny_jc ib=inline,jc=2)
+bt86_tc_effect(ib_inline ${alu_elf} ib=inline
+               "translator.inline_hits>=10000;translator.inline_sites>=10;translator.indirect_branches~^inline$")
+bt86_tc_effect(ib_table ${alu_elf} ib=table
+               "translator.inline_hits==0;translator.inline_sites==0;translator.indirect_branches~^table$")
+set_tests_properties(
+  guest.tc_ib_inline.alu.matches_native guest.tc_ib_inline.paging guest.tc_ib_inline.smc
+  guest.tc_ib_inline_fifo.alu.matches_native guest.tc_ib_inline_fifo.paging
+  guest.tc_ib_inline_fifo.smc guest.tc_ib_inline_tiny_jc.alu.matches_native
+  guest.tc_ib_inline_tiny_jc.paging guest.tc_ib_inline_tiny_jc.smc guest.tc_ib_inline.stats
+  guest.tc_ib_table.stats
+  PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

@@ -72,6 +72,9 @@ struct Options {
   // kMinJumpCache to kMaxJumpCache; the Engine throws std::invalid_argument otherwise). Sizes
   // other than 256 and 64K index it with BMI2 instructions (jump_cache_size_supported).
   uint32_t jump_cache_entries = 1u << 16;
+  // Indirect jmp/call/ret: probe the shared jump cache (Table), or first compare with the
+  // last target of that site, kept in a per-site inline cache (Inline), then the table.
+  enum class IndirectBranch { Table, Inline } indirect = IndirectBranch::Table;
 };
 inline constexpr uint32_t kMinJumpCache = 2, kMaxJumpCache = 1u << 20;
 // Whether this host can run a jump cache of `entries` (a power of two in range, and BMI2 for

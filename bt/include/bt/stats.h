@@ -62,7 +62,10 @@ struct Stats {
   uint64_t chains = 0;         // direct branches patched
   uint64_t lookup_hits = 0;    // indirect branches found in the jump cache
   uint64_t lookup_misses = 0;  // ... that went to the dispatcher
-  uint64_t entries = 0;        // entries from the monitor into translated code
+  // Options::IndirectBranch::Inline: branches that found their target in their site's inline
+  // cache, and those that went on to the table (its hits and misses are counted above).
+  uint64_t inline_hits = 0, inline_misses = 0, inline_sites = 0;
+  uint64_t entries = 0;  // entries from the monitor into translated code
   uint64_t exits_pending = 0;
   uint64_t static_exits = 0;  // int n, #UD, unsupported
   uint64_t host_faults = 0;   // signals taken in translated code

@@ -1,0 +1,119 @@
+// Per-site inline caches for indirect branches (Options::IndirectBranch::Inline): a site
+// remembers its last target and reaches it without the table, and never reaches a target
+// that was invalidated since (a written frame, a new jump-cache generation).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "bt/engine.h"
+#include "cpu/cpu.h"
+
+namespace {
+
+constexpr uint32_t kCode = 0x400000;  // two linear code pages, frames 100 and 101
+
+struct NoMemory final : cpu::Memory {
+  cpu::MaybeFault read(uint32_t, void*, unsigned, Mode) override { return {}; }
+  cpu::MaybeFault write(uint32_t, const void*, unsigned, Mode) override { return {}; }
+};
+struct NoPorts final : cpu::Ports {
+  uint32_t in(uint16_t, unsigned) override { return 0; }
+  void out(uint16_t, unsigned, uint32_t) override {}
+};
+struct NoHooks final : cpu::Hooks {
+  void paging_changed(uint32_t, uint32_t) override {}
+  void cr3_written(uint32_t) override {}
+  void invlpg(uint32_t) override {}
+};
+struct TwoPages final : bt::CodeSource {
+  std::array<std::array<uint8_t, 4096>, 2> pages{};
+  const uint8_t* code(uint32_t linear, uint32_t& avail) override {
+    if (linear < kCode || linear >= kCode + 2 * 4096) return nullptr;
+    avail = 4096 - (linear & 4095);
+    return pages[(linear - kCode) >> 12].data() + (linear & 4095);
+  }
+  uint32_t phys_page(uint32_t linear) override { return 100 + ((linear - kCode) >> 12); }
+  void put(uint32_t linear, std::vector<uint8_t> b) {
+    std::memcpy(pages[(linear - kCode) >> 12].data() + (linear & 4095), b.data(), b.size());
+  }
+};
+
+class InlineCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override { cpu_.reset_multiboot(kCode, 0, 0); }
+  static bt::Options opt(bool inline_caches) {
+    bt::Options o;
+    o.indirect =
+        inline_caches ? bt::Options::IndirectBranch::Inline : bt::Options::IndirectBranch::Table;
+    return o;
+  }
+  void run(bt::Engine& e, uint32_t from, uint32_t stop) {
+    e.set_stop_eip(stop);
+    v_.eip = from;
+    ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  }
+  cpu::Vcpu v_;
+  NoMemory mem_;
+  NoPorts ports_;
+  NoHooks hooks_;
+  cpu::Cpu cpu_{v_, mem_, ports_, hooks_};
+  TwoPages src_;
+};
+
+TEST_F(InlineCacheTest, ASiteReachesItsLastTargetWithoutTheTable) {
+  // mov ecx, 10; L: mov eax, T; jmp eax; T: dec ecx; jnz L; nop
+  src_.put(kCode,
+           {0xB9, 10, 0, 0, 0, 0xB8, 0x0C, 0x00, 0x40, 0x00, 0xFF, 0xE0, 0x49, 0x75, 0xF6, 0x90});
+  for (bool on : {false, true}) {
+    v_.jc_hits = 0;  // counted in the vCPU, which outlives the engine
+    bt::Engine e(cpu_, src_, opt(on));
+    run(e, kCode, kCode + 15);
+    EXPECT_EQ(v_.gpr[cpu::ECX], 0u);
+    const bt::Stats& s = e.stats();
+    // 10 indirect jumps from two sites (the first unit's, and the loop's): the first misses
+    // everywhere and goes to the dispatcher; the loop's site misses once (the table has T),
+    // then finds T in its own slot.
+    EXPECT_EQ(s.lookup_misses, 1u);
+    EXPECT_EQ(s.inline_sites, on ? 2u : 0u);
+    EXPECT_EQ(s.inline_misses, on ? 2u : 0u);
+    EXPECT_EQ(s.inline_hits, on ? 8u : 0u);
+    EXPECT_EQ(s.lookup_hits, on ? 1u : 9u);
+  }
+}
+
+TEST_F(InlineCacheTest, AnInvalidatedTargetIsNotReachedFromTheSite) {
+  // Page 0: jmp eax. Page 1 (frame 101): T: mov ebx, 1; nop (stop).
+  src_.put(kCode, {0xFF, 0xE0});
+  src_.put(kCode + 0x1000, {0xBB, 1, 0, 0, 0, 0x90});
+  bt::Engine e(cpu_, src_, opt(true));
+  v_.gpr[cpu::EAX] = kCode + 0x1000;
+  run(e, kCode, kCode + 0x1005);
+  run(e, kCode, kCode + 0x1005);  // now from the site's inline cache
+  EXPECT_EQ(e.stats().inline_hits, 1u);
+  EXPECT_EQ(v_.gpr[cpu::EBX], 1u);
+  src_.put(kCode + 0x1000, {0xBB, 2, 0, 0, 0});  // the guest writes T's frame
+  ASSERT_EQ(e.invalidate_frame(101), 1u);
+  run(e, kCode, kCode + 0x1005);
+  EXPECT_EQ(v_.gpr[cpu::EBX], 2u);  // the new code, not the dead unit the slot knew
+  EXPECT_EQ(e.stats().inline_hits, 1u);
+  EXPECT_EQ(e.stats().inline_misses, 2u);
+  run(e, kCode, kCode + 0x1005);  // and the slot leads to the new unit from then on
+  EXPECT_EQ(e.stats().inline_hits, 2u);
+}
+
+TEST_F(InlineCacheTest, ANewGenerationEmptiesEverySlot) {
+  src_.put(kCode, {0xFF, 0xE0});
+  src_.put(kCode + 0x1000, {0xBB, 1, 0, 0, 0, 0x90});
+  bt::Engine e(cpu_, src_, opt(true));
+  v_.gpr[cpu::EAX] = kCode + 0x1000;
+  run(e, kCode, kCode + 0x1005);
+  e.unlink();  // the guest's mappings changed wholesale (a global TLB flush)
+  run(e, kCode, kCode + 0x1005);
+  EXPECT_EQ(e.stats().inline_hits, 0u);
+  EXPECT_EQ(e.stats().inline_misses, 2u);
+  EXPECT_EQ(e.stats().lookup_misses, 2u);  // the table's entry went with the generation too
+}
+
+}  // namespace

@@ -43,6 +43,14 @@ void BM_CallRetJumpCache(benchmark::State& s) {
 }
 BENCHMARK(BM_CallRetJumpCache);
 
+// The same with --tc ib=inline: the ret's own inline cache holds its one target (hit)
+void BM_CallRetInlineCache(benchmark::State& s) {
+  bt::Options opt;
+  opt.indirect = bt::Options::IndirectBranch::Inline;
+  run_loop(s, {0xE8, 5, 0, 0, 0, 0x49, 0x75, 0xF8, 0xEB, 1, 0xC3}, opt);
+}
+BENCHMARK(BM_CallRetInlineCache);
+
 // L: push ecx; xor eax,eax; cpuid; pop ecx; dec ecx; jnz L   (a callout into cpu/ per iteration)
 void BM_CalloutCpuid(benchmark::State& s) {
   run_loop(s, {0x51, 0x31, 0xC0, 0x0F, 0xA2, 0x59, 0x49, 0x75, 0xF7});

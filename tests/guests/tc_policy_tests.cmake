@@ -150,3 +150,10 @@ set_tests_properties(
   guest.tc_ib_inline_tiny_jc.paging guest.tc_ib_inline_tiny_jc.smc guest.tc_ib_inline.stats
   guest.tc_ib_table.stats
   PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
+
+# The translator knobs together, in a small generational cache with a 2-entry jump cache:
+# folded jumps, inline caches and promotions all meet eviction.
+bt86_tc_correct(all_knobs superblocks=on,ib=inline,jc=2,evict=generational,size=256K)
+set_tests_properties(guest.tc_all_knobs.alu.matches_native guest.tc_all_knobs.paging
+                     guest.tc_all_knobs.smc
+                     PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})

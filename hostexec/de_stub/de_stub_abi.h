@@ -50,7 +50,8 @@
 /* Commands (de_stub_control.cmd). Nothing but HELLO and CONFINE is served before CONFINE. */
 enum de_stub_cmd {
   DE_CMD_HELLO = 1,   /* report the stub's addresses; also a no-op round trip */
-  DE_CMD_CONFINE = 2, /* install filter[0, filter_len) (no_new_privs + seccomp) */
+  DE_CMD_CONFINE = 2, /* install filter[0, filter_len) (no_new_privs + seccomp, with a
+                         listener: its descriptor in listener) */
   DE_CMD_MAP = 3,     /* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, RAM, offset) */
   DE_CMD_PROTECT = 4, /* mprotect(addr, len, prot) */
   DE_CMD_UNMAP = 5,   /* munmap(addr, len) */
@@ -121,7 +122,8 @@ struct de_stub_control {
   uint32_t cmd;
   int32_t result; /* 0 or -errno */
   uint32_t kick;  /* set by the monitor before DE_KICK_SIGNAL; cleared by it before ENTER */
-  uint32_t pad0;
+  int32_t listener; /* CONFINE: the stub's descriptor of its filter's listener (the monitor
+                       takes a copy with pidfd_getfd and answers mmap/mprotect through it) */
   uint64_t addr;
   uint64_t len;
   uint64_t offset;

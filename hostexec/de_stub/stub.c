@@ -92,8 +92,12 @@ static long confine(struct de_stub_control* c) {
   prog.len = (unsigned short)c->filter_len;
   prog.filter = c->filter; /* the kernel copies it */
   r = sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
-  if (r == 0) r = sys(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog);
-  return r;
+  if (r == 0)
+    r = sys(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, (long)&prog);
+  if (r < 0) return r;
+  /* Kept open: nothing the filter allows takes a descriptor but mmap of the RAM one. */
+  c->listener = (int32_t)r;
+  return 0;
 }
 
 static int plain_prot(uint32_t prot) {

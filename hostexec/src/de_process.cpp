@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 #include <linux/audit.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,6 +23,7 @@
 #include <ctime>
 #include <vector>
 
+#include "de_exit_plausible.h"
 #include "de_stub_abi.h"
 #include "de_stub_filter.h"
 #include "de_stub_spawn.h"
@@ -124,6 +127,12 @@ void DeProcess::hello_and_confine() {
   std::memcpy(control_->filter, filter.data(), filter.size() * sizeof(sock_filter));
   control_->filter_len = uint32_t(filter.size());
   if (int r = command(DE_CMD_CONFINE); r != 0) throw error("installing its seccomp filter", -r);
+  const int theirs = control_->listener;
+  if (theirs < 0 || theirs == DE_STUB_RAM_FD)
+    throw std::runtime_error("direct-execution stub: implausible listener descriptor");
+  listener_ = int(syscall(SYS_pidfd_getfd, pidfd_, theirs, 0));
+  if (listener_ < 0)
+    throw error("taking its seccomp listener (pidfd_getfd; ptrace restrictions?)", errno);
 }
 
 DeProcess::~DeProcess() {
@@ -140,6 +149,8 @@ void DeProcess::shutdown() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  if (listener_ >= 0) close(listener_);
+  listener_ = -1;
   if (control_) munmap(control_, kPage);
   control_ = nullptr;
   if (control_fd_ >= 0) close(control_fd_);
@@ -185,12 +196,21 @@ void DeProcess::hostile(const std::string& what) {
 // The answer is read once from the shared page (code in the stub may still be changing it)
 // and must be one the stub can give: 0 or -errno.
 int DeProcess::command(uint32_t cmd) {
+  const uint32_t seq = post(cmd);
+  await(seq);
+  return answer();
+}
+
+uint32_t DeProcess::post(uint32_t cmd) {
   if (!alive()) throw Died(*death_);
   control_->cmd = cmd;
   const uint32_t seq = ++seq_;
   std::atomic_ref<uint32_t>(control_->seq).store(seq, std::memory_order_release);
   futex(&control_->seq, FUTEX_WAKE, 1, nullptr);
-  await(seq);
+  return seq;
+}
+
+int DeProcess::answer() {
   const int32_t r = std::atomic_ref<int32_t>(control_->result).load(std::memory_order_relaxed);
   if (r > 0 || r < -4095) hostile("impossible result " + std::to_string(r));
   return r;
@@ -208,6 +228,7 @@ void DeProcess::await(uint32_t seq) {
     if (d != seq - 1) hostile("answer to a command not sent (" + std::to_string(d) + ")");
     const timespec tick{0, 20'000'000};
     futex(&control_->done, FUTEX_WAIT, d, &tick);
+    refuse_unasked_calls();
     if (kicked_.load() && !kicked_at) kicked_at = std::chrono::steady_clock::now();
     if (kicked_at && std::chrono::steady_clock::now() - *kicked_at > kick_grace_) {
       killed_for_kick_ = true;
@@ -218,14 +239,9 @@ void DeProcess::await(uint32_t seq) {
 }
 
 int DeProcess::map(uint64_t addr, uint64_t ram_offset, uint64_t len, int prot) {
-  if (!window_range(addr, len) || !plain_prot(prot) || ram_offset % kPage != 0 ||
-      ram_offset > ram_size_ || len > ram_size_ - ram_offset)
-    return -EINVAL;
-  control_->addr = addr;
-  control_->len = len;
-  control_->offset = ram_offset;
-  control_->prot = uint32_t(prot);
-  return command(DE_CMD_MAP);
+  const WindowOp op{WindowOp::Kind::Map, prot, addr, len, ram_offset};
+  size_t failed;
+  return change_window(&op, 1, &failed);
 }
 
 bool DeProcess::valid(const WindowOp& op) const {
@@ -242,6 +258,8 @@ bool DeProcess::valid(const WindowOp& op) const {
   return false;
 }
 
+// Each batch is one WINDOW command; its mmap and mprotect calls wait in the stub's filter until
+// approve() has compared them with the batch's ops (kept here, not in the shared page).
 int DeProcess::change_window(const WindowOp* ops, size_t n, size_t* failed) {
   static constexpr uint32_t kCmd[] = {DE_CMD_MAP, DE_CMD_PROTECT, DE_CMD_UNMAP};
   for (size_t first = 0; first < n; first += DE_STUB_MAX_WINDOW_OPS) {
@@ -256,7 +274,10 @@ int DeProcess::change_window(const WindowOp* ops, size_t n, size_t* failed) {
                                            op.len, op.ram_offset};
     }
     control_->count = uint32_t(count);
-    if (int r = command(DE_CMD_WINDOW); r != 0) {
+    const uint32_t seq = post(DE_CMD_WINDOW);
+    approve(seq, ops + first, count);
+    await(seq);
+    if (int r = answer(); r != 0) {
       const uint32_t at = control_->failed;
       if (at >= count) hostile("a window batch failed at an op it was not sent");
       *failed = first + at;
@@ -267,18 +288,15 @@ int DeProcess::change_window(const WindowOp* ops, size_t n, size_t* failed) {
 }
 
 int DeProcess::protect(uint64_t addr, uint64_t len, int prot) {
-  if (!window_range(addr, len) || !plain_prot(prot)) return -EINVAL;
-  control_->addr = addr;
-  control_->len = len;
-  control_->prot = uint32_t(prot);
-  return command(DE_CMD_PROTECT);
+  const WindowOp op{WindowOp::Kind::Protect, prot, addr, len, 0};
+  size_t failed;
+  return change_window(&op, 1, &failed);
 }
 
 int DeProcess::unmap(uint64_t addr, uint64_t len) {
-  if (!window_range(addr, len)) return -EINVAL;
-  control_->addr = addr;
-  control_->len = len;
-  return command(DE_CMD_UNMAP);
+  const WindowOp op{WindowOp::Kind::Unmap, 0, addr, len, 0};
+  size_t failed;
+  return change_window(&op, 1, &failed);
 }
 
 void DeProcess::ping() {
@@ -325,13 +343,13 @@ DeProcess::Exit DeProcess::enter(Regs& regs, uint8_t (&fpu)[512]) {
     return x;
   }
   if (int rc = command(DE_CMD_ENTER); rc != 0) hostile("ENTER answered " + std::to_string(rc));
-  return checked_exit(regs, fpu);
+  return checked_exit(regs, fpu, regs.cs != DE_HOST_CS64);
 }
 
 // The exit record, copied out of the shared page once and then checked: a kind the stub
 // writes, with the signals it can carry. Registers and the FPU image are whatever the code
 // left (the caller judges them; 64-bit values and any selector are possible).
-DeProcess::Exit DeProcess::checked_exit(Regs& regs, uint8_t (&fpu)[512]) {
+DeProcess::Exit DeProcess::checked_exit(Regs& regs, uint8_t (&fpu)[512], bool compat) {
   de_stub_exit_record e;
   de_stub_regs r;
   std::memcpy(&e, const_cast<const de_stub_exit_record*>(&control_->exit), sizeof e);
@@ -374,6 +392,13 @@ DeProcess::Exit DeProcess::checked_exit(Regs& regs, uint8_t (&fpu)[512]) {
   if (!ok)
     hostile(fmt::format("impossible exit record (kind {}, signal {}, trap {}, arch {:#x})", e.kind,
                         e.signo, e.trapno, e.syscall_arch));
+  const bool has_regs = x.kind == Exit::Kind::Trap || x.kind == Exit::Kind::Kick;
+  if (const char* why = nullptr;
+      compat && has_regs && r.cs != DE_HOST_CS64 && !de::plausible_compat_exit(r, e.signo, &why))
+    hostile(
+        fmt::format("impossible register state for compatibility-mode code ({}: rip {:#x} "
+                    "rflags {:#x} cs {:#x} ss {:#x})",
+                    why, r.rip, r.rflags, r.cs, r.ss));
   std::memcpy(regs.gpr, r.gpr, sizeof r.gpr);
   regs.rip = r.rip;
   regs.rflags = r.rflags;

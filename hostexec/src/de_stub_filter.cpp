@@ -48,6 +48,11 @@ void kill(Prog& p) {
 void allow(Prog& p) {
   p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 }
+// The monitor decides (de_process_calls.cpp, through the listener): the call waits until it
+// has compared the arguments with the window change it asked for.
+void ask_monitor(Prog& p) {
+  p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+}
 // A == k, or the process dies.
 void require_eq(Prog& p, uint32_t k) {
   p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, k, 1, 0));
@@ -116,7 +121,7 @@ Prog mmap_block() {
   require_prot(p, 2);
   require_arg_eq(p, 3, MAP_SHARED | MAP_FIXED);
   require_arg_eq(p, 4, DE_STUB_RAM_FD);
-  allow(p);
+  ask_monitor(p);
   return p;
 }
 
@@ -124,7 +129,7 @@ Prog mprotect_block() {
   Prog p;
   require_in_window(p, 0);
   require_prot(p, 2);
-  allow(p);
+  ask_monitor(p);
   return p;
 }
 

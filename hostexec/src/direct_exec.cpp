@@ -98,6 +98,8 @@ struct DirectExec::Impl {
   Exit run();
   Exit enter();
   Exit decode_trap();
+  Exit forged(const std::string& what);
+  bool fetched_at_eip();
   Exit alignment_check();
   bool reconcile_selectors(Exit& x);
   Exit deliver(DeReason r, const Fault& f);
@@ -465,16 +467,47 @@ DirectExec::Exit DirectExec::Impl::alignment_check() {
   return count(DeReason::Alignment, Exit{Exit::Kind::Translate});
 }
 
+// An exit record that no code running in compatibility mode can produce: code in the
+// direct-execution process took it over (a far transfer to the host's 64-bit selector) and
+// wrote it. The VM stops; nothing of the record reaches the guest.
+DirectExec::Exit DirectExec::Impl::forged(const std::string& what) {
+  return count(DeReason::Escape, Exit{Exit::Kind::Escape, 0, false,
+                                      "direct-execution process: impossible exit record (" + what +
+                                          "): code running in it has taken it over"});
+}
+
+// The instruction a fault reports at EIP was fetched, so ring 3 may read it under the guest's
+// tables. Not checked: #GP (a fetch beyond the CS limit reports EIP there), instruction-fetch
+// #PF (checked by its address), traps (EIP is past the instruction; int n, int3 and into are
+// checked by their bytes, a single-step trap may follow a jump to a page not mapped).
+bool DirectExec::Impl::fetched_at_eip() {
+  const bool fault = (ctx.signo == SIGSEGV && ctx.trapno != 4 && ctx.trapno != 13 &&
+                      !(ctx.trapno == 14 && (ctx.err & 0x10))) ||
+                     ctx.signo == SIGILL || ctx.signo == SIGBUS || (ctx.signo == SIGFPE);
+  if (!fault) return true;
+  uint8_t b;
+  return !cpu.memory().read(v.seg[CS].base + ctx.eip, &b, 1, Memory::Mode::User);
+}
+
 DirectExec::Exit DirectExec::Impl::decode_trap() {
   const uint32_t eip = ctx.eip;
   const auto err = uint32_t(ctx.err);
+  if (!fetched_at_eip())
+    return forged(fmt::format("signal {} (trap {}) at {:#010x}, where ring 3 cannot read",
+                              ctx.signo, ctx.trapno, eip));
   switch (ctx.signo) {
     case SIGSYS: {
       // int 0x80 leaves EIP after the instruction. A compat-mode syscall/sysenter also lands
       // here; neither exists on bt86's virtual CPU (SEP and SYSCALL are not in its CPUID).
+      // Anything else before EIP (or nothing ring 3 may read) is a record no code can cause.
       uint8_t b[2] = {};
-      cpu.memory().read(v.seg[CS].base + eip - 2, b, 2, Memory::Mode::User);
-      if (b[0] == 0xcd) return software_int(DeReason::Syscall, b[1], eip - 2, eip);
+      const bool readable = !cpu.memory().read(v.seg[CS].base + eip - 2, b, 2, Memory::Mode::User);
+      if (readable && b[0] == 0xcd) return software_int(DeReason::Syscall, b[1], eip - 2, eip);
+      if (!readable || b[0] != 0x0f || (b[1] != 0x05 && b[1] != 0x34))
+        return forged(
+            fmt::format("an i386 system call at {:#010x} without int, syscall or "
+                        "sysenter before it",
+                        eip));
       v.eip = eip - 2;
       return deliver(DeReason::InvalidOpcode, Fault::ud());
     }
@@ -522,16 +555,22 @@ DirectExec::Exit DirectExec::Impl::decode_trap() {
       // An IDT error code: `int n` through a gate the host keeps at DPL 0. The vector comes
       // from the instruction (CD ib), not the error code, which some CPUs get wrong (QEMU 7.2
       // TCG reports n*16+2).
-      if (err & 2) {
+      if (err & 2) {  // only int n refers to a gate from ring 3 (int3/into gates are DPL 3)
         uint8_t b[2] = {};
         cpu.memory().read(v.seg[CS].base + eip, b, 2, Memory::Mode::User);
         if (b[0] == 0xcd) return software_int(DeReason::SoftInt, b[1], eip, eip + 2);
+        return forged(
+            fmt::format("#GP with a gate error code {:#x} at {:#010x}, not at an int n", err, eip));
       }
       if (sensitive(eip)) return count(DeReason::Sensitive, Exit{Exit::Kind::Translate});
       return deliver(DeReason::Protection, Fault::gp(err));
     case 14: {
       const auto addr = uint32_t(ctx.addr);
       const bool write = err & 2;
+      // A fetch faults at the instruction's first byte, or at the next page it runs into.
+      if ((err & 0x10) && addr - (v.seg[CS].base + eip) >= 15)
+        return forged(
+            fmt::format("an instruction-fetch #PF at {:#010x} with EIP {:#010x}", addr, eip));
       if (ctx.si_code == SEGV_ACCERR && (err & 0x10))
         return count(DeReason::CodeFetch, Exit{Exit::Kind::CodeFetch, addr});
       if (ctx.si_code == SEGV_ACCERR && write)

@@ -89,6 +89,13 @@ std::set<int> fds_of(pid_t pid) {
   return fds;
 }
 
+std::string fd_target(pid_t pid, int fd) {
+  char buf[256] = {};
+  const std::string link = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, size_t(n)) : "";
+}
+
 std::string status_field(pid_t pid, const std::string& key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -238,8 +245,11 @@ TEST_F(DeProcessTest, AddressSpaceHoldsOnlyStubControlPageAndWindow) {
   EXPECT_TRUE(saw_stub_code);
   EXPECT_TRUE(saw_control);
   EXPECT_TRUE(saw_window);
-  // Only guest RAM stays open; the filter is in force.
-  EXPECT_EQ(fds_of(p.pid()), std::set<int>{DE_STUB_RAM_FD});
+  // Only guest RAM and the filter's listener stay open; the filter is in force.
+  std::set<int> fds = fds_of(p.pid());
+  EXPECT_EQ(fds.erase(DE_STUB_RAM_FD), 1u);
+  ASSERT_EQ(fds.size(), 1u);
+  EXPECT_EQ(fd_target(p.pid(), *fds.begin()), "anon_inode:seccomp notify");
   EXPECT_EQ(status_field(p.pid(), "Seccomp").find('2') != std::string::npos, true)
       << status_field(p.pid(), "Seccomp");
   EXPECT_EQ(status_field(p.pid(), "NoNewPrivs").find('1') != std::string::npos, true);
@@ -418,24 +428,16 @@ TEST_F(DeProcessTest, CheckedArgumentsOutsideTheRulesKillWithSigsys) {
 }
 
 // The same instruction and calls with arguments inside the rules go through: the filter is not
-// simply killing everything.
+// simply killing everything. (mmap and mprotect inside the rules: MappingCallsNobodyAskedFor.)
 TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
-  const uint64_t kShared = MAP_SHARED | MAP_FIXED;
   const uint64_t kDone = DE_STUB_CONTROL + offsetof(de_stub_control, done);
   DeProcess p(ram_fd_);
   map_code_and_data(p);
   // The last page below 8 GiB: the sum of address and length is exactly the limit.
-  syscall_via_stub(p, SYS_mmap,
-                   {DE_WINDOW_END - 0x1000, 0x1000, PROT_READ, kShared, DE_STUB_RAM_FD, 0x2000});
-  expect_end(p);
-  EXPECT_EQ(uint64_t(result_word()), DE_WINDOW_END - 0x1000);
+  ASSERT_EQ(p.map(DE_WINDOW_END - 0x1000, 0x2000, 0x1000, PROT_READ), 0);
   const std::optional<Mapping> m = find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->perms, "r--s");
-
-  syscall_via_stub(p, SYS_mprotect, {DE_WINDOW_END - 0x1000, 0x1000, PROT_NONE});
-  expect_end(p);
-  EXPECT_EQ(result_word(), 0);
   syscall_via_stub(p, SYS_munmap, {DE_WINDOW_END - 0x1000, 0x1000});
   expect_end(p);
   EXPECT_EQ(result_word(), 0);
@@ -445,6 +447,91 @@ TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
   EXPECT_GE(result_word(), 0);
   EXPECT_TRUE(p.alive());
   p.ping();
+}
+
+// Code in the stub calling mmap or mprotect through the stub's own instruction, with
+// arguments the filter's static rules accept: the call waits for the monitor, which did not
+// ask for it and ends the process. The page of guest RAM it tried to reach stays untouched.
+TEST_F(DeProcessTest, MappingCallsNobodyAskedForEndTheProcess) {
+  constexpr uint64_t kTarget = 0x300000, kSecret = 0x200000;  // window address, RAM offset
+  const uint64_t kShared = MAP_SHARED | MAP_FIXED, kRw = PROT_READ | PROT_WRITE;
+  struct Case {
+    const char* what;
+    long nr;
+    std::vector<uint64_t> args;
+    bool parked;  // the monitor mapped the page first, PROT_NONE
+  };
+  const Case cases[] = {
+      {"mmap of a RAM page",
+       SYS_mmap,
+       {kTarget, 0x1000, kRw, kShared, DE_STUB_RAM_FD, kSecret},
+       false},
+      {"mmap over a parked page",
+       SYS_mmap,
+       {kTarget, 0x1000, kRw, kShared, DE_STUB_RAM_FD, kSecret},
+       true},
+      {"mprotect of a parked page", SYS_mprotect, {kTarget, 0x1000, kRw}, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    ram_[kSecret] = 0x5a;
+    DeProcess p(ram_fd_);
+    map_code_and_data(p);
+    if (c.parked) {
+      ASSERT_EQ(p.map(kTarget, kSecret, 0x1000, PROT_READ | PROT_WRITE), 0);
+      ASSERT_EQ(p.protect(kTarget, 0x1000, PROT_NONE), 0);
+    }
+    std::vector<uint64_t> args = c.args;
+    args.resize(6, 0);
+    const uint64_t insn = p.syscall_address();
+    code([&](x86::Assembler& a) {
+      a.mov(x86::rax, c.nr);
+      a.mov(x86::rdi, args[0]);
+      a.mov(x86::rsi, args[1]);
+      a.mov(x86::rdx, args[2]);
+      a.mov(x86::r10, args[3]);
+      a.mov(x86::r8, args[4]);
+      a.mov(x86::r9, args[5]);
+      a.mov(x86::r11, insn);
+      a.call(x86::r11);
+      a.mov(x86::rcx, kTarget);
+      a.mov(x86::byte_ptr(x86::rcx), 0xa5);  // the secret, overwritten
+      a.ud2();
+    });
+    try {
+      run(p);
+      ADD_FAILURE() << "the call was let through";
+    } catch (const DeProcess::Hostile& h) {
+      EXPECT_NE(std::string(h.what()).find("a mapping call the monitor did not ask for: " +
+                                           std::string(c.nr == SYS_mmap ? "mmap" : "mprotect")),
+                std::string::npos)
+          << h.what();
+    }
+    EXPECT_FALSE(p.alive());
+    EXPECT_EQ(ram_[kSecret], 0x5a);
+  }
+}
+
+// The monitor's own window changes are let through exactly: a batch mixing maps, protects and
+// unmaps, each checked against the change asked for.
+TEST_F(DeProcessTest, ApprovedChangesMatchWhatWasAsked) {
+  DeProcess p(ram_fd_);
+  using K = DeProcess::WindowOp::Kind;
+  std::vector<DeProcess::WindowOp> ops;
+  for (uint64_t i = 0; i < 200; ++i) {
+    ops.push_back({K::Map, PROT_READ | PROT_WRITE, 0x400000 + i * 0x1000, 0x1000, i * 0x1000});
+    if (i % 3 == 0) ops.push_back({K::Protect, PROT_READ, 0x400000 + i * 0x1000, 0x1000, 0});
+    if (i % 7 == 0) ops.push_back({K::Unmap, 0, 0x400000 + i * 0x1000, 0x1000, 0});
+  }
+  size_t failed = 0;
+  ASSERT_EQ(p.change_window(ops.data(), ops.size(), &failed), 0);
+  const std::vector<Mapping> maps = maps_of(p.pid());
+  EXPECT_FALSE(find_at(maps, 0x400000).has_value());  // i = 0: unmapped last
+  const std::optional<Mapping> m3 = find_at(maps, 0x403000);
+  ASSERT_TRUE(m3.has_value());
+  EXPECT_EQ(m3->perms, "r--s");
+  EXPECT_EQ(m3->offset, 0x3000u);
+  EXPECT_TRUE(p.alive());
 }
 
 // The vsyscall page cannot be unmapped; its emulated calls are system calls to the filter.

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,6 +42,7 @@ class Driver {
     pidfd_ = int(syscall(SYS_pidfd_open, pid_, 0));
   }
   ~Driver() {
+    if (listener_ >= 0) close(listener_);
     syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
     siginfo_t si;
     waitid(P_PIDFD, id_t(pidfd_), &si, WEXITED);
@@ -61,6 +64,7 @@ class Driver {
       if (d == seq) return c_->result;
       const timespec tick{0, 20'000'000};
       syscall(SYS_futex, &c_->done, FUTEX_WAIT, d, &tick, nullptr, 0);
+      let_held_calls_through();
       pollfd pfd{pidfd_, POLLIN, 0};
       if (poll(&pfd, 1, 0) > 0) {
         ADD_FAILURE() << "the stub died";
@@ -72,7 +76,21 @@ class Driver {
     const std::vector<sock_filter> f = hostexec::de::stub_filter(c_->syscall_next);
     std::memcpy(c_->filter, f.data(), f.size() * sizeof(sock_filter));
     c_->filter_len = uint32_t(f.size());
-    return send(DE_CMD_CONFINE);
+    const int32_t r = send(DE_CMD_CONFINE);
+    if (r == 0) listener_ = int(syscall(SYS_pidfd_getfd, pidfd_, c_->listener, 0));
+    return r;
+  }
+  // The filter holds the stub's mmap and mprotect for the monitor (DeProcess checks them
+  // against what it asked for); this driver lets every one through.
+  void let_held_calls_through() {
+    pollfd pfd{listener_, POLLIN, 0};
+    if (listener_ < 0 || poll(&pfd, 1, 0) <= 0) return;
+    seccomp_notif n{};
+    if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) return;
+    seccomp_notif_resp r{};
+    r.id = n.id;
+    r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, &r);
   }
   void window(uint64_t addr, uint64_t len) {
     c_->addr = addr;
@@ -82,7 +100,7 @@ class Driver {
   }
 
  private:
-  int ram_ = -1, control_fd_ = -1, pidfd_ = -1;
+  int ram_ = -1, control_fd_ = -1, pidfd_ = -1, listener_ = -1;
   pid_t pid_ = -1;
   uint32_t seq_ = 0;
   de_stub_control* c_ = nullptr;

@@ -134,8 +134,14 @@ class DeProcess {
  private:
   bool valid(const WindowOp& op) const;
   int command(uint32_t cmd);
+  uint32_t post(uint32_t cmd);
+  int answer();
   void await(uint32_t seq);
-  Exit checked_exit(Regs& regs, uint8_t (&fpu)[512]);
+  // de_process_calls.cpp: the stub's mmap/mprotect calls, each held by its filter until the
+  // monitor has compared it with the window change it asked for.
+  void approve(uint32_t seq, const WindowOp* ops, size_t n);
+  void refuse_unasked_calls();
+  Exit checked_exit(Regs& regs, uint8_t (&fpu)[512], bool compat);
   [[noreturn]] void hostile(const std::string& what);
   void reap();
   void shutdown();
@@ -144,6 +150,7 @@ class DeProcess {
   pid_t pid_ = -1;
   int pidfd_ = -1;
   int control_fd_ = -1;
+  int listener_ = -1;  // the stub filter's listener (SECCOMP_RET_USER_NOTIF calls)
   de_stub_control* control_ = nullptr;
   uint32_t seq_ = 0;
   uint64_t ram_size_ = 0;

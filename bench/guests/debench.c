@@ -5,6 +5,8 @@
    word; all of them without one):
 
      int80       a null `int 0x80` round trip: ring 3 -> raw gate (nothing but iret) -> ring 3
+     int80_super the same round trip whose handler reads SUPER_PAGES supervisor-only pages
+                 (what hiding the kernel's pages from ring 3 costs at every kernel entry)
      pf_user     a ring-3 write to a not-present page; the #PF handler maps it (and unmaps the
                  other page with invlpg), iret, the write is retried
      cr3_switch  ring 3 -> `int 0x80` whose handler loads CR3 with the other of two directories
@@ -44,9 +46,12 @@ enum {
 };
 
 /* Linear addresses, each in a page table of its own, above the 4 MiB identity map. */
-#define PF_PAGE0 0x40000000u /* pf_user alternates between this page and the next */
-#define CR3_PAGE 0x40800000u /* cr3_switch: a different frame in each directory */
-#define CR3_TAG 0xc0000000u  /* the word at CR3_PAGE: CR3_TAG + the directory's index */
+#define PF_PAGE0 0x40000000u   /* pf_user alternates between this page and the next */
+#define CR3_PAGE 0x40800000u   /* cr3_switch: a different frame in each directory */
+#define CR3_TAG 0xc0000000u    /* the word at CR3_PAGE: CR3_TAG + the directory's index */
+#define SUPER_BASE 0x40c00000u /* int80_super: SUPER_PAGES supervisor-only pages */
+#define SUPER_PAGES 4
+#define SUPER_TAG 0x5000u /* the word at the start of supervisor page i: SUPER_TAG + i */
 
 /* Shared with the ring-3 code (user accessible: the identity map is US). */
 volatile uint64_t cycles;
@@ -57,6 +62,7 @@ uint32_t compute_table[DE_COMPUTE_TABLE_WORDS];
 /* cr3_switch: the two directories and the index of the one in CR3, for the raw gate below. */
 uint32_t cr3_dirs[2];
 uint32_t cr3_index;
+uint32_t super_sum; /* int80_super: the sum of the words the handler read */
 
 static volatile pte_t* kernel_pd;
 static volatile pte_t* pf_pte[2];
@@ -73,10 +79,22 @@ static __attribute__((noreturn)) void wrong(const char* what, uint32_t a, uint32
    flat like the kernel's. */
 void null_iret(void);
 void cr3_flip(void);
+void super_read(void);
+_Static_assert(SUPER_BASE == 0x40c00000u && SUPER_PAGES == 4, "super_read below");
 __asm__(
     ".text\n"
     ".globl null_iret\n"
     "null_iret:\n"
+    "  iret\n"
+    ".globl super_read\n"
+    "super_read:\n"
+    "  push %eax\n"
+    "  mov 0x40c00000, %eax\n"
+    "  add 0x40c01000, %eax\n"
+    "  add 0x40c02000, %eax\n"
+    "  add 0x40c03000, %eax\n"
+    "  add %eax, super_sum\n"
+    "  pop %eax\n"
     "  iret\n"
     ".globl cr3_flip\n"
     "cr3_flip:\n"
@@ -205,6 +223,17 @@ static uint64_t run_int80(void) {
   return cycles;
 }
 
+static uint64_t run_int80_super(void) {
+  idt_set_raw_gate(SYSCALL_VECTOR, super_read, GATE_INTERRUPT, 3);
+  super_sum = 0;
+  run_user(user_int80);
+  uint32_t want = 0;
+  for (uint32_t i = 0; i < SUPER_PAGES; i++) want += SUPER_TAG + i;
+  if (super_sum != want * INT80_ITERATIONS)
+    wrong("int80_super: the handler read the wrong words", super_sum, want * INT80_ITERATIONS);
+  return cycles;
+}
+
 static uint64_t run_pf(void) {
   for (int i = 0; i < 2; i++) {
     *pf_pte[i] = 0;
@@ -262,6 +291,12 @@ static void setup(void) {
   for (uint32_t i = 0; i < PAGE_SIZE / sizeof(pte_t); i++) other[i] = kernel_pd[i];
   other[PD_INDEX(CR3_PAGE)] = 0;
   map_page(other, CR3_PAGE, frame[1], PTE_RW | PTE_US);
+  /* int80_super: supervisor only, not global (as a kernel's per-process pages). */
+  for (uint32_t i = 0; i < SUPER_PAGES; i++) {
+    uint32_t f = (uint32_t)page_alloc();
+    *(volatile uint32_t*)f = SUPER_TAG + i;
+    map_page(kernel_pd, SUPER_BASE + i * PAGE_SIZE, f, PTE_RW);
+  }
   cr3_dirs[0] = (uint32_t)kernel_pd;
   cr3_dirs[1] = (uint32_t)other;
   cr3_index = 0;
@@ -277,6 +312,7 @@ struct row {
 
 static const struct row rows[] = {
     {"int80", run_int80, INT80_ITERATIONS, INT80_ITERATIONS},
+    {"int80_super", run_int80_super, INT80_ITERATIONS, INT80_ITERATIONS},
     {"pf_user", run_pf, PF_ITERATIONS, PF_ITERATIONS},
     {"cr3_switch", run_cr3, CR3_ITERATIONS, CR3_ITERATIONS},
     {"compute", run_compute, COMPUTE_ITERATIONS / 1000, 1},

@@ -25,7 +25,7 @@ guest=$build/guests/debench.elf
 native=$build/guests/debench_native
 rounds=${DEBENCH_ROUNDS:-1}
 timeout_s=${DEBENCH_TIMEOUT:-900}
-rows="int80 pf_user cr3_switch compute"
+rows="int80 int80_super pf_user cr3_switch compute"
 script=run_debench
 
 # Columns: "label mode binary" (mode: direct or translated).
@@ -53,7 +53,7 @@ failed=0
 # The direct-execution exit that each row's ring-3 code must produce once per operation.
 row_reason() {
   case $1 in
-    int80 | cr3_switch) echo "syscall (int 0x80)" ;;
+    int80 | int80_super | cr3_switch) echo "syscall (int 0x80)" ;;
     pf_user) echo "memory fault" ;;
     compute) echo "int n" ;; # its closing int 0x81: the loop's page ran directly
   esac

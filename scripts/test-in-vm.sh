@@ -12,7 +12,7 @@ build=$(cd "${1:-build}" && pwd)
 # accesses take other paths then).
 for cpu in max,-smap max,-smap,-fsgsbase; do
   echo "test-in-vm: CPU model $cpu"
-  scripts/vm/run-in-vm.sh --cpu "$cpu" --merge --timeout 900 \
+  scripts/vm/run-in-vm.sh --cpu "$cpu" --merge --timeout 1800 \
     --copy "$build/tests/de" --copy "$build/tests/diff" --copy "$build/bt86" \
     --copy "$build/guests" --copy "$PWD/scripts/vm/compat-suite.sh" \
     -- /bin/sh "$PWD/scripts/vm/compat-suite.sh" "$build"

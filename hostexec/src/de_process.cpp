@@ -227,8 +227,9 @@ void DeProcess::await(uint32_t seq) {
     if (d == seq) return;
     if (d != seq - 1) hostile("answer to a command not sent (" + std::to_string(d) + ")");
     const timespec tick{0, 20'000'000};
-    futex(&control_->done, FUTEX_WAIT, d, &tick);
-    refuse_unasked_calls();
+    // A held mapping call means no answer: look for one only when the wait timed out.
+    if (futex(&control_->done, FUTEX_WAIT, d, &tick) != 0 && errno == ETIMEDOUT)
+      refuse_unasked_calls();
     if (kicked_.load() && !kicked_at) kicked_at = std::chrono::steady_clock::now();
     if (kicked_at && std::chrono::steady_clock::now() - *kicked_at > kick_grace_) {
       killed_for_kick_ = true;

@@ -2,10 +2,11 @@
 // far transfer to the host's 64-bit selector) can jump to the stub's own `syscall` instruction
 // with registers of its choosing, so the filter's static checks (inside the window, the RAM
 // descriptor) are not enough: such code could map any page of guest RAM, or give back access
-// to pages parked for ring 3. The filter therefore holds every mmap and mprotect
-// (SECCOMP_RET_USER_NOTIF) until the monitor has compared its arguments — values in registers,
-// which the waiting, single-threaded stub cannot change any more — with the next change of the
-// WINDOW batch it sent, kept here in the monitor. Anything else is refused by ending the stub.
+// to pages parked for ring 3. The filter therefore holds every mmap and every mprotect that
+// grants any access (SECCOMP_RET_USER_NOTIF) until the monitor has compared its arguments — values
+// in registers, which the waiting, single-threaded stub cannot change any more — with the next
+// change of the WINDOW batch it sent, kept here in the monitor. Anything else is refused by ending
+// the stub.
 #include <fmt/format.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -47,7 +48,7 @@ bool matches(const seccomp_data& d, const DeProcess::WindowOp& op) {
     case DeProcess::WindowOp::Kind::Protect:
       return d.nr == SYS_mprotect;
     case DeProcess::WindowOp::Kind::Unmap:
-      return false;  // munmap grants nothing: the filter lets it through without asking
+      return false;  // never held
   }
   return false;
 }
@@ -59,6 +60,8 @@ bool receive(int listener, seccomp_notif& n) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0;
 }
 
+constexpr int kSpins = 64;
+
 bool pending(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   return poll(&p, 1, timeout_ms) > 0 && (p.revents & POLLIN);
@@ -66,18 +69,29 @@ bool pending(int fd, int timeout_ms) {
 
 }  // namespace
 
+// What the filter holds: everything that can grant access (munmap and mprotect to PROT_NONE
+// only take it away).
+bool DeProcess::held(const WindowOp& op) {
+  return op.kind == WindowOp::Kind::Map || (op.kind == WindowOp::Kind::Protect && op.prot != 0);
+}
+
 void DeProcess::approve(uint32_t seq, const WindowOp* ops, size_t n) {
   std::atomic_ref<uint32_t> done(control_->done);
   size_t i = 0;
   auto next_held = [&] {
-    while (i < n && ops[i].kind == WindowOp::Kind::Unmap) ++i;
+    while (i < n && !held(ops[i])) ++i;
     return i < n;
   };
   while (next_held()) {
     // A change that failed ends the batch early: its answer comes without the rest.
     if (done.load(std::memory_order_acquire) == seq) return;
+    // The calls of a batch come back to back: look a few times before sleeping, so that the
+    // stub's next call does not have to wake the monitor too.
     pollfd fds[2] = {{listener_, POLLIN, 0}, {pidfd_, POLLIN, 0}};
-    if (poll(fds, 2, 20) <= 0) continue;  // a timeout, or a host signal
+    int ready = 0;
+    for (int spin = 0; spin < kSpins && ready == 0; ++spin) ready = poll(fds, 2, 0);
+    if (ready == 0) ready = poll(fds, 2, 20);
+    if (ready <= 0) continue;  // a timeout, or a host signal
     if (fds[1].revents && !alive()) throw Died(*death_);
     seccomp_notif note;
     if (!(fds[0].revents & POLLIN) || !receive(listener_, note)) continue;

@@ -16,9 +16,9 @@ namespace hostexec::de {
 // (MAP_SHARED|MAP_FIXED), mprotect or munmap, each inside [0, DE_WINDOW_END) with protection
 // bits R/W/X only; futex WAIT/WAKE on the control page's seq or done word; modify_ldt(1) of
 // the control page's one descriptor; rt_sigreturn; exit_group. Anything else kills the process
-// (SECCOMP_RET_KILL_PROCESS). mmap and mprotect, which can grant access to guest RAM, then
-// wait for the monitor (SECCOMP_RET_USER_NOTIF; the stub installs the filter with a listener
-// the monitor takes): it lets through only the window change it asked for.
+// (SECCOMP_RET_KILL_PROCESS). mmap, and mprotect to anything but PROT_NONE, which can grant
+// access to guest RAM, then wait for the monitor (SECCOMP_RET_USER_NOTIF; the stub installs the
+// filter with a listener the monitor takes): it lets through only the window change it asked for.
 std::vector<sock_filter> stub_filter(uint64_t syscall_next);
 
 }  // namespace hostexec::de

@@ -15,6 +15,7 @@
 #include "de_context.h"
 #include "de_segments.h"
 #include "de_stub_abi.h"
+#include "de_window_ops.h"
 #include "hostexec/de_process.h"
 #include "hostexec/host_compat.h"
 #include "hostexec/host_signals.h"
@@ -80,8 +81,10 @@ std::string DeStats::report() const {
   std::string s = fmt::format("direct execution\n  entries {}\n  time in guest {:.3f} s\n", entries,
                               double(ns_in_guest) / 1e9);
   s += fmt::format("  LDT alias writes {}\n", ldt_writes);
-  s += fmt::format("  window changes mirrored {} (in {} commands)\n  exits by reason\n",
-                   window_changes, window_commands);
+  s += fmt::format(
+      "  window changes mirrored {} ({} sent, the rest superseded; in {} commands)\n"
+      "  exits by reason\n",
+      window_changes, window_sent, window_commands);
   for (size_t i = 0; i < size_t(DeReason::kCount); ++i)
     if (exits[i]) s += fmt::format("    {:<24} {}\n", de_reason_name(DeReason(i)), exits[i]);
   return s;
@@ -211,15 +214,18 @@ void DirectExec::Impl::mirror_window() {
                                             : Op::Kind::Unmap,
                      c.prot, c.addr, c.len, c.ram_offset});
   stats.window_changes += ops.size();
+  de::drop_superseded_protects(ops);
+  de::merge_adjacent(ops);
+  stats.window_sent += ops.size();
   stats.window_commands += (ops.size() + DE_STUB_MAX_WINDOW_OPS - 1) / DE_STUB_MAX_WINDOW_OPS;
   size_t at = 0;
   if (int r = process.change_window(ops.data(), ops.size(), &at); r != 0) {
-    const shadowmmu::WindowChange& c = changes[at];
+    const Op& c = ops[at];
     throw std::runtime_error(
         fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",
-                    c.kind == K::Map       ? "map"
-                    : c.kind == K::Protect ? "protect"
-                                           : "unmap",
+                    c.kind == Op::Kind::Map       ? "map"
+                    : c.kind == Op::Kind::Protect ? "protect"
+                                                  : "unmap",
                     c.addr, c.len, std::strerror(-r)));
   }
 }

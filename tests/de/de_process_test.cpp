@@ -428,7 +428,8 @@ TEST_F(DeProcessTest, CheckedArgumentsOutsideTheRulesKillWithSigsys) {
 }
 
 // The same instruction and calls with arguments inside the rules go through: the filter is not
-// simply killing everything. (mmap and mprotect inside the rules: MappingCallsNobodyAskedFor.)
+// simply killing everything. (mmap, and mprotect granting access, inside the rules:
+// MappingCallsNobodyAskedFor.)
 TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
   const uint64_t kDone = DE_STUB_CONTROL + offsetof(de_stub_control, done);
   DeProcess p(ram_fd_);
@@ -438,6 +439,11 @@ TEST_F(DeProcessTest, CheckedArgumentsInsideTheRulesAreAllowed) {
   const std::optional<Mapping> m = find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->perms, "r--s");
+  // Taking rights away needs no approval (parking does it at every entry to ring 3).
+  syscall_via_stub(p, SYS_mprotect, {DE_WINDOW_END - 0x1000, 0x1000, PROT_NONE});
+  expect_end(p);
+  EXPECT_EQ(result_word(), 0);
+  EXPECT_EQ(find_at(maps_of(p.pid()), DE_WINDOW_END - 0x1000)->perms, "---s");
   syscall_via_stub(p, SYS_munmap, {DE_WINDOW_END - 0x1000, 0x1000});
   expect_end(p);
   EXPECT_EQ(result_word(), 0);

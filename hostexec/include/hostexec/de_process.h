@@ -139,6 +139,7 @@ class DeProcess {
   void await(uint32_t seq);
   // de_process_calls.cpp: the stub's mmap/mprotect calls, each held by its filter until the
   // monitor has compared it with the window change it asked for.
+  static bool held(const WindowOp& op);
   void approve(uint32_t seq, const WindowOp* ops, size_t n);
   void refuse_unasked_calls();
   Exit checked_exit(Regs& regs, uint8_t (&fpu)[512], bool compat);

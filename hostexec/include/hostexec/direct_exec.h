@@ -51,6 +51,7 @@ struct DeStats {
   uint64_t ns_in_guest = 0;      // wall time between entry and exit, signal handling included
   uint64_t ldt_writes = 0;       // modify_ldt calls for segment aliases
   uint64_t window_changes = 0;   // window changes mirrored into the direct-execution process
+  uint64_t window_sent = 0;      // of those, sent (not superseded by a later change)
   uint64_t window_commands = 0;  // WINDOW commands that carried them
   std::string report() const;
 };

@@ -408,10 +408,17 @@ TEST_F(DirectExecTest, SpinInCodeReachedThroughTheHost64BitSelectorEndsAtTheNext
   // jmp far 0x33:kUserCode+0x10; at +0x10 (64-bit code): jmp $
   put_code(kUserCode, {0xea, 0x10, 0, 1, 0, 0x33, 0});
   put_code(kUserCode + 0x10, {0xeb, 0xfe});
-  itimerval t{};
-  t.it_value.tv_usec = 20000;
-  setitimer(ITIMER_REAL, &t, nullptr);
-  Exit x = run();
+  // A tick that lands before the code was entered (while the window is mirrored, its mapping
+  // calls approved one by one) is an Event: enter again until one lands in the spin.
+  Exit x;
+  for (int tries = 0; tries < 50; ++tries) {
+    itimerval t{};
+    t.it_value.tv_usec = 20000;
+    setitimer(ITIMER_REAL, &t, nullptr);
+    x = run();
+    if (x.kind != Exit::Kind::Event) break;
+    v_->pending.async = 0;
+  }
   EXPECT_EQ(x.kind, Exit::Kind::Escape);
   v_->pending.async = 0;
   // Direct execution still works afterwards (segments, FS base and FPU state were restored).

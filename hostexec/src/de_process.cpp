@@ -88,7 +88,7 @@ std::string DeProcess::Death::describe() const {
 
 DeProcess::Died::Died(const Death& d) : std::runtime_error(d.describe()), death(d) {}
 
-DeProcess::DeProcess(int ram_fd) {
+DeProcess::DeProcess(int ram_fd, bool approve_maps) {
   struct stat ram;
   if (fstat(ram_fd, &ram) != 0) throw error("guest RAM", errno);
   ram_size_ = uint64_t(ram.st_size);
@@ -107,7 +107,7 @@ DeProcess::DeProcess(int ram_fd) {
     pid_ = de::spawn_stub(ram_fd, control_fd_);
     pidfd_ = int(syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd_ < 0) throw error("pidfd_open", errno);
-    hello_and_confine();
+    hello_and_confine(approve_maps);
   } catch (...) {
     shutdown();
     throw;
@@ -116,17 +116,18 @@ DeProcess::DeProcess(int ram_fd) {
 
 // The stub reports where its syscall instruction is; the filter allows system calls only from
 // there. Until CONFINE succeeds the stub serves nothing else.
-void DeProcess::hello_and_confine() {
+void DeProcess::hello_and_confine(bool approve_maps) {
   if (command(DE_CMD_HELLO) != 0) throw std::runtime_error("direct-execution stub: no hello");
   const uint64_t next = control_->syscall_next;
   if (control_->image_start < DE_WINDOW_END || next < control_->image_start ||
       next >= control_->image_end || control_->syscall_insn + 2 != next)
     throw std::runtime_error("direct-execution stub: implausible addresses in its hello");
   syscall_insn_ = control_->syscall_insn;
-  const std::vector<sock_filter> filter = de::stub_filter(next);
+  const std::vector<sock_filter> filter = de::stub_filter(next, approve_maps);
   std::memcpy(control_->filter, filter.data(), filter.size() * sizeof(sock_filter));
   control_->filter_len = uint32_t(filter.size());
   if (int r = command(DE_CMD_CONFINE); r != 0) throw error("installing its seccomp filter", -r);
+  if (!approve_maps) return;  // nothing is held: the listener stays unused in the stub
   const int theirs = control_->listener;
   if (theirs < 0 || theirs == DE_STUB_RAM_FD)
     throw std::runtime_error("direct-execution stub: implausible listener descriptor");

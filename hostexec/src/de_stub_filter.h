@@ -19,6 +19,8 @@ namespace hostexec::de {
 // (SECCOMP_RET_KILL_PROCESS). mmap, and mprotect to anything but PROT_NONE, which can grant
 // access to guest RAM, then wait for the monitor (SECCOMP_RET_USER_NOTIF; the stub installs the
 // filter with a listener the monitor takes): it lets through only the window change it asked for.
-std::vector<sock_filter> stub_filter(uint64_t syscall_next);
+// With `approve_maps` false, mmap and mprotect inside those rules are allowed at once (the
+// cheaper default; see DeProcess).
+std::vector<sock_filter> stub_filter(uint64_t syscall_next, bool approve_maps = true);
 
 }  // namespace hostexec::de

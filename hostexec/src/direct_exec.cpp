@@ -91,8 +91,8 @@ std::string DeStats::report() const {
 }
 
 struct DirectExec::Impl {
-  Impl(Cpu& c, shadowmmu::AddressSpace& a)
-      : cpu(c), v(c.vcpu()), as(a), process(a.ram_fd()), segs(process) {
+  Impl(Cpu& c, shadowmmu::AddressSpace& a, bool approve_maps)
+      : cpu(c), v(c.vcpu()), as(a), process(a.ram_fd(), approve_maps), segs(process) {
     ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
     std::memset(&ctx, 0, sizeof ctx);
     process.set_pending_word(&v.pending.any);
@@ -126,13 +126,13 @@ struct DirectExec::Impl {
   DeStats stats;
 };
 
-DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as) {
+DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as, bool approve_maps) {
   if (g_process) throw std::logic_error("only one direct-execution engine per process");
   std::string why;
   if (!compat_mode_available(&why)) throw std::runtime_error(why);
   if (c.vcpu().paging())
     throw std::logic_error("direct execution must be set up while guest paging is off");
-  impl_ = std::make_unique<Impl>(c, as);
+  impl_ = std::make_unique<Impl>(c, as, approve_maps);
   host_signals::init();
   // The process starts with an empty window: from now on it sees every change, beginning with
   // the whole identity window again (paging is off).

@@ -390,7 +390,7 @@ void Machine::setup_direct_execution() {
     return;
   }
   try {
-    de_ = std::make_unique<hostexec::DirectExec>(*cpu_, as_);
+    de_ = std::make_unique<hostexec::DirectExec>(*cpu_, as_, cfg_.de_approve_maps);
     de_->set_window_resync([this] { shadow_.reset(); });
   } catch (const std::runtime_error& e) {
     // Hosts without compat mode still run every guest, with user code translated.

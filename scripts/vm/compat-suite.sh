@@ -72,23 +72,26 @@ status=0
 grep -q "security: direct-execution process ended by the monitor: it did not answer a kick" \
   /tmp/escape64b.out || { cat /tmp/escape64b.out; fail "hostile_escape64_blocked: no report"; }
 echo "ok: hostile_escape64_blocked (unanswered kick: process ended)"
-# Escapes that stay inside the process and turn on the guest kernel (no timer runs): a mmap of
-# a supervisor-only page's frame and an mprotect of its parked page through the stub's own
-# syscall instruction wait for the monitor, which did not ask for them; a forged exit record
+# Escapes that stay inside the process and turn on the guest kernel (no timer runs): with
+# --de-approve-maps, a mmap of a supervisor-only page's frame and an mprotect of its parked page
+# through the stub's own syscall instruction wait for the monitor, which did not ask for them
+# (without it they go through: SECURITY.md); a forged exit record
 # (an int 0x80 where ring 3 cannot run; the same with EFLAGS.IF clear) is refused. Each stops
 # the VM with its own report before the guest kernel sees anything (it would exit 3).
-inside() {  # <attack> <report>
-  echo "== guest hostile_escape64_inside $1"
+inside() {  # <attack> <report> [bt86 options]
+  echo "== guest hostile_escape64_inside $1 $3"
   status=0
-  timeout 300 ./bt86 run --kernel guests/hostile_escape64_inside.elf --append "$1" \
+  timeout 300 ./bt86 run --kernel guests/hostile_escape64_inside.elf --append "$1" $3 \
     > /tmp/inside.out 2>&1 || status=$?
   [ "$status" = 4 ] || { cat /tmp/inside.out; fail "hostile_escape64_inside $1 exited with $status"; }
   grep -q "security: $2" /tmp/inside.out ||
     { cat /tmp/inside.out; fail "hostile_escape64_inside $1: no report '$2'"; }
   echo "ok: hostile_escape64_inside $1 ($2)"
 }
-inside mmap "direct-execution process: a mapping call the monitor did not ask for: mmap(0x40000000"
-inside mprotect "direct-execution process: a mapping call the monitor did not ask for: mprotect(0x40000000"
+inside mmap "direct-execution process: a mapping call the monitor did not ask for: mmap(0x40000000" \
+  --de-approve-maps
+inside mprotect "direct-execution process: a mapping call the monitor did not ask for: mprotect(0x40000000" \
+  --de-approve-maps
 inside forge "direct-execution process: impossible exit record (an i386 system call at 0x40000002"
 inside forge_flags "direct-execution process: impossible register state for compatibility-mode code (EFLAGS without IF"
 echo "compat-suite: all passed"

@@ -518,6 +518,21 @@ TEST_F(DeProcessTest, MappingCallsNobodyAskedForEndTheProcess) {
   }
 }
 
+// Without approval (DirectExec's default), the same calls inside the filter's rules run at once.
+TEST_F(DeProcessTest, WithoutApprovalMappingCallsInsideTheRulesRun) {
+  DeProcess p(ram_fd_, false);
+  map_code_and_data(p);
+  syscall_via_stub(p, SYS_mmap,
+                   {0x300000, 0x1000, PROT_READ, MAP_SHARED | MAP_FIXED, DE_STUB_RAM_FD, 0x2000});
+  expect_end(p);
+  EXPECT_EQ(uint64_t(result_word()), 0x300000u);
+  syscall_via_stub(p, SYS_mprotect, {0x300000, 0x1000, PROT_READ | PROT_WRITE});
+  expect_end(p);
+  EXPECT_EQ(result_word(), 0);
+  EXPECT_EQ(find_at(maps_of(p.pid()), 0x300000)->perms, "rw-s");
+  EXPECT_TRUE(p.alive());
+}
+
 // The monitor's own window changes are let through exactly: a batch mixing maps, protects and
 // unmaps, each checked against the change asked for.
 TEST_F(DeProcessTest, ApprovedChangesMatchWhatWasAsked) {

@@ -73,7 +73,11 @@ class DeProcess {
 
   // Starts the stub with guest RAM `ram_fd` (a memfd; not consumed) and confines it. Throws
   // std::runtime_error (Died if the stub dies while starting) on failure.
-  explicit DeProcess(int ram_fd);
+  // With `approve_maps`, the stub's filter holds each mmap and each mprotect granting access
+  // until the monitor has matched it with the window change it asked for
+  // (de_process_calls.cpp): code that took over the stub then cannot map guest RAM of its
+  // choosing or unpark pages. It costs a round trip per held call (docs/PERFORMANCE.md).
+  explicit DeProcess(int ram_fd, bool approve_maps = true);
   ~DeProcess();  // kills and reaps the stub
   DeProcess(const DeProcess&) = delete;
   DeProcess& operator=(const DeProcess&) = delete;
@@ -146,7 +150,7 @@ class DeProcess {
   [[noreturn]] void hostile(const std::string& what);
   void reap();
   void shutdown();
-  void hello_and_confine();
+  void hello_and_confine(bool approve_maps);
 
   pid_t pid_ = -1;
   int pidfd_ = -1;

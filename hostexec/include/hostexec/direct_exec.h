@@ -79,7 +79,8 @@ class DirectExec {
   // now on (the window is mapped again from scratch: guest paging must be off), and kicks it
   // on the monitor's asynchronous signals. Throws std::runtime_error when the host cannot do
   // direct execution.
-  DirectExec(cpu::Cpu& cpu, shadowmmu::AddressSpace& as);
+  // `approve_maps`: see DeProcess (--de-approve-maps).
+  DirectExec(cpu::Cpu& cpu, shadowmmu::AddressSpace& as, bool approve_maps = false);
   ~DirectExec();
   DirectExec(const DirectExec&) = delete;
   DirectExec& operator=(const DirectExec&) = delete;

@@ -55,9 +55,15 @@ __asm__(
     "  mov %cs, %ebp\n" /* the host's alias selectors, for the way back and the record */
     "  mov %ss, %edi\n"
     "  mov %ds, %esi\n"
+    "  mov %es, %eax\n" /* each register has an alias of its own */
+    "  mov %fs, %ecx\n"
+    "  mov %gs, %edx\n"
     "  ljmp $0x33, $1f\n"
     ".code64\n"
-    "1: movabs $0x400000000, %rbx\n" /* DE_STUB_BASE: the stub's image */
+    "1: mov %eax, %r13d\n"
+    "  mov %ecx, %r14d\n"
+    "  mov %edx, %r15d\n"
+    "  movabs $0x400000000, %rbx\n" /* DE_STUB_BASE: the stub's image */
     "  mov $0x050e, %ecx\n"
     "  inc %ecx\n" /* 0F 05: syscall */
     "2: cmpw %cx, (%rbx)\n"
@@ -123,9 +129,9 @@ __asm__(
     "22: mov %bp, 176(%rcx)\n" /* cs */
     "  mov %di, 178(%rcx)\n"   /* ss */
     "  mov %si, 180(%rcx)\n"   /* ds es fs gs */
-    "  mov %si, 182(%rcx)\n"
-    "  mov %si, 184(%rcx)\n"
-    "  mov %si, 186(%rcx)\n"
+    "  mov %r13w, 182(%rcx)\n"
+    "  mov %r14w, 184(%rcx)\n"
+    "  mov %r15w, 186(%rcx)\n"
     "  movl $0, 12(%rcx)\n" /* result */
     "  mov (%rcx), %eax\n"  /* done = seq */
     "  mov %eax, 4(%rcx)\n"

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "de_context.h"
@@ -102,6 +103,7 @@ struct DirectExec::Impl {
   Exit enter();
   Exit decode_trap();
   Exit forged(const std::string& what);
+  std::optional<Exit> refuse_impossible();
   bool fetched_at_eip();
   Exit alignment_check();
   bool reconcile_selectors(Exit& x);
@@ -347,6 +349,10 @@ DirectExec::Exit DirectExec::Impl::enter() {
                  Exit{Exit::Kind::Unsupported, 0, false,
                       "guest user code ran syscall or sysenter, whose return address the host "
                       "kernel loses in compatibility mode (bt86's CPUID offers neither)"});
+  // A record code took over the stub wrote must not reach the guest, not even as the fault a
+  // selector fix-up would raise (checked here where CS is still the one entered).
+  if (ctx.kind == de::kTrap && ctx.out_cs == ctx.sel[0])
+    if (auto x = refuse_impossible()) return *x;
   Exit out;
   if (reconcile_selectors(out)) return out;
   if (ctx.kind == de::kAsync) return count(DeReason::Async, Exit{Exit::Kind::Event});
@@ -493,6 +499,31 @@ bool DirectExec::Impl::fetched_at_eip() {
   if (!fault) return true;
   uint8_t b;
   return !cpu.memory().read(v.seg[CS].base + ctx.eip, &b, 1, Memory::Mode::User);
+}
+
+// The checks of a trap record against the guest's memory (the decoding below repeats the ones
+// it needs when CS changed on the way).
+std::optional<DirectExec::Exit> DirectExec::Impl::refuse_impossible() {
+  const uint32_t eip = ctx.eip, lin = v.seg[CS].base + eip;
+  const auto err = uint32_t(ctx.err);
+  if (!fetched_at_eip())
+    return forged(fmt::format("signal {} (trap {}) at {:#010x}, where ring 3 cannot read",
+                              ctx.signo, ctx.trapno, eip));
+  uint8_t b[2] = {};
+  if (ctx.signo == SIGSYS) {
+    const bool readable = !cpu.memory().read(lin - 2, b, 2, Memory::Mode::User);
+    if (!readable || !(b[0] == 0xcd || (b[0] == 0x0f && (b[1] == 0x05 || b[1] == 0x34))))
+      return forged(fmt::format(
+          "an i386 system call at {:#010x} without int, syscall or sysenter before it", eip));
+  }
+  if (ctx.signo == SIGSEGV && ctx.trapno == 13 && (err & 2) &&
+      (cpu.memory().read(lin, b, 1, Memory::Mode::User) || b[0] != 0xcd))
+    return forged(
+        fmt::format("#GP with a gate error code {:#x} at {:#010x}, not at an int n", err, eip));
+  if (ctx.signo == SIGSEGV && ctx.trapno == 14 && (err & 0x10) && uint32_t(ctx.addr) - lin >= 15)
+    return forged(fmt::format("an instruction-fetch #PF at {:#010x} with EIP {:#010x}",
+                              uint32_t(ctx.addr), eip));
+  return std::nullopt;
 }
 
 DirectExec::Exit DirectExec::Impl::decode_trap() {

@@ -162,6 +162,13 @@ void Pic8259::set_level(unsigned irq, bool level) {
   refresh();
 }
 
+bool Pic8259::requested(unsigned irq) const {
+  if (irq > 15) throw std::out_of_range(fmt::format("PIC input {} does not exist", irq));
+  if (irq == kCascadeInput) irq = 9;
+  const PicChipState& c = irq < 8 ? s_.master : s_.slave;
+  return c.irr & (1u << (irq & 7));
+}
+
 uint8_t Pic8259::acknowledge() {
   const int irq = pending_irq(s_.master, true);
   uint8_t vector;

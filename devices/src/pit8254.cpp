@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace devices {
@@ -232,21 +233,50 @@ void Pit8254::out(uint16_t port, unsigned, uint32_t value) {
     write_count(s_.channels[index], uint8_t(value), now);
 }
 
-void Pit8254::update() {
+uint64_t Pit8254::edges_due(PitChannelState& c, uint64_t now) {
+  const uint64_t edges = edges_at(c, ticks_since_load(c, now));
+  const uint64_t period_ns = uint64_t((unsigned __int128)period(c) * kNsPerSecond / kFrequencyHz);
+  const uint64_t max_lag = std::max<uint64_t>(1, kMaxLagNs / std::max<uint64_t>(1, period_ns));
+  if (edges > c.edges_signalled + max_lag) {
+    lag_.merged += edges - max_lag - c.edges_signalled;
+    c.edges_signalled = edges - max_lag;
+  }
+  return edges;
+}
+
+uint64_t Pit8254::backlog() {
   PitChannelState& c = s_.channels[0];
-  const uint64_t edges = edges_at(c, ticks_since_load(c, clock_.now_ns()));
-  if (edges <= c.edges_signalled) return;
-  c.edges_signalled = edges;
+  return edges_due(c, clock_.now_ns()) - c.edges_signalled;
+}
+
+bool Pit8254::update() {
+  PitChannelState& c = s_.channels[0];
+  const uint64_t due = edges_due(c, clock_.now_ns());
+  if (due <= c.edges_signalled) return false;
+  if (due > c.edges_signalled + 1) ++lag_.delayed;
+  ++c.edges_signalled;
   irq_.pulse(kIrq);
+  return true;
+}
+
+// The first nanosecond at which ticks_since_load() reaches `tick`.
+uint64_t Pit8254::edge_ns(const PitChannelState& c, uint64_t tick) const {
+  const auto ns = ((unsigned __int128)tick * kNsPerSecond + kFrequencyHz - 1) / kFrequencyHz;
+  return c.load_ns + uint64_t(ns);
 }
 
 std::optional<uint64_t> Pit8254::next_deadline_ns() const {
   const PitChannelState& c = s_.channels[0];
   const auto tick = edge_tick(c, c.edges_signalled + 1);
   if (!tick) return std::nullopt;
-  // The first nanosecond at which ticks_since_load() reaches *tick.
-  const auto ns = ((unsigned __int128)*tick * kNsPerSecond + kFrequencyHz - 1) / kFrequencyHz;
-  return c.load_ns + uint64_t(ns);
+  return edge_ns(c, *tick);
+}
+
+std::optional<uint64_t> Pit8254::next_edge_after_ns(uint64_t now) const {
+  const PitChannelState& c = s_.channels[0];
+  const auto tick = edge_tick(c, edges_at(c, ticks_since_load(c, now)) + 1);
+  if (!tick) return std::nullopt;
+  return edge_ns(c, *tick);
 }
 
 }  // namespace devices

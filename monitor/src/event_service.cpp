@@ -7,10 +7,11 @@ namespace monitor {
 void EventService::service() {
   // Cleared before looking, so a tick that arrives meanwhile makes the engine come back.
   v_.pending.async = 0;
-  pit_.update();
+  signal_timer();
   const uint64_t now = pit_.clock().now_ns();
   pit_deadline_ = pit_.next_deadline_ns();
-  std::optional<uint64_t> next = pit_deadline_;
+  // Periods still owed wait for the guest to take the one in IRR (below), not for a host timer.
+  std::optional<uint64_t> next = pit_.next_edge_after_ns(now);
 
   bool take = v_.if_flag && v_.irq_line;
   held_by_shadow_ = take && v_.irq_shadow;
@@ -27,8 +28,18 @@ void EventService::service() {
   if (!take) return;
 
   const uint8_t vector = pic_.acknowledge();
-  stats_.record(vector, irq_for_vector(pic_.state(), vector));
+  const auto irq = irq_for_vector(pic_.state(), vector);
+  stats_.record(vector, irq);
+  // IRR is free again: a period the host made late queues up behind this one, so the guest
+  // takes it as soon as it ends this one's handler (EOI) and enables interrupts.
+  if (irq == devices::Pit8254::kIrq) signal_timer();
   cpu_.deliver_interrupt(vector);
+}
+
+void EventService::signal_timer() {
+  if (!pic_.requested(devices::Pit8254::kIrq)) pit_.update();
+  stats_.timer_delayed = pit_.lag().delayed;
+  stats_.timer_merged = pit_.lag().merged;
 }
 
 void EventService::rearm(std::optional<uint64_t> deadline, uint64_t now) {

@@ -1,7 +1,8 @@
 // What the run loop does when the vCPU leaves translated code for an event (a host timer tick,
 // a raised interrupt line, a sti with one pending) or halts: bring the PIT up to date, aim the
 // host timer at the next thing that can happen, and deliver an external interrupt if the vCPU
-// takes one now.
+// takes one now. Timer periods the guest could not take in time (the host ran something else)
+// are delivered one by one as it takes them, not merged (Pit8254::kMaxLagNs).
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,7 @@ class EventService {
  public:
   // A host timer signal costs the host 5-8 us (shared/HOST-MECHANISMS.md §5): with a PIT period
   // much shorter than that the guest would make no progress. Arming no closer than this keeps
-  // it running; the periods in between collapse into one IRQ 0 edge, as the PIT does anyway
-  // for periods nobody observed.
+  // it running; the periods in between are owed and delivered as the guest takes them.
   static constexpr uint64_t kMinTimerGapNs = 20'000;
   EventService(cpu::Vcpu& vcpu, cpu::Cpu& cpu, devices::Pic8259& pic, devices::Pit8254& pit,
                HostTimer& timer)
@@ -46,6 +46,8 @@ class EventService {
 
  private:
   void rearm(std::optional<uint64_t> deadline, uint64_t now);
+  // Sends the PIC the PIT's next owed IRQ 0 edge unless one is still latched (it would merge).
+  void signal_timer();
 
   cpu::Vcpu& v_;
   cpu::Cpu& cpu_;

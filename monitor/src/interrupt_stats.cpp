@@ -19,6 +19,7 @@ std::string InterruptStats::report(uint64_t timer_signals) const {
     if (by_vector[v]) s += fmt::format("    vector {:#04x}             {}\n", v, by_vector[v]);
   if (shadow_deferrals) s += fmt::format("  held back by a shadow     {}\n", shadow_deferrals);
   s += fmt::format("  timer signals             {}\n", timer_signals);
+  s += fmt::format("  IRQ 0 periods late        {} ({} merged)\n", timer_delayed, timer_merged);
   s += fmt::format("  hlt                       {} ({} host sleeps, {:.3f} s asleep)\n", halts,
                    sleeps, double(slept_ns) / 1e9);
   return s;

@@ -16,6 +16,8 @@ struct InterruptStats {
   std::array<uint64_t, 16> by_irq{};
   uint64_t delivered = 0;
   uint64_t shadow_deferrals = 0;  // held back one instruction by the sti / mov ss shadow
+  uint64_t timer_delayed = 0;     // IRQ 0 periods delivered late, one by one (Pit8254::Lag)
+  uint64_t timer_merged = 0;      // IRQ 0 periods merged because the lag passed kMaxLagNs
   uint64_t halts = 0;             // hlt exits with interrupts enabled or not
   uint64_t sleeps = 0;            // host sleeps while halted
   uint64_t slept_ns = 0;

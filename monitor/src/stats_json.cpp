@@ -119,10 +119,16 @@ json interrupts_json(const InterruptStats& s, uint64_t timer_signals) {
     if (s.by_irq[i]) irqs[std::to_string(i)] = s.by_irq[i];
   for (size_t i = 0; i < s.by_vector.size(); ++i)
     if (s.by_vector[i]) vectors[fmt::format("{:#04x}", i)] = s.by_vector[i];
-  return {{"delivered", s.delivered},       {"by_irq", irqs},
-          {"by_vector", vectors},           {"shadow_deferrals", s.shadow_deferrals},
-          {"timer_signals", timer_signals}, {"halts", s.halts},
-          {"host_sleeps", s.sleeps},        {"slept_ns", s.slept_ns}};
+  return {{"delivered", s.delivered},
+          {"by_irq", irqs},
+          {"by_vector", vectors},
+          {"shadow_deferrals", s.shadow_deferrals},
+          {"timer_signals", timer_signals},
+          {"halts", s.halts},
+          {"host_sleeps", s.sleeps},
+          {"slept_ns", s.slept_ns},
+          {"timer_delayed", s.timer_delayed},
+          {"timer_merged", s.timer_merged}};
 }
 
 json shadow_json(const shadowmmu::Shadow::Stats& s) {

@@ -72,13 +72,40 @@ TEST_F(PitTest, Mode2FiresOncePerPeriodAtTheDeadline) {
   EXPECT_EQ(irq0_edges(), 2u);
 }
 
-TEST_F(PitTest, MissedPeriodsCollapseIntoOneEdge) {
+TEST_F(PitTest, MissedPeriodsAreSignalledOneByOne) {
   program(0, 0x34, 1000);
-  at_ticks(1000 * 1000 + 10);
-  pit.update();
-  EXPECT_EQ(irq0_edges(), 1u);
-  EXPECT_GT(*pit.next_deadline_ns(), clock.ns);
-  EXPECT_EQ(*pit.next_deadline_ns(), loaded + ticks_ns(1001 * 1000));
+  at_ticks(3 * 1000 + 10);
+  EXPECT_EQ(pit.backlog(), 3u);
+  EXPECT_EQ(*pit.next_deadline_ns(), loaded + ticks_ns(1000)) << "the first owed edge, past";
+  EXPECT_EQ(*pit.next_edge_after_ns(clock.ns), loaded + ticks_ns(4 * 1000));
+  for (unsigned n = 1; n <= 3; ++n) {
+    EXPECT_TRUE(pit.update());
+    EXPECT_EQ(irq0_edges(), n);
+  }
+  EXPECT_FALSE(pit.update()) << "nothing more is owed";
+  EXPECT_EQ(pit.backlog(), 0u);
+  EXPECT_EQ(pit.lag().delayed, 2u);
+  EXPECT_EQ(pit.lag().merged, 0u);
+  EXPECT_EQ(*pit.next_deadline_ns(), loaded + ticks_ns(4 * 1000));
+}
+
+TEST_F(PitTest, LagBeyondTheBoundIsMerged) {
+  program(0, 0x34, 11932);  // 10 ms
+  const uint64_t periods = 3 * Pit8254::kMaxLagNs / 10'000'000;
+  at_ticks(periods * 11932 + 5);
+  const uint64_t bound = Pit8254::kMaxLagNs / ticks_ns(11932);
+  EXPECT_EQ(pit.backlog(), bound);
+  EXPECT_EQ(pit.lag().merged, periods - bound);
+  EXPECT_TRUE(pit.update());
+  EXPECT_EQ(pit.backlog(), bound - 1);
+}
+
+TEST_F(PitTest, ReprogrammingDropsOwedPeriods) {
+  program(0, 0x34, 1000);
+  at_ticks(5 * 1000);
+  EXPECT_EQ(pit.backlog(), 5u);
+  program(0, 0x34, 1000);
+  EXPECT_EQ(pit.backlog(), 0u);
 }
 
 TEST_F(PitTest, Mode2CountsDownFromTheReloadValue) {

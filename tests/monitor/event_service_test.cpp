@@ -204,6 +204,38 @@ TEST_F(EventServiceTest, HoldsTheRequestWhileInterruptsAreDisabled) {
   EXPECT_EQ(events.stats().delivered, 1u);
 }
 
+TEST_F(EventServiceTest, LatePeriodsAreDeliveredOneByOneAsTheGuestTakesThem) {
+  start_pit(1193);
+  v.set_if(true);
+  clock.ns += 5 * kMs + kMs / 2;  // five periods pass while the host runs something else
+  for (unsigned taken = 1; taken <= 5; ++taken) {
+    events.service();
+    ASSERT_TRUE(delivered()) << "period " << taken;
+    EXPECT_EQ(events.stats().by_irq[0], taken);
+    // The handler's EOI and iret.
+    pic.out(0x20, 1, 0x20);
+    v.eip = kGuestEip;
+    v.gpr[cpu::ESP] = kStackTop;
+    v.set_if(true);
+  }
+  events.service();
+  EXPECT_FALSE(delivered()) << "the sixth period is not due yet";
+  EXPECT_EQ(events.stats().timer_delayed, 4u) << "every period after the first came late";
+  EXPECT_EQ(events.stats().timer_merged, 0u);
+  ASSERT_TRUE(timer.armed);
+  EXPECT_EQ(*timer.armed, pit.next_deadline_ns()) << "aimed at the sixth period";
+}
+
+TEST_F(EventServiceTest, OwedPeriodsNeedNoHostTimerWhileOneIsLatched) {
+  start_pit(1193);
+  clock.ns += 3 * kMs + kMs / 2;  // IF = 0: the first edge waits in IRR, two more are owed
+  events.service();
+  EXPECT_TRUE(pic.state().master.irr & 1);
+  ASSERT_TRUE(timer.armed);
+  EXPECT_GT(*timer.armed, clock.ns + kMs / 4) << "not re-armed at once for periods already owed";
+  EXPECT_EQ(pit.backlog(), 2u);
+}
+
 TEST_F(EventServiceTest, ClearsTheAsynchronousRequest) {
   v.pending.async = 1;
   events.service();

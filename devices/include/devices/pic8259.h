@@ -56,6 +56,9 @@ class Pic8259 final : public PortDevice, public IrqLine {
   // wires the ISA IRQ 2 line. Throws std::out_of_range for irq > 15.
   void set_level(unsigned irq, bool level) override;
 
+  // Whether input irq has a request latched in IRR (taken or not, masked or not): another edge
+  // now would merge with it.
+  bool requested(unsigned irq) const;
   // INTR as the CPU sees it.
   bool intr() const { return s_.master.output; }
   // The INTA cycle: returns the vector and moves the request from IRR to ISR. With nothing left

@@ -54,12 +54,30 @@ class Pit8254 final : public PortDevice {
   uint32_t in(uint16_t port, unsigned size) override;
   void out(uint16_t port, unsigned size, uint32_t value) override;
 
-  // Sends IRQ 0 an edge if channel 0's output rose since the last call; periods that went by
-  // unobserved collapse into that one edge, as a real PIC would latch only one.
-  void update();
-  // When channel 0's next output edge is due (possibly already past), or nothing if it will not
-  // produce one (not programmed, or a one-shot that has fired).
+  // A PIC latches one request per input, so a real PC loses timer periods its CPU did not take
+  // in time. Under a VMM the CPU is late because the host ran something else, and merging those
+  // periods makes the guest's clock fall behind (issue 11). So the PIT keeps count of edges it
+  // has not signalled yet and update() sends IRQ 0 one of them per call; the caller calls it
+  // when the PIC can latch another request (QEMU's lost_tick_policy=delay, KVM's PIT
+  // reinjection). A lag longer than kMaxLagNs (a host that stopped the process, or a period
+  // shorter than the guest's tick handler) is merged, so a guest can always catch up.
+  static constexpr uint64_t kMaxLagNs = 2'000'000'000;
+  struct Lag {
+    uint64_t delayed = 0;  // edges signalled after a later period was already due
+    uint64_t merged = 0;   // periods dropped by the kMaxLagNs merge
+  };
+
+  // Sends IRQ 0 one edge if channel 0's output rose more often than it has signalled; returns
+  // whether it did.
+  bool update();
+  // Edges of channel 0 that are due but not yet signalled (after the kMaxLagNs merge).
+  uint64_t backlog();
+  // When channel 0's next unsignalled output edge is due (possibly already past), or nothing if
+  // it will not produce one (not programmed, or a one-shot that has fired).
   std::optional<uint64_t> next_deadline_ns() const;
+  // When channel 0's next output edge after `now` is due: where a host timer should aim while
+  // signalled edges wait for the guest.
+  std::optional<uint64_t> next_edge_after_ns(uint64_t now) const;
 
   // Channel 2's gate is port 0x61 bit 0; the others are tied high.
   void set_gate(unsigned channel, bool level);
@@ -67,6 +85,7 @@ class Pit8254 final : public PortDevice {
   Clock& clock() { return clock_; }
 
   const State& state() const { return s_; }
+  const Lag& lag() const { return lag_; }
 
  private:
   uint64_t ticks_since_load(const PitChannelState& c, uint64_t now) const;
@@ -77,10 +96,13 @@ class Pit8254 final : public PortDevice {
   void load(PitChannelState& c, uint16_t count, uint64_t now);
   void latch_count(PitChannelState& c, uint64_t now);
   uint8_t read_counter(PitChannelState& c, uint64_t now);
+  uint64_t edges_due(PitChannelState& c, uint64_t now);
+  uint64_t edge_ns(const PitChannelState& c, uint64_t tick) const;
 
   Clock& clock_;
   IrqLine& irq_;
   State s_;
+  Lag lag_;
 };
 
 }  // namespace devices

@@ -236,7 +236,10 @@ void Pit8254::out(uint16_t port, unsigned, uint32_t value) {
 uint64_t Pit8254::edges_due(PitChannelState& c, uint64_t now) {
   const uint64_t edges = edges_at(c, ticks_since_load(c, now));
   const uint64_t period_ns = uint64_t((unsigned __int128)period(c) * kNsPerSecond / kFrequencyHz);
-  const uint64_t max_lag = std::max<uint64_t>(1, kMaxLagNs / std::max<uint64_t>(1, period_ns));
+  const uint64_t max_lag =
+      lost_ticks_ == LostTicks::Discard
+          ? 1
+          : std::max<uint64_t>(1, kMaxLagNs / std::max<uint64_t>(1, period_ns));
   if (edges > c.edges_signalled + max_lag) {
     lag_.merged += edges - max_lag - c.edges_signalled;
     c.edges_signalled = edges - max_lag;

@@ -229,6 +229,7 @@ Machine::Machine(const Config& cfg)
     vcpu_.pending.async = 1;
   };
   dev_ = make_devices(as_.ram_size(), std::move(events));
+  dev_->pit.set_lost_ticks(cfg.lost_ticks);
   mmio_bus_ = make_mmio_handler(*dev_, cfg.strict_memory);
   as_.set_mmio(mmio_bus_.get());
   ports_ = make_port_bus(*dev_, [this] {

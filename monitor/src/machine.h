@@ -13,6 +13,7 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
+#include "devices/pit8254.h"
 #include "hostexec/direct_exec.h"
 #include "mmio_access.h"
 #include "shadowmmu/address_space.h"
@@ -37,6 +38,7 @@ struct Config {
   bt::Options engine;  // --tc: cache size, unit cap, chaining
   const cpu::CpuModel* cpu_model = &cpu::default_cpu_model();  // --cpu
   bool strict_memory = false;  // an access where no RAM or device is stops the VM
+  devices::Pit8254::LostTicks lost_ticks = devices::Pit8254::LostTicks::Delay;
 };
 
 // Process exit statuses besides the guest's own (debug-exit: (value << 1) | 1, always odd).

@@ -61,6 +61,12 @@ int main(int argc, char** argv) {
   run->add_flag("--strict-memory", cfg.strict_memory,
                 "stop the VM at a guest access to physical memory with neither RAM nor a device "
                 "behind it (default: reads give all ones, writes vanish, as on a PC)");
+  std::string lost_ticks = "delay";
+  run->add_option("--lost-tick-policy", lost_ticks,
+                  "PIT periods the guest could not take in time: delay (deliver each one late, "
+                  "so its clock keeps time; the default) or discard (merge them into one, as a "
+                  "PC's PIC does)")
+      ->check(CLI::IsMember({"delay", "discard"}));
   monitor::TranslateArgs tr;
   CLI::App* translate = app.add_subcommand(
       "translate", "translate raw 32-bit code (ring 0, flat, paging off) and list the units");
@@ -122,6 +128,8 @@ int main(int argc, char** argv) {
       return monitor::kExitUsage;
     }
     cfg.direct = !no_direct && !tc.translate_user.value_or(false);
+    cfg.lost_ticks = lost_ticks == "discard" ? devices::Pit8254::LostTicks::Discard
+                                             : devices::Pit8254::LostTicks::Delay;
     monitor::Machine m(cfg);
     return m.run();
   } catch (const monitor::OptionError& e) {

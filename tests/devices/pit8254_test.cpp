@@ -100,6 +100,18 @@ TEST_F(PitTest, LagBeyondTheBoundIsMerged) {
   EXPECT_EQ(pit.backlog(), bound - 1);
 }
 
+TEST_F(PitTest, DiscardPolicyMergesLatePeriodsIntoOneEdge) {
+  pit.set_lost_ticks(Pit8254::LostTicks::Discard);
+  program(0, 0x34, 1000);
+  at_ticks(3 * 1000 + 10);
+  EXPECT_TRUE(pit.update());
+  EXPECT_FALSE(pit.update()) << "the other two periods were merged";
+  EXPECT_EQ(irq0_edges(), 1u);
+  EXPECT_EQ(pit.lag().merged, 2u);
+  EXPECT_EQ(pit.lag().delayed, 0u);
+  EXPECT_GT(*pit.next_deadline_ns(), clock.ns);
+}
+
 TEST_F(PitTest, ReprogrammingDropsOwedPeriods) {
   program(0, 0x34, 1000);
   at_ticks(5 * 1000);

@@ -62,6 +62,11 @@ class Pit8254 final : public PortDevice {
   // reinjection). A lag longer than kMaxLagNs (a host that stopped the process, or a period
   // shorter than the guest's tick handler) is merged, so a guest can always catch up.
   static constexpr uint64_t kMaxLagNs = 2'000'000'000;
+  // QEMU's lost_tick_policy names: `delay` (the above, the default) or `discard` (merge every
+  // late period into one edge, as the PIC would: a guest that cannot keep up with its own
+  // timer under host load then keeps running instead of only catching up).
+  enum class LostTicks { Delay, Discard };
+  void set_lost_ticks(LostTicks policy) { lost_ticks_ = policy; }
   struct Lag {
     uint64_t delayed = 0;  // edges signalled after a later period was already due
     uint64_t merged = 0;   // periods dropped by the kMaxLagNs merge
@@ -103,6 +108,7 @@ class Pit8254 final : public PortDevice {
   IrqLine& irq_;
   State s_;
   Lag lag_;
+  LostTicks lost_ticks_ = LostTicks::Delay;
 };
 
 }  // namespace devices

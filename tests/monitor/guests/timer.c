@@ -38,8 +38,8 @@ static void test_ticks_while_spinning(void) {
          periods);
 }
 
-/* Counts ticks from here: periods the host made late in the test before are still being
-   delivered when it starts, and those must not stand in for the hlt wake-ups. */
+/* Counts ticks from here: periods the host made late in the test before may still be owed, and
+   the ticks counted before must not end the loop before it ran. */
 static void test_hlt_wakes_on_ticks(void) {
   const uint32_t before = mt_ticks;
   uint32_t hlts = 0;

@@ -96,22 +96,26 @@ int pf_expect(uint32_t cr2, uint32_t error, const void* eip, uint32_t cs) {
   return ok;
 }
 
-static uint32_t user_access_run(uint32_t op, uint32_t linear, uint32_t value) {
+static uint32_t user_access_run(uint32_t op, uint32_t linear, uint32_t value, uint32_t eflags) {
   /* user_run puts the return address just below stack_top: the arguments sit above it. */
   uint32_t* args = (uint32_t*)(user_stack + PAGE_SIZE - USER_ARGS);
   args[0] = op;
   args[1] = linear;
   args[2] = value;
-  /* IF = 1: the watchdog covers ring 3 too. */
-  return user_run(user_access, args, EFLAGS_IF);
+  return user_run(user_access, args, eflags);
 }
 
+/* IF = 1: the watchdog covers ring 3 too. */
 uint32_t user_read(uint32_t linear) {
-  return user_access_run(0, linear, 0);
+  return user_access_run(0, linear, 0, EFLAGS_IF);
 }
 
 void user_write(uint32_t linear, uint32_t value) {
-  user_access_run(1, linear, value);
+  user_access_run(1, linear, value, EFLAGS_IF);
+}
+
+uint32_t user_read_if0(uint32_t linear) {
+  return user_access_run(0, linear, 0, 0);
 }
 
 void open_user_pages(volatile pte_t* pd) {

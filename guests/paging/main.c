@@ -15,7 +15,7 @@
 #include "tap.h"
 #include "watchdog.h"
 
-enum { CHECKS = 37, EXIT_SETUP = 3, WATCHDOG_SECONDS = 30 };
+enum { CHECKS = 38, EXIT_SETUP = 3, WATCHDOG_SECONDS = 30 };
 
 extern const char __kernel_end[];
 

@@ -67,9 +67,13 @@ int pf_expect(uint32_t cr2, uint32_t error, const void* eip, uint32_t cs);
 
 /* Makes user_access's code and stack pages user accessible in `pd` (its PDE already is). */
 void open_user_pages(volatile pte_t* pd);
-/* Runs user_access in ring 3 on its stack page. */
+/* Runs user_access in ring 3 on its stack page (IF = 1: directly executed where bt86 can). */
 uint32_t user_read(uint32_t linear);
 void user_write(uint32_t linear, uint32_t value);
+/* The read with IF = 0: bt86 translates such ring-3 code even where it executes ring 3
+   directly (direct execution needs IF = 1), in its own window rather than the confined
+   process's. */
+uint32_t user_read_if0(uint32_t linear);
 
 /* A fresh pool page with every word set to `marker`; returns its physical address. */
 uint32_t marked_page(uint32_t marker);

@@ -21,6 +21,7 @@
 #include "hostexec/host_compat.h"
 #include "hostexec/host_signals.h"
 #include "shadowmmu/address_space.h"
+#include "shadowmmu/ring3_window.h"
 #include "shadowmmu/window_queue.h"
 
 namespace hostexec {
@@ -84,8 +85,10 @@ std::string DeStats::report() const {
   s += fmt::format("  LDT alias writes {}\n", ldt_writes);
   s += fmt::format(
       "  window changes mirrored {} ({} sent, the rest superseded; in {} commands)\n"
+      "  kept from the process (ring 3 may not use them): maps {} (sent as unmaps), "
+      "protections {}\n"
       "  exits by reason\n",
-      window_changes, window_sent, window_commands);
+      window_changes, window_sent, window_commands, window_maps_withheld, window_protects_dropped);
   for (size_t i = 0; i < size_t(DeReason::kCount); ++i)
     if (exits[i]) s += fmt::format("    {:<24} {}\n", de_reason_name(DeReason(i)), exits[i]);
   return s;
@@ -123,6 +126,7 @@ struct DirectExec::Impl {
   DeProcess process;
   de::HostSegments segs;
   shadowmmu::WindowQueue window;
+  shadowmmu::Ring3Window ring3{window};  // what of the monitor's window reaches `window`
   std::function<void()> resync;
   DeContext ctx;
   DeStats stats;
@@ -136,9 +140,9 @@ DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as, bool approve_maps) {
     throw std::logic_error("direct execution must be set up while guest paging is off");
   impl_ = std::make_unique<Impl>(c, as, approve_maps);
   host_signals::init();
-  // The process starts with an empty window: from now on it sees every change, beginning with
-  // the whole identity window again (paging is off).
-  as.set_window_sink(&impl_->window);
+  // The process starts with an empty window: from now on it sees every change of a page ring 3
+  // may use, beginning with the whole identity window again (paging is off).
+  as.set_window_sink(&impl_->ring3);
   try {
     as.unmap_window();
     as.map_identity();
@@ -162,6 +166,8 @@ void DirectExec::set_window_resync(std::function<void()> drop_window) {
 
 const DeStats& DirectExec::stats() const {
   impl_->stats.ldt_writes = impl_->segs.ldt_writes();
+  impl_->stats.window_maps_withheld = impl_->ring3.maps_withheld();
+  impl_->stats.window_protects_dropped = impl_->ring3.protects_dropped();
   return impl_->stats;
 }
 

@@ -411,8 +411,24 @@ void Machine::setup_direct_execution() {
     return;
   }
   mem_.set_direct_code(&direct_code_);
-  // Translated ring-3 code hands back to direct execution wherever that may run.
-  engine_->set_yield_check([this](uint32_t eip) { return vcpu_.cpl == 3 && runs_direct(eip); });
+  // Directly executed ring-3 code runs in the confined process's window, which holds only what
+  // ring 3 may use: the monitor's own window parks supervisor pages only when ring-3 code runs
+  // translated in it (translated_user()).
+  shadow_.set_lazy_parking(true);
+  // Translated ring-3 code hands back to direct execution wherever that may run, and to the
+  // loop when it would run in ring 3 with parking still owed (after an iret in translated
+  // ring-0 code): the loop parks before the engine goes on.
+  engine_->set_yield_check(
+      [this](uint32_t eip) { return vcpu_.cpl == 3 && (runs_direct(eip) || shadow_.park_owed()); });
+}
+
+void Machine::translated_user() {
+  if (vcpu_.cpl != 3 || !vcpu_.paging()) return;
+  try {
+    shadow_.translated_user();
+  } catch (const shadowmmu::Error& e) {
+    throw cpu::Unsupported{std::string("host mapping failed: ") + e.what()};
+  }
 }
 
 std::optional<uint32_t> Machine::guest_phys(uint32_t linear, bool write) {
@@ -656,6 +672,7 @@ int Machine::loop() {
     bt::RunExit x;
     const uint64_t t0 = now_ns();
     try {
+      translated_user();
       if (single) {
         x = run_single();
       } else {

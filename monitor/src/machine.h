@@ -94,6 +94,9 @@ class Machine {
   void setup_direct_execution();
   // Whether code at `eip` (current CS) runs directly now.
   bool runs_direct(uint32_t eip);
+  // Before translated code runs: at CPL 3, the monitor's window must not show what ring 3 may
+  // not use (Shadow::translated_user: lazy parking with direct execution).
+  void translated_user();
   // The guest-physical address of `linear` for an access at the current CPL, if allowed.
   std::optional<uint32_t> guest_phys(uint32_t linear, bool write);
   std::optional<int> direct_paging_fault(const hostexec::DirectExec::Exit& x);

@@ -144,6 +144,7 @@ json shadow_json(const shadowmmu::Shadow::Stats& s) {
           {"user_entries", s.user_entries},
           {"supervisor_parked", s.supervisor_parked},
           {"supervisor_drops", s.supervisor_drops},
+          {"parks_skipped", s.parks_skipped},
           {"restored", s.restored},
           {"invlpg", s.invlpg},
           {"tables_traced", s.tables_traced},

@@ -84,10 +84,12 @@ void AddressSpace::map_identity() {
                    MAP_SHARED | MAP_FIXED, memfd_, kPage);
     if (q == MAP_FAILED) throw Error("cannot map guest RAM into the window: " + errstr());
     page0_mapped_ = false;
-    report(WindowChange::Kind::Map, kPage, ram_size_ - kPage, PROT_READ | PROT_WRITE, kPage);
+    // Paging off: ring 3 may use every page (there is no U/S).
+    report(WindowChange::Kind::Map, kPage, ram_size_ - kPage, PROT_READ | PROT_WRITE, kPage,
+           Ring3::Allowed);
   } else {
     page0_mapped_ = true;
-    report(WindowChange::Kind::Map, 0, ram_size_, PROT_READ | PROT_WRITE, 0);
+    report(WindowChange::Kind::Map, 0, ram_size_, PROT_READ | PROT_WRITE, 0, Ring3::Allowed);
   }
   identity_ = true;
   for (uint32_t p = 0; p < flags_.size(); ++p)
@@ -108,14 +110,14 @@ void AddressSpace::unmap_window() {
   page0_mapped_ = false;
 }
 
-bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot) {
+bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot, Ring3 ring3) {
   void* want = reinterpret_cast<void*>(uint64_t(linear & ~0xfffu));
   void* p = mmap(want, kPage, prot, MAP_SHARED | MAP_FIXED, memfd_, off_t(phys & ~0xfffu));
   if (p == MAP_FAILED) {
     if (errno == ENOMEM) return false;
     throw Error(fmt::format("cannot map guest page {:#x} at {:#x}: {}", phys, linear, errstr()));
   }
-  report(WindowChange::Kind::Map, uint64_t(linear & ~0xfffu), kPage, prot, phys & ~0xfffu);
+  report(WindowChange::Kind::Map, uint64_t(linear & ~0xfffu), kPage, prot, phys & ~0xfffu, ring3);
   identity_ = false;
   return true;
 }
@@ -135,10 +137,10 @@ bool AddressSpace::map_all_ones(uint32_t linear, bool writable) {
   return true;
 }
 
-bool AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot) {
+bool AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot, Ring3 ring3) {
   const uint64_t at = linear & ~0xfffu;
   if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) == 0) {
-    report(WindowChange::Kind::Protect, at, kPage * count, prot);
+    report(WindowChange::Kind::Protect, at, kPage * count, prot, 0, ring3);
     return true;
   }
   if (errno == ENOMEM) return false;
@@ -159,7 +161,7 @@ void AddressSpace::apply_identity_prot(uint32_t phys) {
       PROT_READ | (f & kReadOnlyFlags ? 0 : PROT_WRITE) | (f & kDirect ? PROT_EXEC : 0);
   if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
     throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
-  report(WindowChange::Kind::Protect, at, kPage, prot);
+  report(WindowChange::Kind::Protect, at, kPage, prot, 0, Ring3::Allowed);  // paging off
 }
 
 bool AddressSpace::unmap_page(uint32_t linear) {

@@ -22,16 +22,17 @@ std::string Shadow::Stats::report() const {
   return fmt::format(
       "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {} ({} "
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
-      "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped)\n"
+      "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped; {} "
+      "entries with no translated ring-3 run to park for)\n"
       "  mappings restored when CR3 came back {}\n  whole-shadow drops {}\n"
       "  global flushes (CR4.PGE toggles) {}\n"
       "  page tables traced {} (released {})\n"
       "  trace hits: page-table writes {} ({} entries changed, {} mappings dropped, {} mapped "
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
-      globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, restored, drops_all,
-      global_flushes, tables_traced, tables_released, table_writes, entries_changed, table_drops,
-      table_updates);
+      globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, parks_skipped,
+      restored, drops_all, global_flushes, tables_traced, tables_released, table_writes,
+      entries_changed, table_drops, table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -77,14 +78,18 @@ bool Shadow::install(uint32_t linear, const Translation& t) {
     host_limit();                   // (and what was traced after it must go too)
     return false;
   }
-  if (!as_.map_page(page, m.phys, prot_for(m))) {
+  if (!as_.map_page(page, m.phys, prot_for(m), ring3_of(m))) {
     if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
     untrace_table(m.pde_pa);
     return false;  // a mapping it replaced may still be there: the caller drops the window
   }
   maps_.emplace(page, m);
   aliases_[m.phys >> 12].push_back(page);
-  if (!m.user_safe) unsafe_.push_back(page);
+  if (!m.user_safe) {
+    unsafe_.push_back(page);
+    // With lazy parking, rarely taken: keep the list about as long as the mappings it names.
+    if (unsafe_.size() > 2 * maps_.size() + 64) compact_unsafe();
+  }
   stats_.pages_mapped++;
   return true;
 }
@@ -246,18 +251,34 @@ void for_each_run(const std::vector<uint32_t>& pages, Same same, F f) {
 }
 }  // namespace
 
-void Shadow::entering_user() {
-  if (unsafe_.empty()) return;
+// Drops the entries of unsafe_ that name no mapping to park any more (gone, refilled by ring
+// 3, or parked already) and the duplicates; sorted.
+void Shadow::compact_unsafe() {
   std::vector<uint32_t> pages;
   for (uint32_t page : unsafe_) {
     auto it = maps_.find(page);
-    // Gone, refilled by ring 3, or parked already.
     if (it != maps_.end() && !it->second.user_safe && !it->second.parked) pages.push_back(page);
   }
-  unsafe_.clear();
-  if (pages.empty()) return;
   std::sort(pages.begin(), pages.end());
   pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+  unsafe_ = std::move(pages);
+}
+
+void Shadow::entering_user() {
+  if (lazy_parking_) {
+    park_owed_ = true;
+    return;
+  }
+  park_supervisor();
+}
+
+void Shadow::park_supervisor() {
+  park_owed_ = false;
+  if (unsafe_.empty()) return;
+  compact_unsafe();
+  std::vector<uint32_t> pages = std::move(unsafe_);
+  unsafe_.clear();
+  if (pages.empty()) return;
   stats_.user_entries++;
   // One mprotect per run of pages; past kParkRuns runs, unmapping is as cheap and keeps the
   // next return to ring 0 short.
@@ -267,7 +288,8 @@ void Shadow::entering_user() {
       [&](size_t first, size_t count) {
         if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
         if (runs++ < kParkRuns) {
-          if (!as_.protect_pages(pages[first], uint32_t(count), PROT_NONE)) return host_limit();
+          if (!as_.protect_pages(pages[first], uint32_t(count), PROT_NONE, Ring3::Denied))
+            return host_limit();
           for (size_t k = first; k < first + count; ++k) {
             maps_.at(pages[k]).parked = true;
             parked_.push_back(pages[k]);
@@ -281,6 +303,10 @@ void Shadow::entering_user() {
 }
 
 void Shadow::entering_kernel() {
+  if (park_owed_) {
+    park_owed_ = false;
+    stats_.parks_skipped++;
+  }
   if (parked_.empty()) return;
   std::vector<uint32_t> pages;
   std::unordered_map<uint32_t, int> prot;
@@ -298,7 +324,9 @@ void Shadow::entering_kernel() {
       pages, [&](uint32_t a, uint32_t b) { return prot[a] == prot[b]; },
       [&](size_t first, size_t count) {
         if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
-        if (!as_.protect_pages(pages[first], uint32_t(count), prot[pages[first]])) host_limit();
+        // Parked pages are the ones ring 3 may not use.
+        if (!as_.protect_pages(pages[first], uint32_t(count), prot[pages[first]], Ring3::Denied))
+          host_limit();
       });
 }
 
@@ -306,8 +334,10 @@ void Shadow::protect_phys(uint32_t phys) {
   auto a = aliases_.find(phys >> 12);
   if (a == aliases_.end()) return;
   const std::vector<uint32_t> pages = a->second;  // host_limit() empties aliases_
-  for (uint32_t page : pages)
-    if (!as_.protect_page(page, prot_for(maps_.at(page)))) return host_limit();
+  for (uint32_t page : pages) {
+    const Mapping& m = maps_.at(page);
+    if (!as_.protect_page(page, prot_for(m), ring3_of(m))) return host_limit();
+  }
 }
 
 }  // namespace shadowmmu

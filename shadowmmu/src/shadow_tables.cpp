@@ -90,7 +90,9 @@ void Shadow::table_write_begin(uint32_t linear) {
   const uint8_t* now = as_.phys(m->second.phys, 4096);
   open_ = OpenWrite{page, m->second.phys, std::vector<uint8_t>(now, now + 4096)};
   stats_.table_writes++;
-  if (!as_.protect_page(page, PROT_READ | PROT_WRITE)) {
+  // Writable for the monitor's one instruction, not for ring 3: the direct-execution process
+  // keeps the page's rights as they were (table_write_end gives them to both again).
+  if (!as_.protect_page(page, PROT_READ | PROT_WRITE, Ring3::Denied)) {
     open_.reset();
     host_limit();  // the write faults again, on an empty window
   }
@@ -112,7 +114,8 @@ void Shadow::table_write_end() {
   open_.reset();
   if (w.page != kNoPage) {
     auto m = maps_.find(w.page);
-    if (m != maps_.end() && !as_.protect_page(w.page, prot_for(m->second))) host_limit();
+    if (m != maps_.end() && !as_.protect_page(w.page, prot_for(m->second), ring3_of(m->second)))
+      host_limit();
   }
   const uint8_t* now = as_.phys(w.phys, uint32_t(w.before.size()));
   for (uint32_t off = 0; off < w.before.size(); off += 4)

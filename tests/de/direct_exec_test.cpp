@@ -515,7 +515,8 @@ TEST_F(DirectExecTest, FarJumpToAHost32BitSelectorFollowsTheGuestDescriptor) {
 TEST_F(DirectExecTest, ALongWindowQueueIsReplacedByAFreshWindow) {
   const uint64_t sent = de_->stats().window_changes;
   for (size_t i = 0; i <= shadowmmu::WindowQueue::kResyncAt; ++i)
-    ASSERT_TRUE(as_->protect_pages(0x200000, 2, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE));
+    ASSERT_TRUE(as_->protect_pages(0x200000, 2, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+                                   shadowmmu::Ring3::Allowed));
   put_code(kUserCode, {0xb8, 7, 0, 0, 0, 0xcd, 0x80});  // mov eax, 7; int 0x80
   EXPECT_EQ(run().kind, Exit::Kind::Continue);
   expect_delivered(0x80, kUserCode + 7);

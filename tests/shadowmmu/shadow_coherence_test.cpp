@@ -6,16 +6,27 @@
 // physmap, as the monitor does; a PDE may become a 4 MiB page), invlpg, CR3 switches between
 // two directories sharing a page table, ring changes (parking), CR0.WP changes. Global pages are
 // left out: the TLB may keep those across CR3 writes on purpose (tests in shadow_test.cpp).
+//
+// The same for the confined direct-execution process's window, rebuilt from the changes that
+// pass shadowmmu::Ring3Window: at every step, in either ring, it holds only pages ring 3 may
+// use as it holds them, and each as the monitor's window holds it. Run with parking at every
+// entry to ring 3 and with lazy parking (direct execution: ring-3 code runs in the process's
+// window, and parking waits for a translated ring-3 run).
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "page_model.h"
+#include "shadowmmu/ring3_window.h"
 #include "shadowmmu/shadow.h"
+#include "shadowmmu/window_queue.h"
 
 namespace {
 
@@ -28,8 +39,9 @@ constexpr uint32_t kBase = 0x40000000, kPagesPerTable = 16;
 constexpr uint32_t kSlot0 = kBase >> 22, kSlot1 = kSlot0 + 1;
 
 struct Region {
-  unsigned long lo, hi;
+  unsigned long lo, hi, offset;
   std::string perms;
+  bool ram;  // guest RAM (the memfd), not an anonymous mapping
 };
 
 std::vector<Region> host_maps() {
@@ -37,26 +49,43 @@ std::vector<Region> host_maps() {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
-    unsigned long lo, hi;
+    unsigned long lo, hi, off;
     char perms[5] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3)
-      out.push_back({lo, hi, std::string(perms, 3)});
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s %lx", &lo, &hi, perms, &off) == 4)
+      out.push_back({lo, hi, off, std::string(perms, 3), line.find("bt86-ram") != line.npos});
   }
   return out;
 }
 
-std::string perms_at(const std::vector<Region>& maps, uint32_t linear) {
+const Region* region_at(const std::vector<Region>& maps, uint32_t linear) {
   for (const auto& r : maps)
-    if (linear >= r.lo && linear < r.hi) return r.perms;
-  return "---";
+    if (linear >= r.lo && linear < r.hi) return &r;
+  return nullptr;
 }
 
-class ShadowCoherence : public ::testing::TestWithParam<unsigned> {
+std::string perms_at(const std::vector<Region>& maps, uint32_t linear) {
+  const Region* r = region_at(maps, linear);
+  return r ? r->perms : "---";
+}
+
+int prot_of(const std::string& perms) {
+  return (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+         (perms[2] == 'x' ? PROT_EXEC : 0);
+}
+
+// Seed, and whether parking is lazy (direct execution).
+class ShadowCoherence : public ::testing::TestWithParam<std::tuple<unsigned, bool>> {
  protected:
-  ShadowCoherence() : as_(1u << 20), shadow_(as_, v_), rng_(GetParam()) {
+  ShadowCoherence()
+      : as_(1u << 20),
+        shadow_(as_, v_),
+        rng_(std::get<0>(GetParam())),
+        lazy_(std::get<1>(GetParam())) {
     v_.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
     v_.cr3 = kDirA;
     v_.cr4 = cpu::cr4::PSE;
+    as_.set_window_sink(&ring3_);
+    shadow_.set_lazy_parking(lazy_);
     as_.unmap_window();
     set(kDirA + kSlot0 * 4, kShared | kP | kRW | kUS);
     set(kDirA + kSlot1 * 4, kTableA | kP | kRW | kUS);
@@ -96,37 +125,90 @@ class ShadowCoherence : public ::testing::TestWithParam<unsigned> {
     }
   }
 
+  // Whether ring-3 code runs in the monitor's window now (translated), rather than in the
+  // confined process's (directly: only with lazy parking, until a translated ring-3 run).
+  bool ring3_here() const { return user_ && (!lazy_ || translated_); }
+
   // The promise, for every page of the region.
   void check(const std::string& after) {
     const auto maps = host_maps();
+    check_process(maps, after);
+    if (HasFatalFailure()) return;
+    // While ring 3 runs directly, the monitor's window is ring 0's.
+    const bool user = ring3_here();
     for (uint32_t i = 0; i < 2 * kPagesPerTable; ++i) {
       const uint32_t linear = page(i);
       const std::string perms = perms_at(maps, linear);
       if (perms[0] != 'r') continue;
       const shadowmmu::PhysRam ram{as_.physmap(), as_.ram_size()};
-      auto t = shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {false, user_});
+      auto t = shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {false, user});
       ASSERT_TRUE(t) << "readable in the window, but the guest's tables do not allow it (or A "
                         "is clear): page "
-                     << i << ", " << (user_ ? "ring 3" : "ring 0") << ", after " << after;
+                     << i << ", " << (user ? "ring 3" : "ring 0") << ", after " << after;
       ASSERT_EQ(std::memcmp(reinterpret_cast<const void*>(uintptr_t(linear)),
                             as_.phys(t->phys & ~0xfffu, 4096), 4096),
                 0)
           << "the window shows another frame than the guest's tables give: page " << i << ", after "
           << after;
       if (perms[1] == 'w') {
-        ASSERT_TRUE(shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {true, user_}))
+        ASSERT_TRUE(shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {true, user}))
             << "writable in the window, but not for the guest (or D is clear): page " << i << ", "
-            << (user_ ? "ring 3" : "ring 0") << ", after " << after;
+            << (user ? "ring 3" : "ring 0") << ", after " << after;
       }
       ASSERT_NE(perms[2], 'x') << "page " << i;
     }
   }
 
+  // The process's window, as it would be at an entry now: every page it holds, ring 3 may use
+  // with that protection (whichever ring runs now: the guest's tables change under it), and
+  // the monitor's window holds it the same way.
+  void check_process(const std::vector<Region>& maps, const std::string& after) {
+    stub_.apply(stub_queue_.take());
+    ASSERT_EQ(stub_.errors, 0) << "a protection of a page the process does not hold, after "
+                               << after;
+    const shadowmmu::PhysRam ram{as_.physmap(), as_.ram_size()};
+    for (const auto& [addr, pg] : stub_.pages) {
+      const auto linear = uint32_t(addr);
+      auto t = shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {false, true});
+      ASSERT_TRUE(t && (t->phys & ~0xfffu) == pg.ram_offset)
+          << "the direct-execution process holds window page " << std::hex << linear << " (frame "
+          << pg.ram_offset << ") that ring 3 may not read there, after " << after;
+      if (pg.prot & PROT_WRITE) {
+        ASSERT_TRUE(shadowmmu::peek(ram, v_.cr0, v_.cr3, v_.cr4, linear, {true, true}))
+            << "the direct-execution process may write window page " << std::hex << linear
+            << ", which ring 3 may not (or D is clear), after " << after;
+      }
+      const Region* r = region_at(maps, linear);
+      ASSERT_TRUE(r && r->ram && r->offset + (linear - r->lo) == pg.ram_offset &&
+                  prot_of(r->perms) == pg.prot)
+          << "the process's window page " << std::hex << linear
+          << " differs from the monitor's, after " << after;
+    }
+    stub_pages_seen_ += stub_.pages.size();
+  }
+
+  // Ring-3 code accesses `linear`: in the monitor's window (translated), or in the process's.
+  bool ring3_access_faults(uint32_t linear, bool write) {
+    if (ring3_here()) {
+      const std::string perms = perms_at(host_maps(), linear);
+      return perms[0] != 'r' || (write && perms[1] != 'w');
+    }
+    stub_.apply(stub_queue_.take());  // what the process holds at the entry
+    auto it = stub_.pages.find(linear);
+    return it == stub_.pages.end() || (write && !(it->second.prot & PROT_WRITE));
+  }
+
+  shadowmmu::WindowQueue stub_queue_;
+  shadowmmu::Ring3Window ring3_{stub_queue_};
+  shadowmmu_test::PageModel stub_;  // the direct-execution process's window
+  uint64_t stub_pages_seen_ = 0;
   shadowmmu::AddressSpace as_;
   cpu::Vcpu v_;
   shadowmmu::Shadow shadow_;
   std::mt19937 rng_;
+  const bool lazy_;
   bool user_ = false;
+  bool translated_ = false;  // lazy: ring-3 code ran translated since the entry to ring 3
 };
 
 TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
@@ -139,7 +221,9 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
       const bool write = chance(30);
       what = std::string(user_ ? "ring-3 " : "ring-0 ") + (write ? "write" : "read");
       const std::string perms = perms_at(host_maps(), page(i));
-      if (perms[0] != 'r' || (write && perms[1] != 'w')) {  // the host would fault
+      const bool faults = user_ ? ring3_access_faults(page(i), write)
+                                : perms[0] != 'r' || (write && perms[1] != 'w');
+      if (faults) {  // the host would fault
         auto f = shadow_.fill(page(i), write, user_);
         ASSERT_NE(f.outcome, Outcome::NoRam);
         ++fills;
@@ -153,6 +237,10 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
       // Through the window, as a faulting writer run alone does: where some page of the region
       // shows the shared table and the guest may write it.
       what = "PTE write through a window alias";
+      if (user_) {  // the writer runs alone, translated: in the monitor's window
+        shadow_.translated_user();
+        translated_ = true;
+      }
       const auto maps = host_maps();
       const shadowmmu::PhysRam ram{as_.physmap(), as_.ram_size()};
       for (uint32_t a = 0; a < 2 * kPagesPerTable; ++a) {
@@ -182,13 +270,19 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
       const uint32_t old = v_.cr3;
       v_.cr3 = old == kDirA ? kDirB : kDirA;
       shadow_.cr3_written(old);
-    } else if (r < 98) {
+    } else if (r < 94) {
       user_ = !user_;
+      translated_ = false;
       what = user_ ? "entry to ring 3" : "entry to ring 0";
       if (user_)
         shadow_.entering_user();
       else
         shadow_.entering_kernel();
+    } else if (r < 98) {
+      what = "a translated ring-3 run";
+      if (!user_) continue;
+      shadow_.translated_user();
+      translated_ = true;
     } else {
       what = "CR0.WP toggle";
       if (user_) continue;  // ring 0 only
@@ -204,9 +298,14 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
   EXPECT_GT(alias_writes, 5u);
   EXPECT_GT(shadow_.stats().table_drops, 10u);
   EXPECT_GT(shadow_.stats().supervisor_parked, 10u);
+  EXPECT_GT(stub_pages_seen_, 1000u);
+  if (lazy_) {
+    EXPECT_GT(shadow_.stats().parks_skipped, 10u);
+  }
   shadow_.drop_all();
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, ShadowCoherence, ::testing::Values(1u, 2u, 3u, 4u));
+INSTANTIATE_TEST_SUITE_P(Seeds, ShadowCoherence,
+                         ::testing::Combine(::testing::Values(1u, 2u, 3u, 4u), ::testing::Bool()));
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 
+#include "page_model.h"
 #include "shadowmmu/shadow.h"
 
 namespace {
@@ -22,38 +23,7 @@ using shadowmmu::WindowChange;
 using Kind = WindowChange::Kind;
 constexpr uint64_t kPage = 4096;
 
-// What each window page holds: a RAM offset and a protection. A protection of a page that
-// holds nothing is an error, as it is for mprotect in the confined process.
-struct PageModel {
-  struct Page {
-    uint64_t ram_offset;
-    int prot;
-    bool operator==(const Page&) const = default;
-  };
-  std::map<uint64_t, Page> pages;
-  int errors = 0;
-  void apply(const WindowChange& c) {
-    for (uint64_t a = c.addr; a < c.end(); a += kPage) {
-      switch (c.kind) {
-        case Kind::Map:
-          pages[a] = {c.ram_offset + (a - c.addr), c.prot};
-          break;
-        case Kind::Unmap:
-          pages.erase(a);
-          break;
-        case Kind::Protect:
-          if (auto it = pages.find(a); it != pages.end())
-            it->second.prot = c.prot;
-          else
-            errors++;
-          break;
-      }
-    }
-  }
-  void apply(const std::vector<WindowChange>& v) {
-    for (const auto& c : v) apply(c);
-  }
-};
+using shadowmmu_test::PageModel;
 
 WindowChange map(uint64_t page, uint64_t n, uint64_t off, int prot) {
   return {Kind::Map, prot, page * kPage, n * kPage, off * kPage};

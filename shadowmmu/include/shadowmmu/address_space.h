@@ -54,13 +54,14 @@ class AddressSpace {
   // One guest-physical page at a window address (guest paging), or nothing there again, or
   // other rights for window pages. Each returns false when the host refuses the mappings it
   // would take (vm.max_map_count: splitting a mapping takes one more); any other failure
-  // throws. unmap_window() always reduces the count.
-  [[nodiscard]] bool map_page(uint32_t linear, uint32_t phys, int prot);
+  // throws. unmap_window() always reduces the count. `ring3` says whether guest ring 3 may use
+  // the pages as mapped (window_sink.h): the window sink is told.
+  [[nodiscard]] bool map_page(uint32_t linear, uint32_t phys, int prot, Ring3 ring3);
   [[nodiscard]] bool unmap_page(uint32_t linear);
-  [[nodiscard]] bool protect_page(uint32_t linear, int prot) {
-    return protect_pages(linear, 1, prot);
+  [[nodiscard]] bool protect_page(uint32_t linear, int prot, Ring3 ring3) {
+    return protect_pages(linear, 1, prot, ring3);
   }
-  [[nodiscard]] bool protect_pages(uint32_t linear, uint32_t count, int prot);
+  [[nodiscard]] bool protect_pages(uint32_t linear, uint32_t count, int prot, Ring3 ring3);
   // A fresh private page of all ones (0xff bytes) at window page `linear`, read-only or
   // writable: what the monitor's own translated code sees of unassigned guest-physical memory
   // while one instruction runs (monitor/src/unassigned_pages.h). The window sink is not told:
@@ -95,8 +96,8 @@ class AddressSpace {
   MmioHandler* mmio_ = nullptr;
   WindowSink* sink_ = nullptr;
   void report(WindowChange::Kind k, uint64_t addr, uint64_t len, int prot = 0,
-              uint64_t ram_offset = 0) {
-    if (sink_) sink_->window_changed({k, prot, addr, len, ram_offset});
+              uint64_t ram_offset = 0, Ring3 ring3 = Ring3::Denied) {
+    if (sink_) sink_->window_changed({k, prot, addr, len, ram_offset, ring3});
   }
 };
 

@@ -11,11 +11,13 @@
 // until the flush). Address spaces: a CR3 write drops the non-global mappings; global ones
 // stay, as in the TLB, until invlpg or a paging-mode change.
 //
-// User/supervisor: direct and translated ring-3 code reach the same window as translated
-// ring-0 code. With no protection keys on the host, entering ring 3 parks the mappings ring 3
-// must not use (supervisor pages, or pages writable only for ring 0): mprotect makes them
-// inaccessible, a run of pages at a time, until an interrupt or exception enters ring 0
-// again. User pages stay as they are.
+// User/supervisor: translated ring-3 code reaches the same window as translated ring-0 code.
+// With no protection keys on the host, ring-3 code that runs translated has the mappings it
+// must not use (supervisor pages, or pages writable only for ring 0) parked first: mprotect
+// makes them inaccessible, a run of pages at a time, until an interrupt or exception enters
+// ring 0 again. User pages stay as they are. Directly executed ring-3 code runs in another
+// window, the confined process's, which never holds such pages (ring3_window.h): with direct
+// execution, parking waits for the first translated ring-3 run (set_lazy_parking).
 #pragma once
 
 #include <cstdint>
@@ -49,6 +51,7 @@ class Shadow {
     uint64_t user_entries = 0;       // ring-3 entries that had supervisor mappings to hide
     uint64_t supervisor_parked = 0;  // ... hidden by mprotect, back when ring 0 runs again
     uint64_t supervisor_drops = 0;   // ... unmapped (beyond kParkRuns runs of pages)
+    uint64_t parks_skipped = 0;      // lazy: ring-3 entries left with no translated ring-3 run
     uint64_t restored = 0;           // mappings made again when CR3 came back
     uint64_t invlpg = 0;
     uint64_t tables_traced = 0;    // pages that became traced page tables
@@ -90,10 +93,20 @@ class Shadow {
   // address space had when it was left last are mapped again (where its tables still give
   // them, accessed): the host fault each would cost is ten times an mmap.
   void cr3_written(uint32_t old_cr3);
-  // Ring 3 is about to run: mappings it may not use are parked (inaccessible) or dropped.
+  // Ring 3 is about to run: mappings it may not use are parked (inaccessible) or dropped; with
+  // lazy parking only once ring-3 code is about to run in this window (translated_user()).
   void entering_user();
   // Back in ring 0 from ring 3: parked mappings are accessible again.
   void entering_kernel();
+  // Ring-3 code also runs outside this window (direct execution, in the confined process's):
+  // then entering_user() only notes that parking is owed, and translated_user() pays it.
+  void set_lazy_parking(bool on) { lazy_parking_ = on; }
+  // Ring-3 code is about to run translated, in this window (called before every such run; with
+  // lazy parking off, or nothing owed, it does nothing).
+  void translated_user() {
+    if (park_owed_) park_supervisor();
+  }
+  bool park_owed() const { return park_owed_; }
   // The flags of guest-physical page `phys` changed: its mappings get the rights they imply.
   void protect_phys(uint32_t phys);
 
@@ -140,6 +153,9 @@ class Shadow {
   bool release_if_idle(uint32_t phys);
   void prefetch(uint32_t linear);  // ring-3 fills only
   int prot_for(const Mapping& m) const;
+  static Ring3 ring3_of(const Mapping& m) { return m.user_safe ? Ring3::Allowed : Ring3::Denied; }
+  void park_supervisor();
+  void compact_unsafe();
   // Forgets the record (and the table references) of a mapping that is gone or replaced.
   void forget(std::map<uint32_t, Mapping>::iterator it);
   void remove(uint32_t page);
@@ -162,6 +178,8 @@ class Shadow {
   std::unordered_map<uint32_t, Table> tables_;                   // table frame -> uses
   std::vector<uint32_t> unsafe_;  // window pages mapped for ring 0 only (may be stale)
   std::vector<uint32_t> parked_;  // window pages parked while ring 3 runs (may be stale)
+  bool lazy_parking_ = false;
+  bool park_owed_ = false;  // lazy: ring 3 was entered and nothing is parked yet
   uint32_t seq_ = 0;
   // Address spaces left by CR3 writes, the most recent last, with their latest mapped pages.
   struct Space {

@@ -7,6 +7,12 @@
 
 namespace shadowmmu {
 
+// Whether guest ring 3 may use a window page with the rights it is mapped with (its guest
+// entries give user access, and user writes if it is mapped writable; every page with paging
+// off). The shadow knows it from the walk that filled the page. Only such pages may reach the
+// confined direct-execution process's window (ring3_window.h).
+enum class Ring3 : uint8_t { Denied, Allowed };
+
 // One change of window pages [addr, addr + len), page-aligned, inside [0, 4 GiB).
 struct WindowChange {
   enum class Kind : uint8_t {
@@ -19,6 +25,9 @@ struct WindowChange {
   uint64_t addr = 0;
   uint64_t len = 0;
   uint64_t ram_offset = 0;  // Map
+  // Map, Protect: of a page ring 3 may use as mapped. Denied unless said otherwise, so that a
+  // change nobody classified never reaches the confined process.
+  Ring3 ring3 = Ring3::Denied;
   uint64_t end() const { return addr + len; }
   bool operator==(const WindowChange&) const = default;
 };

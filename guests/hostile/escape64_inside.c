@@ -5,7 +5,8 @@
 
      mmap         mmap the frame of a supervisor-only page (the guest kernel's secret) into the
                   window with the stub's own call, write it, return to ring 3, int 0x80
-     mprotect     mprotect the secret's parked window page back to read-write, write it, ...
+     mprotect     mprotect the secret's window page to read-write, write it, ... (the process
+                  never holds a supervisor page: the write faults in 64-bit mode)
      forge        write an exit record of its own ("int 0x80 at the secret's address", where
                   ring 3 cannot run) and answer the monitor's ENTER with it
      forge_flags  the same record with EFLAGS.IF clear (no user mode runs so)
@@ -188,8 +189,8 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   trap_register(6, on_ud);
   idt_set_gate(0x80, GATE_INTERRUPT, 3);
   trap_register(0x80, on_syscall);
-  /* The kernel uses its secret right before ring 3 runs: its page is in the shadow now, and
-     hidden (parked) from ring 3 while ring 3 runs. */
+  /* The kernel uses its secret right before ring 3 runs: its page is in the monitor's shadow
+     now (and was, parked, in the direct-execution process's window until issue 12 step 3). */
   *(volatile uint32_t*)SECRET = SECRET_VALUE;
   tap_plan(1);
   kprintf("# attack: %s\n", names[attack]);

@@ -39,7 +39,8 @@ void BM_WriteFaultRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_WriteFaultRoundTrip);
 
 // Parking and unparking `pages` pages in one run (PROT_NONE, then read-write), and touching
-// the first one afterwards, as Shadow::entering_user / entering_kernel do per run.
+// the first one afterwards: the cost per run of parking on every entry to ring 3 and
+// unparking on every entry to ring 0 (what the shadow did before lazy unparking).
 void BM_ParkUnparkRun(benchmark::State& state) {
   const size_t pages = size_t(state.range(0));
   auto* p = static_cast<char*>(

@@ -23,7 +23,7 @@ std::string Shadow::Stats::report() const {
       "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {} ({} "
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
       "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped; {} "
-      "entries with no translated ring-3 run to park for)\n"
+      "entries with no translated ring-3 run to park for; {} unparked by ring 0)\n"
       "  mappings restored when CR3 came back {}\n  whole-shadow drops {}\n"
       "  global flushes (CR4.PGE toggles) {}\n"
       "  page tables traced {} (released {})\n"
@@ -31,8 +31,8 @@ std::string Shadow::Stats::report() const {
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, parks_skipped,
-      restored, drops_all, global_flushes, tables_traced, tables_released, table_writes,
-      entries_changed, table_drops, table_updates);
+      supervisor_refills, restored, drops_all, global_flushes, tables_traced, tables_released,
+      table_writes, entries_changed, table_drops, table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -106,6 +106,7 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool user,
   }
   const Translation& t = std::get<Translation>(r);
   if (!in_ram(t.phys)) return {Outcome::NoRam};
+  if (!user && unpark(linear & kPageMask, t)) return {Outcome::Mapped, 0, t.phys};
   if (!install(linear, t)) {
     host_limit();
     if (!install(linear, t))
@@ -114,6 +115,44 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool user,
   stats_.hidden_faults++;
   if (user) prefetch(linear);
   return {Outcome::Mapped, 0, t.phys};
+}
+
+bool Shadow::unpark(uint32_t page, const Translation& t) {
+  auto it = maps_.find(page);
+  if (it == maps_.end() || !it->second.parked) return false;
+  const Mapping& m = it->second;
+  // Traces keep a parked mapping coherent, so the walk gives it again unless the access set
+  // D just now: then it is made afresh (install), writable.
+  if (m.phys != (t.phys & kPageMask) || m.may_write != (t.writable && t.dirty)) return false;
+  // The whole run of parked neighbours with the same rights comes back with it: one call, and
+  // ring 0 touches neighbours together (stacks, slabs); all of them were accessible to ring 0
+  // before ring 3 ran, and are parked again in one call at the next entry to ring 3.
+  auto rights = [&](const Mapping& n) {
+    Mapping open = n;
+    open.parked = false;
+    return prot_for(open);
+  };
+  const int prot = rights(m);
+  auto joins = [&](auto page, uint32_t at) {  // parked at window page `at`, with those rights
+    return page->first == at && page->second.parked && rights(page->second) == prot;
+  };
+  auto first = it, last = it;
+  while (first != maps_.begin() && joins(std::prev(first), first->first - 4096)) --first;
+  while (std::next(last) != maps_.end() && joins(std::next(last), last->first + 4096)) ++last;
+  const uint32_t count = (last->first - first->first) / 4096 + 1;
+  // Parked pages are the ones ring 3 may not use.
+  if (!as_.protect_pages(first->first, count, prot, Ring3::Denied)) {
+    host_limit();
+    return false;
+  }
+  for (auto p = first;; ++p) {
+    p->second.parked = false;
+    unsafe_.push_back(p->first);
+    if (p == last) break;
+  }
+  stats_.supervisor_refills += count;
+  stats_.hidden_faults++;
+  return true;
 }
 
 void Shadow::prefetch(uint32_t linear) {
@@ -177,7 +216,6 @@ void Shadow::drop_window() {
   maps_.clear();
   aliases_.clear();
   unsafe_.clear();
-  parked_.clear();
   for (const auto& [frame, tab] : tables_)
     as_.set_page_flag(frame << 12, AddressSpace::kTable, false);
   tables_.clear();
@@ -280,8 +318,13 @@ void Shadow::park_supervisor() {
   unsafe_.clear();
   if (pages.empty()) return;
   stats_.user_entries++;
-  // One mprotect per run of pages; past kParkRuns runs, unmapping is as cheap and keeps the
-  // next return to ring 0 short.
+  // One mprotect per run of pages; past kParkRuns runs, unmapping is as cheap. Parked pages
+  // stay parked in ring 0 too: the first ring-0 access to a run faults and unparks it (unpark),
+  // one host fault and one call per run the kernel touches, instead of a protection change for
+  // every run on every kernel entry (a timer tick that interrupts ring 3 touches part of the
+  // ~100 parked pages). Where each host page-table change costs 12-25 us that was most of the
+  // time of system-call-heavy guests (docs/PERFORMANCE.md, "Lazy unparking"). So only pages
+  // filled or unparked since the last entry are parked here.
   size_t runs = 0;
   for_each_run(
       pages, [](uint32_t, uint32_t) { return true; },
@@ -290,10 +333,7 @@ void Shadow::park_supervisor() {
         if (runs++ < kParkRuns) {
           if (!as_.protect_pages(pages[first], uint32_t(count), PROT_NONE, Ring3::Denied))
             return host_limit();
-          for (size_t k = first; k < first + count; ++k) {
-            maps_.at(pages[k]).parked = true;
-            parked_.push_back(pages[k]);
-          }
+          for (size_t k = first; k < first + count; ++k) maps_.at(pages[k]).parked = true;
           stats_.supervisor_parked += count;
         } else {
           for (size_t k = first; k < first + count; ++k) remove(pages[k]);
@@ -303,31 +343,11 @@ void Shadow::park_supervisor() {
 }
 
 void Shadow::entering_kernel() {
+  // Parked pages stay parked (park_supervisor); only a parking still owed is forgotten.
   if (park_owed_) {
     park_owed_ = false;
     stats_.parks_skipped++;
   }
-  if (parked_.empty()) return;
-  std::vector<uint32_t> pages;
-  std::unordered_map<uint32_t, int> prot;
-  for (uint32_t page : parked_) {
-    auto it = maps_.find(page);
-    if (it == maps_.end() || !it->second.parked) continue;  // dropped or refilled meanwhile
-    it->second.parked = false;
-    prot[page] = prot_for(it->second);
-    pages.push_back(page);
-    unsafe_.push_back(page);
-  }
-  parked_.clear();
-  std::sort(pages.begin(), pages.end());
-  for_each_run(
-      pages, [&](uint32_t a, uint32_t b) { return prot[a] == prot[b]; },
-      [&](size_t first, size_t count) {
-        if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
-        // Parked pages are the ones ring 3 may not use.
-        if (!as_.protect_pages(pages[first], uint32_t(count), prot[pages[first]], Ring3::Denied))
-          host_limit();
-      });
 }
 
 void Shadow::protect_phys(uint32_t phys) {

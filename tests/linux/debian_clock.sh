@@ -4,8 +4,17 @@
 # those console lines on the host as they arrive: the guest's clock must not move against the
 # host's by more than 1% of the time between. Both ends avoid forks between reading the clock and
 # printing it (the guest's `read` is a shell builtin, bash's EPOCHREALTIME a variable).
+# It also checks the rest of issue 11's timekeeping on the default command line: the kernel's
+# fast TSC calibration against the PIT succeeds, the ACPI PM timer passes its rate check, and
+# `tsc` becomes and stays the clocksource (no watchdog marks it unstable). The issue asks for
+# these on an idle host: a vCPU thread descheduled for milliseconds during calibration is time
+# the guest sees pass between two reads, as steal time is in any VM (the fast calibration then
+# fails, the PM timer "runs at 143%"). So bt86 runs here at the highest priority (nice -20,
+# when permitted: CI runs as root), which gives it the CPU as an idle host would whatever else
+# ctest runs beside it.
 # APPEND adds kernel parameters to console=ttyS0 (for example a clocksource that counts PIT
-# ticks); further arguments go to `bt86 run`.
+# ticks; the timekeeping checks then apply only to the default); further arguments go to
+# `bt86 run`.
 #   debian_clock.sh BT86 GUEST_DIR [APPEND [bt86 run options...]]
 set -u
 bt86=$1 dir=$2 append=${3:-}
@@ -25,9 +34,15 @@ commands() {
     'cat /sys/devices/system/clocksource/clocksource0/current_clocksource' \
     'poweroff'
 }
+prio=()
+if [ "$(id -u)" = 0 ]; then
+  prio=(nice -n -20)
+else
+  echo "note: not root, so bt86 runs at normal priority: the timekeeping checks assume an idle host"
+fi
 # bt86 flushes the console at each newline: a line reaches this loop when the guest prints it.
 {
-  commands | "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
+  commands | "${prio[@]}" "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
       --append "console=ttyS0${append:+ $append}" --mem 256M "$@" 2>&1
   echo $? > "$status_file"
 } | while IFS= read -r line || [ -n "$line" ]; do
@@ -53,8 +68,21 @@ verdict=$(awk '
   }' "$stamps")
 echo "$verdict"
 case "$verdict" in ok:*) ;; *) fail=1 ;; esac
-grep -E "^(tsc|acpi_pm|pit|jiffies|hpet)\s*$|clocksource.*unstable|TSC unstable" "$out" |
+grep -E "^(tsc|acpi_pm|pit|jiffies|hpet)\s*$|clocksource|tsc:|TSC|PM-Timer" "$out" |
   sed 's/^/  guest: /'
+if [ -z "$append" ]; then
+  expect() {  # expect LINE-REGEX WHAT: a console line matching it must be there
+    grep -qE "$1" "$out" || { echo "FAIL: $2 (no line matching '$1')"; fail=1; }
+  }
+  expect 'tsc: Fast TSC calibration using PIT' "the kernel's fast TSC calibration against the PIT"
+  expect 'clocksource: Switched to clocksource tsc\s*$' "tsc as the clocksource"
+  expect '^tsc\s*$' "tsc still the clocksource after the minute"
+  expect 'clocksource: acpi_pm: mask' "the ACPI PM timer accepted as a clocksource"
+  if grep -E "unstable|PM-Timer running at invalid rate|Unable to calibrate" "$out"; then
+    echo "FAIL: the kernel found the TSC or the PM timer unreliable (lines above)"
+    fail=1
+  fi
+fi
 if [ "$status" != 0 ]; then
   echo "FAIL: bt86 exited with $status (0 = ACPI power-off)"
   fail=1

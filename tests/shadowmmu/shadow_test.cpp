@@ -250,18 +250,46 @@ TEST_F(ShadowTest, EnteringUserDropsOnlyWhatRing3MayNotUse) {
   // Rights changing meanwhile do not make a parked page reachable.
   shadow_.protect_phys(kFrame);
   EXPECT_EQ(prot(kLinear), "---");
-  // Back in ring 0, the parked pages are as they were.
-  shadow_.entering_kernel();
+  // Back in ring 0 they stay parked until an access faults: then their run comes back as it
+  // was, and is parked again at the next entry to ring 3.
+  ASSERT_EQ(shadow_.fill(kLinear, true, false).outcome, Outcome::Mapped);
   EXPECT_EQ(prot(kLinear), "rw-");
   EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
+  EXPECT_EQ(shadow_.stats().supervisor_refills, 2u);
   shadow_.entering_user();
+  EXPECT_EQ(prot(kLinear), "---");
+  EXPECT_EQ(shadow_.stats().supervisor_parked, 4u);
   // Ring 3 filling the read-only user page gets it read-only, and keeps it.
   ASSERT_EQ(shadow_.fill(kLinear + 0x1000, false, true).outcome, Outcome::Mapped);
   EXPECT_EQ(prot(kLinear + 0x1000), "r--");
-  shadow_.entering_kernel();
   shadow_.entering_user();
   EXPECT_EQ(prot(kLinear + 0x1000), "r--");
   EXPECT_EQ(prot(kLinear), "---");
+}
+
+TEST_F(ShadowTest, Ring0UnparksOnlyARunOfTheSameRightsAndRemakesWhatItMakesDirty) {
+  map(kP | kRW | kD);                                           // supervisor, dirty
+  map_at(kLinear + 0x1000, (kFrame + 0x1000) | kP | kRW);       // supervisor, clean
+  map_at(kLinear + 0x2000, (kFrame + 0x2000) | kP | kRW | kD);  // supervisor, dirty
+  for (uint32_t i = 0; i < 3; ++i)
+    ASSERT_EQ(shadow_.fill(kLinear + i * 0x1000, false, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear + 0x1000), "r--");  // read-only until the first write sets D
+  shadow_.entering_user();
+  EXPECT_EQ(shadow_.stats().supervisor_parked, 3u);
+  // A read of the first page: its run ends where the rights differ.
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear), "rw-");
+  EXPECT_EQ(prot(kLinear + 0x1000), "---");
+  EXPECT_EQ(prot(kLinear + 0x2000), "---");
+  EXPECT_EQ(shadow_.stats().supervisor_refills, 1u);
+  // A write to the clean page sets D: it is made afresh, writable, not unparked read-only.
+  ASSERT_EQ(shadow_.fill(kLinear + 0x1000, true, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
+  EXPECT_EQ(prot(kLinear + 0x2000), "---");
+  EXPECT_EQ(shadow_.stats().supervisor_refills, 1u);
+  // Ring 3 never unparks: its access to a supervisor page is the guest's #PF.
+  EXPECT_EQ(shadow_.fill(kLinear + 0x2000, false, true).outcome, Outcome::GuestFault);
+  EXPECT_EQ(prot(kLinear + 0x2000), "---");
 }
 
 TEST_F(ShadowTest, ASpaceGetsItsAccessedMappingsBackWithItsCr3) {

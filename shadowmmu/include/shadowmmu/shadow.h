@@ -14,10 +14,11 @@
 // User/supervisor: translated ring-3 code reaches the same window as translated ring-0 code.
 // With no protection keys on the host, ring-3 code that runs translated has the mappings it
 // must not use (supervisor pages, or pages writable only for ring 0) parked first: mprotect
-// makes them inaccessible, a run of pages at a time, until an interrupt or exception enters
-// ring 0 again. User pages stay as they are. Directly executed ring-3 code runs in another
-// window, the confined process's, which never holds such pages (ring3_window.h): with direct
-// execution, parking waits for the first translated ring-3 run (set_lazy_parking).
+// makes them inaccessible, a run of pages at a time; back in ring 0, a run comes back at the
+// first access to one of its pages (a hidden fault). User pages stay as they are. Directly executed
+// ring-3 code runs in another window, the confined process's, which never holds such pages
+// (ring3_window.h): with direct execution, parking waits for the first translated ring-3 run
+// (set_lazy_parking).
 #pragma once
 
 #include <cstdint>
@@ -47,12 +48,13 @@ class Shadow {
     uint64_t drops_all = 0;       // whole-shadow drops (paging mode changes, host mapping limit)
     uint64_t global_flushes = 0;  // CR4.PGE toggles
     uint64_t cr3_switches = 0;
-    uint64_t globals_kept = 0;       // global mappings that outlived a CR3 write
-    uint64_t user_entries = 0;       // ring-3 entries that had supervisor mappings to hide
-    uint64_t supervisor_parked = 0;  // ... hidden by mprotect, back when ring 0 runs again
-    uint64_t supervisor_drops = 0;   // ... unmapped (beyond kParkRuns runs of pages)
-    uint64_t parks_skipped = 0;      // lazy: ring-3 entries left with no translated ring-3 run
-    uint64_t restored = 0;           // mappings made again when CR3 came back
+    uint64_t globals_kept = 0;        // global mappings that outlived a CR3 write
+    uint64_t user_entries = 0;        // ring-3 entries that had supervisor mappings to hide
+    uint64_t supervisor_parked = 0;   // ... hidden by mprotect
+    uint64_t supervisor_refills = 0;  // ... accessible again: ring 0 touched their run
+    uint64_t supervisor_drops = 0;    // ... unmapped (beyond kParkRuns runs of pages)
+    uint64_t parks_skipped = 0;       // lazy: ring-3 entries left with no translated ring-3 run
+    uint64_t restored = 0;            // mappings made again when CR3 came back
     uint64_t invlpg = 0;
     uint64_t tables_traced = 0;    // pages that became traced page tables
     uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
@@ -96,7 +98,8 @@ class Shadow {
   // Ring 3 is about to run: mappings it may not use are parked (inaccessible) or dropped; with
   // lazy parking only once ring-3 code is about to run in this window (translated_user()).
   void entering_user();
-  // Back in ring 0 from ring 3: parked mappings are accessible again.
+  // Back in ring 0 from ring 3: a parking still owed is forgotten. Parked mappings stay parked
+  // until a ring-0 access to their run faults (fill).
   void entering_kernel();
   // Ring-3 code also runs outside this window (direct execution, in the confined process's):
   // then entering_user() only notes that parking is owed, and translated_user() pays it.
@@ -133,7 +136,7 @@ class Shadow {
     bool may_write;  // the guest allows writes with the filling privilege, and D is set
     bool global;
     bool user_safe;  // ring 3 may use it as mapped
-    bool parked;     // inaccessible while ring 3 runs (a supervisor mapping)
+    bool parked;     // inaccessible since ring 3 ran (a supervisor mapping), until unparked
     uint32_t seq;    // when it was made (the most recent are remembered per address space)
   };
   struct Table {
@@ -152,6 +155,9 @@ class Shadow {
   // A traced table no mapping uses is released (untraced); returns whether it was.
   bool release_if_idle(uint32_t phys);
   void prefetch(uint32_t linear);  // ring-3 fills only
+  // A ring-0 access at parked window page `page`, which the guest allows as `t`: its run of
+  // parked neighbours is made accessible again in one call; false if it is not parked as `t`.
+  bool unpark(uint32_t page, const Translation& t);
   int prot_for(const Mapping& m) const;
   static Ring3 ring3_of(const Mapping& m) { return m.user_safe ? Ring3::Allowed : Ring3::Denied; }
   void park_supervisor();
@@ -177,7 +183,6 @@ class Shadow {
   std::unordered_map<uint32_t, std::vector<uint32_t>> aliases_;  // frame -> window pages
   std::unordered_map<uint32_t, Table> tables_;                   // table frame -> uses
   std::vector<uint32_t> unsafe_;  // window pages mapped for ring 0 only (may be stale)
-  std::vector<uint32_t> parked_;  // window pages parked while ring 3 runs (may be stale)
   bool lazy_parking_ = false;
   bool park_owed_ = false;  // lazy: ring 3 was entered and nothing is parked yet
   uint32_t seq_ = 0;

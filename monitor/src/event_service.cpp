@@ -22,8 +22,10 @@ void EventService::service() {
     v_.pending.irq = 0;
     ++stats_.shadow_deferrals;
   }
-  // Either the shadowed instruction runs next or it already has: nothing else ends the shadow.
-  v_.irq_shadow = false;
+  // irq_shadow stays: the entry of the unit that runs the shadowed instruction clears it (and
+  // interrupt delivery does). Clearing it here lost the shadow when a host timer signal made
+  // that unit leave at its entry check, before the instruction: the next service() then
+  // delivered the interrupt ahead of it (guest.irqwin, sti at a page end, ~3 runs in 100).
   rearm(next, now);
   if (!take) return;
 

@@ -250,19 +250,28 @@ TEST_F(EventServiceTest, ShadowHoldsDeliveryForOneInstruction) {
   events.service();
   EXPECT_FALSE(delivered()) << "the instruction after sti / mov ss runs first";
   EXPECT_TRUE(events.held_by_shadow()) << "the caller runs exactly that instruction";
-  EXPECT_FALSE(v.irq_shadow);
   EXPECT_EQ(v.pending.irq, 0) << "so that its unit does not leave at once";
   EXPECT_EQ(events.stats().shadow_deferrals, 1u);
 
-  events.service();  // after that instruction
+  // A host timer signal makes that unit leave at its entry, before the instruction ran: the
+  // shadow still holds.
+  EXPECT_TRUE(v.irq_shadow);
+  v.pending.async = 1;
+  events.service();
+  EXPECT_FALSE(delivered()) << "the shadowed instruction has not run yet";
+  EXPECT_TRUE(events.held_by_shadow());
+  EXPECT_EQ(events.stats().shadow_deferrals, 2u);
+
+  v.irq_shadow = false;  // the unit that runs the instruction clears it at its entry
+  events.service();      // after that instruction
   EXPECT_TRUE(delivered());
   EXPECT_FALSE(events.held_by_shadow());
 }
 
-TEST_F(EventServiceTest, StaleShadowIsClearedWithoutAnInterrupt) {
+TEST_F(EventServiceTest, ShadowWithNothingToHoldIsLeftToItsInstruction) {
   v.irq_shadow = true;
   events.service();
-  EXPECT_FALSE(v.irq_shadow);
+  EXPECT_TRUE(v.irq_shadow) << "an interrupt raised before the instruction runs must wait too";
   EXPECT_FALSE(events.held_by_shadow());
   EXPECT_EQ(events.stats().shadow_deferrals, 0u);
 }

@@ -79,6 +79,7 @@ if [ -z "$append" ]; then
   expect '^tsc\s*$' "tsc still the clocksource after the minute"
   expect 'clocksource: acpi_pm: mask' "the ACPI PM timer accepted as a clocksource"
   if grep -E "unstable|PM-Timer running at invalid rate|Unable to calibrate" "$out"; then
+    # (also the "may be unstable")
     echo "FAIL: the kernel found the TSC or the PM timer unreliable (lines above)"
     fail=1
   fi

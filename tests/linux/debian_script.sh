@@ -78,7 +78,7 @@ if [ "$mode" = full ]; then
   esac
   check '^PROBE ALL OK' "bt86_probe"
 fi
-for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic'; do
+for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic' 'unknown CPU'; do
   if grep -q "$bad" "$out"; then
     echo "FAIL: the kernel log has '$bad'"
     fail=1

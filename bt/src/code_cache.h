@@ -16,6 +16,8 @@ namespace bt {
 
 inline constexpr uint32_t kNoLink = ~0u;  // the end of a LinkTable list
 
+struct IcSlot;
+
 struct Unit {
   uint32_t eip;          // linear EIP of the first instruction
   uint32_t guest_bytes;  // guest code bytes covered
@@ -37,6 +39,9 @@ struct Unit {
   bool ends_with_ss_load = false;
   // The heads of its lists in the LinkTable: chains into it, and out of it.
   uint32_t links_in = kNoLink, links_out = kNoLink;
+  // The inline-cache slots of its indirect-branch sites (Options::IndirectBranch::Inline):
+  // released when its code is evicted.
+  std::vector<IcSlot*> ic_slots;
   // Start offsets (in host code) and EIPs of each guest instruction, for fault mapping.
   std::vector<std::pair<uint32_t, uint32_t>> insn_map;
 };

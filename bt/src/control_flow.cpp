@@ -28,7 +28,8 @@ void emit_inline_cache(Ctx& c) {
   // its last target; compare flag-free (guest flags are live) as the table probe does.
   auto& a = c.a;
   Label hit = a.newLabel();
-  a.mov(r13, imm(uint64_t(reinterpret_cast<uintptr_t>(c.core.inline_caches.take()))));
+  IcSlot* slot = c.ic_slots.emplace_back(c.core.inline_caches.take());
+  a.mov(r13, imm(uint64_t(reinterpret_cast<uintptr_t>(slot))));
   a.mov(r11, vcpu_field(cpu::off::jc_tag, 8));
   a.lea(r11, ptr(r11, r8));
   a.mov(r9, ptr(r13, kIcKey));

@@ -150,7 +150,10 @@ void EngineCore::evict_for(size_t bytes, std::vector<std::pair<uint32_t, uint64_
     if (hot && promotable(*u)) hot->emplace_back(u->eip, u->key);
   }
   bury(dead);
-  for (const auto& u : gone) retire_entry_count(*u);
+  for (const auto& u : gone) {
+    retire_entry_count(*u);
+    for (IcSlot* s : u->ic_slots) inline_caches.release(s);  // their sites went with the code
+  }
   stats.evictions += gone.size();
   if (cache.selected() == CodeCache::kPersistent) stats.persistent_evictions += gone.size();
   stats.invalidated += gone.size();
@@ -324,7 +327,9 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
           t = make(v.eip, mode);
         }
         jc_insert(v.eip, t);
-        if (v.exit_info) {  // from an inline-cache site (ic_miss): its slot leads there now
+        // From an inline-cache site (ic_miss): its slot leads there now, unless making the
+        // target evicted or flushed the site (its slot may serve another site by now).
+        if (v.exit_info && stats.flushes == flushes && stats.eviction_blocks == evictions) {
           auto* slot = reinterpret_cast<IcSlot*>(v.exit_info);
           slot->key = v.jc_tag | v.eip;
           slot->host = reinterpret_cast<uint64_t>(t->host);
@@ -459,6 +464,8 @@ const Stats& Engine::stats() const {
     impl_->stats.inline_hits = impl_->inline_caches.hits();
     impl_->stats.inline_misses = impl_->inline_caches.misses();
     impl_->stats.inline_sites = impl_->inline_caches.slots();
+    impl_->stats.inline_slots = impl_->inline_caches.allocated();
+    impl_->stats.inline_slots_reclaimed = impl_->inline_caches.reclaimed();
   }
   return impl_->stats;
 }

@@ -49,9 +49,11 @@ std::string Stats::report() const {
   s += fmt::format("indirect lookups            {} hits, {} misses ({:.1f}% hit)\n", lookup_hits,
                    lookup_misses, pct(lookup_hits, lookup_hits + lookup_misses));
   if (inline_sites)
-    s += fmt::format("inline caches               {} sites, {} hits, {} misses ({:.1f}% hit)\n",
-                     inline_sites, inline_hits, inline_misses,
-                     pct(inline_hits, inline_hits + inline_misses));
+    s += fmt::format(
+        "inline caches               {} sites, {} hits, {} misses ({:.1f}% hit); {} slots, "
+        "{} reclaimed\n",
+        inline_sites, inline_hits, inline_misses, pct(inline_hits, inline_hits + inline_misses),
+        inline_slots, inline_slots_reclaimed);
   s += fmt::format("entries into translated code {}\n", entries);
   s += fmt::format("exits: pending event {}, static {}, host faults {}, single steps {}\n",
                    exits_pending, static_exits, host_faults, single_steps);

@@ -260,6 +260,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   }
   if (!ended) emit_chain(c, cur);
   unit.loop_exit = c.loop_exit;
+  unit.ic_slots = std::move(c.ic_slots);
 
   // Exit stubs for chain sites: they stay the target of each site until it is patched.
   std::vector<Label> stubs;

@@ -19,6 +19,8 @@
 
 namespace bt {
 
+struct IcSlot;
+
 struct Insn {
   ZydisDecodedInstruction d;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -69,6 +71,8 @@ struct Ctx {
   // and returns Flow::Continue, so the translator continues there.
   std::function<bool(uint32_t target)> may_fold;
   std::optional<uint32_t> fold_to;
+  // The inline-cache slots its indirect-branch sites took (they live as long as its code).
+  std::vector<IcSlot*> ic_slots;
 };
 
 // The feature the modelled part would need for this instruction, or nullptr if it has it

@@ -83,6 +83,8 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
       {"inline_hits", s.inline_hits},
       {"inline_misses", s.inline_misses},
       {"inline_sites", s.inline_sites},
+      {"inline_slots", s.inline_slots},
+      {"inline_slots_reclaimed", s.inline_slots_reclaimed},
       {"entries", s.entries},
       {"exits",
        {{"pending_event", s.exits_pending},

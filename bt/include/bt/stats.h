@@ -63,8 +63,11 @@ struct Stats {
   uint64_t lookup_hits = 0;    // indirect branches found in the jump cache
   uint64_t lookup_misses = 0;  // ... that went to the dispatcher
   // Options::IndirectBranch::Inline: branches that found their target in their site's inline
-  // cache, and those that went on to the table (its hits and misses are counted above).
+  // cache, and those that went on to the table (its hits and misses are counted above); the
+  // sites in the cache now, the slots ever made (the memory they hold), and the slots that
+  // evictions gave back for new sites.
   uint64_t inline_hits = 0, inline_misses = 0, inline_sites = 0;
+  uint64_t inline_slots = 0, inline_slots_reclaimed = 0;
   uint64_t entries = 0;  // entries from the monitor into translated code
   uint64_t exits_pending = 0;
   uint64_t static_exits = 0;  // int n, #UD, unsupported

@@ -141,6 +141,9 @@ bt86_tc_correct(ib_inline_fifo size=256K,evict=fifo,ib=inline)
 bt86_tc_correct(ib_inline_tiny_jc ib=inline,jc=2)
 bt86_tc_effect(ib_inline ${alu_elf} ib=inline
                "translator.inline_hits>=10000;translator.inline_sites>=10;translator.indirect_branches~^inline$")
+# Evicted units' slots serve new sites (alu: 63 slots, 26 of them given back, 330K evictions).
+bt86_tc_effect(ib_inline_fifo ${alu_elf} size=256K,evict=fifo,ib=inline
+               "translator.inline_slots_reclaimed>=10;translator.evictions>=1000")
 bt86_tc_effect(ib_table ${alu_elf} ib=table
                "translator.inline_hits==0;translator.inline_sites==0;translator.indirect_branches~^table$")
 set_tests_properties(
@@ -148,7 +151,7 @@ set_tests_properties(
   guest.tc_ib_inline_fifo.alu.matches_native guest.tc_ib_inline_fifo.paging
   guest.tc_ib_inline_fifo.smc guest.tc_ib_inline_tiny_jc.alu.matches_native
   guest.tc_ib_inline_tiny_jc.paging guest.tc_ib_inline_tiny_jc.smc guest.tc_ib_inline.stats
-  guest.tc_ib_table.stats
+  guest.tc_ib_inline_fifo.stats guest.tc_ib_table.stats
   PROPERTIES LABELS "guest" TIMEOUT ${BT86_GUEST_TEST_TIMEOUT})
 
 # The translator knobs together, in a small generational cache with a 2-entry jump cache:

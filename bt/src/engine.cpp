@@ -151,7 +151,7 @@ void EngineCore::evict_for(size_t bytes, std::vector<std::pair<uint32_t, uint64_
   }
   bury(dead);
   for (const auto& u : gone) {
-    retire_entry_count(*u);
+    free_entry_counter(*u);
     for (IcSlot* s : u->ic_slots) inline_caches.release(s);  // their sites went with the code
   }
   stats.evictions += gone.size();

@@ -64,6 +64,8 @@ class EngineCore {
   uint64_t* new_entry_counter();
   void retire_entry_counts();
   void retire_entry_count(const Unit& u);
+  // An evicted unit's count is kept (retired) and its counter serves the next unit made.
+  void free_entry_counter(const Unit& u);
   EntryCounts entry_counts(size_t top) const;
   // Tells unit_observer about `u` (unit_observer.cpp).
   void notify_unit(const Unit& u, std::vector<UnitRecord::Chain> chains);
@@ -109,6 +111,7 @@ class EngineCore {
   std::optional<RunExit> request_;
   std::vector<uint8_t> fetch_buf_;
   std::deque<uint64_t> entry_counters_;
+  std::vector<uint64_t*> free_counters_;  // evicted units' (new_entry_counter takes them first)
   struct Retired {
     uint64_t entries = 0;
     uint32_t ninsns = 0;

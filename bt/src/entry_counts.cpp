@@ -19,7 +19,20 @@ void emit_entry_count(Assembler& a, uint64_t* counter) {
 }
 
 uint64_t* EngineCore::new_entry_counter() {
+  if (!free_counters_.empty()) {  // an evicted unit's: its code, the only user, is gone
+    uint64_t* c = free_counters_.back();
+    free_counters_.pop_back();
+    *c = 0;
+    stats.entry_counters_reused++;
+    return c;
+  }
+  stats.entry_counters++;
   return &entry_counters_.emplace_back(0);  // a deque never moves its elements
+}
+
+void EngineCore::free_entry_counter(const Unit& u) {
+  retire_entry_count(u);
+  if (u.entries) free_counters_.push_back(u.entries);
 }
 
 void EngineCore::retire_entry_count(const Unit& u) {
@@ -34,6 +47,8 @@ void EngineCore::retire_entry_count(const Unit& u) {
 void EngineCore::retire_entry_counts() {
   cache.for_each_unit([&](const Unit* u) { retire_entry_count(*u); });
   entry_counters_.clear();
+  free_counters_.clear();
+  stats.entry_counters = 0;
 }
 
 EntryCounts EngineCore::entry_counts(size_t top) const {

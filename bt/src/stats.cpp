@@ -54,6 +54,9 @@ std::string Stats::report() const {
         "{} reclaimed\n",
         inline_sites, inline_hits, inline_misses, pct(inline_hits, inline_hits + inline_misses),
         inline_slots, inline_slots_reclaimed);
+  if (entry_counters)
+    s += fmt::format("entry counters              {} ({} reused from evicted units)\n",
+                     entry_counters, entry_counters_reused);
   s += fmt::format("entries into translated code {}\n", entries);
   s += fmt::format("exits: pending event {}, static {}, host faults {}, single steps {}\n",
                    exits_pending, static_exits, host_faults, single_steps);

@@ -85,6 +85,8 @@ json translator_json(const bt::Stats& s, const bt::EntryCounts& ec) {
       {"inline_sites", s.inline_sites},
       {"inline_slots", s.inline_slots},
       {"inline_slots_reclaimed", s.inline_slots_reclaimed},
+      {"entry_counters", s.entry_counters},
+      {"entry_counters_reused", s.entry_counters_reused},
       {"entries", s.entries},
       {"exits",
        {{"pending_event", s.exits_pending},

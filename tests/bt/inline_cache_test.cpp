@@ -122,14 +122,14 @@ TEST_F(InlineCacheTest, ANewGenerationEmptiesEverySlot) {
 // ever made stay about the number of sites the cache holds at once, however often the code is
 // made again. (Without reclaiming, FIFO and generational eviction make a slot per site per
 // translation: here N x kPasses.)
-TEST_F(InlineCacheTest, EvictedUnitsGiveTheirSlotsToNewSites) {
-  // mov ecx, kPasses; L: N blocks `add ebx, i & 0x7f; mov eax, <next block>; jmp eax` (a unit
-  // and an inline-cache site each); then dec ecx; jnz L; nop (stop).
-  constexpr unsigned kBlocks = 400, kPasses = 10;
-  std::vector<uint8_t> code = {0xB9, kPasses, 0, 0, 0};
+// mov ecx, passes; L: `blocks` blocks `add ebx, i & 0x7f; mov eax, <next block>; jmp eax` (a
+// unit and an inline-cache site each); then dec ecx; jnz L; nop (the stop address, returned).
+// EBX ends at passes * `sum`.
+static uint32_t indirect_blocks(TwoPages& src, unsigned blocks, uint8_t passes, uint32_t& sum) {
+  std::vector<uint8_t> code = {0xB9, passes, 0, 0, 0};
   const uint32_t loop = kCode + 5;
-  uint32_t sum = 0;
-  for (unsigned i = 0; i < kBlocks; ++i) {
+  sum = 0;
+  for (unsigned i = 0; i < blocks; ++i) {
     const uint32_t next = loop + (i + 1) * 10;
     code.insert(code.end(), {0x83, 0xC3, uint8_t(i & 0x7f), 0xB8, uint8_t(next), uint8_t(next >> 8),
                              uint8_t(next >> 16), uint8_t(next >> 24), 0xFF, 0xE0});
@@ -139,8 +139,15 @@ TEST_F(InlineCacheTest, EvictedUnitsGiveTheirSlotsToNewSites) {
   const int32_t back = int32_t(loop - (tail + 1 + 6));
   code.insert(code.end(), {0x49, 0x0F, 0x85, uint8_t(back), uint8_t(back >> 8), uint8_t(back >> 16),
                            uint8_t(back >> 24), 0x90});
-  ASSERT_LE(code.size(), 4096u);
-  src_.put(kCode, code);
+  EXPECT_LE(code.size(), 4096u);
+  src.put(kCode, code);
+  return tail + 7;
+}
+
+TEST_F(InlineCacheTest, EvictedUnitsGiveTheirSlotsToNewSites) {
+  constexpr unsigned kBlocks = 400, kPasses = 10;
+  uint32_t sum = 0;
+  const uint32_t stop = indirect_blocks(src_, kBlocks, kPasses, sum);
   using E = bt::Options::Evict;
   for (E policy : {E::Flush, E::Fifo, E::Generational}) {
     SCOPED_TRACE(int(policy));
@@ -150,7 +157,7 @@ TEST_F(InlineCacheTest, EvictedUnitsGiveTheirSlotsToNewSites) {
     o.cache_bytes = policy == E::Generational ? 136 * 1024 : 72 * 1024;
     bt::Engine e(cpu_, src_, o);
     v_.gpr[cpu::EBX] = 0;
-    run(e, kCode, tail + 7);
+    run(e, kCode, stop);
     EXPECT_EQ(v_.gpr[cpu::EBX], kPasses * sum);  // every indirect jump reached its own target
     const bt::Stats& s = e.stats();
     ASSERT_GE(s.units, 2u * kBlocks) << "the code must be made again: the cache is too large";
@@ -160,5 +167,31 @@ TEST_F(InlineCacheTest, EvictedUnitsGiveTheirSlotsToNewSites) {
       EXPECT_EQ(s.inline_slots_reclaimed, 0u);  // a flush frees every slot at once
     else
       EXPECT_GE(s.inline_slots_reclaimed, uint64_t(kBlocks));
+  }
+}
+
+// Entry counters (count_entries, and always with generational eviction) of evicted units serve
+// the units made later: the memory they hold follows the cache's size, not the units ever made.
+TEST_F(InlineCacheTest, EvictedUnitsGiveTheirEntryCountersToNewUnits) {
+  constexpr unsigned kBlocks = 400, kPasses = 10;
+  uint32_t sum = 0;
+  const uint32_t stop = indirect_blocks(src_, kBlocks, kPasses, sum);
+  using E = bt::Options::Evict;
+  for (E policy : {E::Fifo, E::Generational}) {
+    SCOPED_TRACE(int(policy));
+    bt::Options o = opt(false);
+    o.evict = policy;
+    o.count_entries = true;
+    o.cache_bytes = policy == E::Generational ? 136 * 1024 : 72 * 1024;
+    bt::Engine e(cpu_, src_, o);
+    v_.gpr[cpu::EBX] = 0;
+    run(e, kCode, stop);
+    EXPECT_EQ(v_.gpr[cpu::EBX], kPasses * sum);
+    const bt::Stats& s = e.stats();
+    ASSERT_GE(s.units, 2u * kBlocks) << "the code must be made again: the cache is too large";
+    EXPECT_LE(s.entry_counters, kBlocks / 2) << "one counter per unit ever made";
+    EXPECT_GE(s.entry_counters_reused, uint64_t(kBlocks));
+    // The counts of evicted units are kept: every block ran kPasses times.
+    EXPECT_GE(e.entry_counts(1).unit_entries, uint64_t(kBlocks) * kPasses);
   }
 }

@@ -68,6 +68,9 @@ struct Stats {
   // evictions gave back for new sites.
   uint64_t inline_hits = 0, inline_misses = 0, inline_sites = 0;
   uint64_t inline_slots = 0, inline_slots_reclaimed = 0;
+  // Per-unit entry counters (Options::count_entries, generational eviction): those held now
+  // (8 bytes each, back to 0 at a flush), and the times an evicted unit's served a new unit.
+  uint64_t entry_counters = 0, entry_counters_reused = 0;
   uint64_t entries = 0;  // entries from the monitor into translated code
   uint64_t exits_pending = 0;
   uint64_t static_exits = 0;  // int n, #UD, unsupported

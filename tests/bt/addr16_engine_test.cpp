@@ -13,6 +13,7 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
+#include "engine_fixture.h"
 
 namespace {
 
@@ -20,70 +21,29 @@ constexpr uint32_t kBase = 0x22000000, kSize = 0x30000;
 constexpr uint32_t kSeg = kBase + 0x10000;  // FS base: offsets 0..0xFFFF plus a few bytes
 constexpr uint32_t kStackTop = kBase + 0x8000;
 
-struct DirectMemory final : cpu::Memory {
-  cpu::MaybeFault read(uint32_t a, void* d, unsigned n, Mode) override {
-    std::memcpy(d, reinterpret_cast<void*>(uintptr_t(a)), n);
-    return {};
-  }
-  cpu::MaybeFault write(uint32_t a, const void* s, unsigned n, Mode) override {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(a)), s, n);
-    return {};
-  }
-};
-struct NoPorts final : cpu::Ports {
-  uint32_t in(uint16_t, unsigned) override { return ~0u; }
-  void out(uint16_t, unsigned, uint32_t) override {}
-};
-struct NoHooks final : cpu::Hooks {
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
-};
-struct Code final : bt::CodeSource {
-  const uint8_t* code(uint32_t linear, uint32_t& avail) override {
-    if (linear < kBase || linear >= kBase + 0x8000) return nullptr;
-    avail = 4096 - (linear & 4095);
-    return reinterpret_cast<const uint8_t*>(uintptr_t(linear));
-  }
-};
-
 constexpr uint8_t kFs = 0x64, kA16 = 0x67;
 
-class Addr16Test : public ::testing::Test {
+// Code is fetched only below kStackTop (the first 32 KiB); FS's data lies above.
+class Addr16Test : public bt_test::MappedEngineTest<> {
  protected:
+  Addr16Test() : MappedEngineTest(kBase, kSize, kStackTop, {kBase, kBase + 0x8000}) {}
   void SetUp() override {
-    void* p = mmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    ASSERT_EQ(p, reinterpret_cast<void*>(uintptr_t(kBase))) << "cannot map the test area";
-    cpu_.reset_multiboot(kBase, 0, 0);
-    v_.gpr[cpu::ESP] = kStackTop;
+    ASSERT_NO_FATAL_FAILURE(MappedEngineTest::SetUp());
     cpu::Segment fs = v_.seg[cpu::FS];
     fs.base = kSeg;
     v_.load_segment_cache(cpu::FS, fs);
     v_.cr0 |= cpu::cr0::NE | cpu::cr0::MP;
   }
-  void TearDown() override { munmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize); }
 
   bt::RunExit run(const std::vector<uint8_t>& code) {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
     v_.eip = kBase;
-    bt::Engine e(cpu_, src_, {});
-    e.set_stop_eip(kBase + uint32_t(code.size()));
-    return e.run();
+    return MappedEngineTest::run(code);
   }
-  uint32_t& reg(cpu::Reg r) { return v_.gpr[r]; }
   template <typename T>
   T& seg(uint32_t offset) {
     return *reinterpret_cast<T*>(uintptr_t(kSeg + offset));
   }
   void clear_segment() { std::memset(reinterpret_cast<void*>(uintptr_t(kSeg)), 0, 0x10010); }
-
-  cpu::Vcpu v_;
-  DirectMemory mem_;
-  NoPorts ports_;
-  NoHooks hooks_;
-  cpu::Cpu cpu_{v_, mem_, ports_, hooks_};
-  Code src_;
 };
 
 // Registers with garbage in their upper halves, chosen so that sums pass 64 KiB.

@@ -13,69 +13,22 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "engine_fixture.h"
 
 namespace {
 
 constexpr uint32_t kBase = 0x20000000, kSize = 0x20000;
 constexpr uint32_t kStackTop = kBase + kSize - 16;
 
-struct DirectMemory final : cpu::Memory {
-  cpu::MaybeFault read(uint32_t a, void* d, unsigned n, Mode) override {
-    std::memcpy(d, reinterpret_cast<void*>(uintptr_t(a)), n);
-    return {};
-  }
-  cpu::MaybeFault write(uint32_t a, const void* s, unsigned n, Mode) override {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(a)), s, n);
-    return {};
-  }
-};
 struct RecordingPorts final : cpu::Ports {
   std::vector<std::pair<uint16_t, uint32_t>> outs;
   uint32_t in(uint16_t port, unsigned) override { return port == 0x60 ? 0x5a : 0xffffffff; }
   void out(uint16_t port, unsigned, uint32_t v) override { outs.emplace_back(port, v); }
 };
-struct NoHooks final : cpu::Hooks {
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
-};
-struct DirectCode final : bt::CodeSource {
-  const uint8_t* code(uint32_t linear, uint32_t& avail) override {
-    if (linear < kBase || linear >= kBase + kSize) return nullptr;
-    avail = 4096 - (linear & 4095);
-    return reinterpret_cast<const uint8_t*>(uintptr_t(linear));
-  }
-};
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public bt_test::MappedEngineTest<RecordingPorts> {
  protected:
-  void SetUp() override {
-    void* p = mmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    ASSERT_EQ(p, reinterpret_cast<void*>(uintptr_t(kBase))) << "cannot map the test area";
-    cpu_.reset_multiboot(kBase, 0, 0);
-    v_.gpr[cpu::ESP] = kStackTop;
-  }
-  void TearDown() override { munmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize); }
-
-  // Places code at kBase, runs until EIP reaches the end of it.
-  bt::RunExit run(const std::vector<uint8_t>& code, bt::Options opt = {}) {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.data(), code.size());
-    bt::Engine e(cpu_, src_, opt);
-    e.set_stop_eip(kBase + uint32_t(code.size()));
-    auto x = e.run();
-    stats_ = e.stats();
-    return x;
-  }
-  uint32_t& reg(cpu::Reg r) { return v_.gpr[r]; }
-
-  cpu::Vcpu v_;
-  DirectMemory mem_;
-  RecordingPorts ports_;
-  NoHooks hooks_;
-  cpu::Cpu cpu_{v_, mem_, ports_, hooks_};
-  DirectCode src_;
-  bt::Stats stats_;
+  EngineTest() : MappedEngineTest(kBase, kSize, kStackTop, {kBase, kBase + kSize}) {}
 };
 
 TEST_F(EngineTest, StraightLineArithmeticReachesStop) {

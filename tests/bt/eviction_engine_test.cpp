@@ -10,40 +10,12 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
+#include "engine_fixture.h"
 
 namespace {
 
 constexpr uint32_t kBase = 0x30000000, kSize = 0x80000;
 constexpr uint32_t kStackTop = kBase + kSize - 16;
-
-struct DirectMemory final : cpu::Memory {
-  cpu::MaybeFault read(uint32_t a, void* d, unsigned n, Mode) override {
-    std::memcpy(d, reinterpret_cast<void*>(uintptr_t(a)), n);
-    return {};
-  }
-  cpu::MaybeFault write(uint32_t a, const void* s, unsigned n, Mode) override {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(a)), s, n);
-    return {};
-  }
-};
-struct NoPorts final : cpu::Ports {
-  uint32_t in(uint16_t, unsigned) override { return ~0u; }
-  void out(uint16_t, unsigned, uint32_t) override {}
-};
-struct NoHooks final : cpu::Hooks {
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
-};
-// Guest linear = host address; each 4K page is its own frame.
-struct PagedCode final : bt::CodeSource {
-  const uint8_t* code(uint32_t linear, uint32_t& avail) override {
-    if (linear < kBase || linear >= kBase + kSize) return nullptr;
-    avail = 4096 - (linear & 4095);
-    return reinterpret_cast<const uint8_t*>(uintptr_t(linear));
-  }
-  uint32_t phys_page(uint32_t linear) override { return (linear - kBase) >> 12; }
-};
 
 // A tiny assembler for the few forms these programs use.
 struct Code {
@@ -64,20 +36,12 @@ struct Code {
 };
 constexpr uint8_t kJe = 4, kJne = 5;
 
-class EvictionTest : public ::testing::Test {
+// Each 4K page of the area is its own guest frame.
+class EvictionTest : public bt_test::MappedEngineTest<> {
  protected:
-  void SetUp() override {
-    void* p = mmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    ASSERT_EQ(p, reinterpret_cast<void*>(uintptr_t(kBase))) << "cannot map the test area";
-    cpu_.reset_multiboot(kBase, 0, 0);
-    v_.gpr[cpu::ESP] = kStackTop;
-  }
-  void TearDown() override { munmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize); }
-  void load(const Code& c) {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), c.b.data(), c.b.size());
-  }
-  uint32_t& reg(cpu::Reg r) { return v_.gpr[r]; }
+  EvictionTest() : MappedEngineTest(kBase, kSize, kStackTop, {kBase, kBase + kSize, true}) {}
+  using MappedEngineTest::load;
+  void load(const Code& c) { load(c.b); }
   // Host bytes of one "inc reg; jmp next" unit (what the layouts are measured in).
   size_t filler_unit_bytes() {
     Code c;
@@ -89,13 +53,6 @@ class EvictionTest : public ::testing::Test {
     e.run();
     return e.stats().host_bytes / e.stats().units;
   }
-
-  cpu::Vcpu v_;
-  DirectMemory mem_;
-  NoPorts ports_;
-  NoHooks hooks_;
-  cpu::Cpu cpu_{v_, mem_, ports_, hooks_};
-  PagedCode src_;
 };
 
 TEST_F(EvictionTest, AChainedUnitEvictedWhileItsPredecessorSurvivesIsMadeAgain) {

@@ -11,39 +11,13 @@
 #include "bt/engine.h"
 #include "cpu/cpu.h"
 #include "cpu/fpu_state.h"
+#include "engine_fixture.h"
 
 namespace {
 
 constexpr uint32_t kBase = 0x21000000, kSize = 0x20000;
 constexpr uint32_t kData = kBase + 0x8000;  // 16-byte aligned scratch data
 constexpr uint32_t kStackTop = kBase + kSize - 16;
-
-struct DirectMemory final : cpu::Memory {
-  cpu::MaybeFault read(uint32_t a, void* d, unsigned n, Mode) override {
-    std::memcpy(d, reinterpret_cast<void*>(uintptr_t(a)), n);
-    return {};
-  }
-  cpu::MaybeFault write(uint32_t a, const void* s, unsigned n, Mode) override {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(a)), s, n);
-    return {};
-  }
-};
-struct NoPorts final : cpu::Ports {
-  uint32_t in(uint16_t, unsigned) override { return ~0u; }
-  void out(uint16_t, unsigned, uint32_t) override {}
-};
-struct NoHooks final : cpu::Hooks {
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
-};
-struct Code final : bt::CodeSource {
-  const uint8_t* code(uint32_t linear, uint32_t& avail) override {
-    if (linear < kBase || linear >= kBase + kSize) return nullptr;
-    avail = 4096 - (linear & 4095);
-    return reinterpret_cast<const uint8_t*>(uintptr_t(linear));
-  }
-};
 
 // Guest code with absolute [disp32] operands into the data area.
 struct Asm {
@@ -60,40 +34,20 @@ struct Asm {
   uint32_t here() const { return kBase + uint32_t(b.size()); }
 };
 
-class FpuEngineTest : public ::testing::Test {
+class FpuEngineTest : public bt_test::MappedEngineTest<> {
  protected:
+  FpuEngineTest() : MappedEngineTest(kBase, kSize, kStackTop, {kBase, kBase + kSize}) {}
   void SetUp() override {
-    void* p = mmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    ASSERT_EQ(p, reinterpret_cast<void*>(uintptr_t(kBase))) << "cannot map the test area";
-    cpu_.reset_multiboot(kBase, 0, 0);
-    v_.gpr[cpu::ESP] = kStackTop;
+    ASSERT_NO_FATAL_FAILURE(MappedEngineTest::SetUp());
     v_.cr0 |= cpu::cr0::NE | cpu::cr0::MP;
     v_.cr4 |= cpu::cr4::OSFXSR | cpu::cr4::OSXMMEXCPT;
   }
-  void TearDown() override { munmap(reinterpret_cast<void*>(uintptr_t(kBase)), kSize); }
-
-  bt::RunExit run(const Asm& code) {
-    std::memcpy(reinterpret_cast<void*>(uintptr_t(kBase)), code.b.data(), code.b.size());
-    bt::Engine e(cpu_, src_, {});
-    e.set_stop_eip(kBase + uint32_t(code.b.size()));
-    auto x = e.run();
-    stats_ = e.stats();
-    return x;
-  }
+  bt::RunExit run(const Asm& code) { return MappedEngineTest::run(code.b); }
   template <typename T>
   T& at(uint32_t a) {
     return *reinterpret_cast<T*>(uintptr_t(a));
   }
   uint64_t fpu_callouts() const { return stats_.callouts[size_t(bt::CalloutKind::Fpu)]; }
-
-  cpu::Vcpu v_;
-  DirectMemory mem_;
-  NoPorts ports_;
-  NoHooks hooks_;
-  cpu::Cpu cpu_{v_, mem_, ports_, hooks_};
-  Code src_;
-  bt::Stats stats_;
 };
 
 constexpr std::initializer_list<uint8_t> kFld1{0xD9, 0xE8}, kFldz{0xD9, 0xEE}, kFaddp{0xDE, 0xC1},

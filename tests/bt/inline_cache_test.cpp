@@ -9,24 +9,14 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
+#include "engine_fixture.h"
 
 namespace {
 
 constexpr uint32_t kCode = 0x400000;  // two linear code pages, frames 100 and 101
 
-struct NoMemory final : cpu::Memory {
-  cpu::MaybeFault read(uint32_t, void*, unsigned, Mode) override { return {}; }
-  cpu::MaybeFault write(uint32_t, const void*, unsigned, Mode) override { return {}; }
-};
-struct NoPorts final : cpu::Ports {
-  uint32_t in(uint16_t, unsigned) override { return 0; }
-  void out(uint16_t, unsigned, uint32_t) override {}
-};
-struct NoHooks final : cpu::Hooks {
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
-};
+using bt_test::NoHooks, bt_test::NoMemory, bt_test::NoPorts;
+
 struct TwoPages final : bt::CodeSource {
   std::array<std::array<uint8_t, 4096>, 2> pages{};
   const uint8_t* code(uint32_t linear, uint32_t& avail) override {

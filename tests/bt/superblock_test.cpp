@@ -10,6 +10,7 @@
 
 #include "bt/engine.h"
 #include "cpu/cpu.h"
+#include "engine_fixture.h"
 
 namespace {
 
@@ -17,19 +18,7 @@ constexpr uint32_t kCode = 0x400000;     // three linear code pages from here
 constexpr uint32_t kStack = 0x21000000;  // one page of guest stack (guest linear = host)
 constexpr uint32_t kStackTop = kStack + 0x1000 - 16;
 
-struct NoMemory final : cpu::Memory {
-  cpu::MaybeFault read(uint32_t, void*, unsigned, Mode) override { return {}; }
-  cpu::MaybeFault write(uint32_t, const void*, unsigned, Mode) override { return {}; }
-};
-struct NoPorts final : cpu::Ports {
-  uint32_t in(uint16_t, unsigned) override { return 0; }
-  void out(uint16_t, unsigned, uint32_t) override {}
-};
-struct NoHooks final : cpu::Hooks {
-  void paging_changed(uint32_t, uint32_t) override {}
-  void cr3_written(uint32_t) override {}
-  void invlpg(uint32_t) override {}
-};
+using bt_test::NoHooks, bt_test::NoMemory, bt_test::NoPorts;
 
 // Three linear pages, each backed by one of four frames (a remapping changes `map`).
 struct PagedCode final : bt::CodeSource {

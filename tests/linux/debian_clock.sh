@@ -53,6 +53,8 @@ fi
 done
 status=$(cat "$status_file")
 fail=0
+# shellcheck source=console_checks.sh
+. "$(dirname "$0")/console_checks.sh"
 # Each line reaches the host some time after the guest read its clock (the guest runs, the host
 # schedules): host - guest = offset + latency, latency >= 0. The smallest value of eight samples
 # at each end estimates the offset (NTP's minimum filter); the drift is how much it moved.
@@ -71,13 +73,10 @@ case "$verdict" in ok:*) ;; *) fail=1 ;; esac
 grep -E "^(tsc|acpi_pm|pit|jiffies|hpet)\s*$|clocksource|tsc:|TSC|PM-Timer" "$out" |
   sed 's/^/  guest: /'
 if [ -z "$append" ]; then
-  expect() {  # expect LINE-REGEX WHAT: a console line matching it must be there
-    grep -qE "$1" "$out" || { echo "FAIL: $2 (no line matching '$1')"; fail=1; }
-  }
-  expect 'tsc: Fast TSC calibration using PIT' "the kernel's fast TSC calibration against the PIT"
-  expect 'clocksource: Switched to clocksource tsc\s*$' "tsc as the clocksource"
-  expect '^tsc\s*$' "tsc still the clocksource after the minute"
-  expect 'clocksource: acpi_pm: mask' "the ACPI PM timer accepted as a clocksource"
+  check 'tsc: Fast TSC calibration using PIT' "the kernel's fast TSC calibration against the PIT"
+  check 'clocksource: Switched to clocksource tsc\s*$' "tsc as the clocksource"
+  check '^tsc\s*$' "tsc still the clocksource after the minute"
+  check 'clocksource: acpi_pm: mask' "the ACPI PM timer accepted as a clocksource"
   if grep -E "unstable|PM-Timer running at invalid rate|Unable to calibrate" "$out"; then
     # (also the issue's "may be unstable")
     echo "FAIL: the kernel found the TSC or the PM timer unreliable (lines above)"

@@ -46,12 +46,8 @@ commands() {
 commands | "$bt86" run --kernel "$dir/vmlinuz" --initrd "$dir/initramfs-test.cpio.gz" \
     --append "console=ttyS0${KERNEL_ARGS:+ $KERNEL_ARGS}" --mem 256M "$@" > "$out" 2>&1 || status=$?
 fail=0
-check() {  # pattern description
-  if ! grep -Eq "$1" "$out"; then
-    echo "FAIL: $2 (no line matching '$1')"
-    fail=1
-  fi
-}
+# shellcheck source=console_checks.sh
+. "$(dirname "$0")/console_checks.sh"
 check '^Linux .* 6\.1\.[0-9]+-[0-9]+-686 .* i686 GNU/Linux' "uname -a"
 check "^CPU $expect_cpu" "/proc/cpuinfo names the --cpu model"
 check '^SUM 42' "shell arithmetic"
@@ -78,12 +74,7 @@ if [ "$mode" = full ]; then
   esac
   check '^PROBE ALL OK' "bt86_probe"
 fi
-for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic' 'unknown CPU'; do
-  if grep -q "$bad" "$out"; then
-    echo "FAIL: the kernel log has '$bad'"
-    fail=1
-  fi
-done
+check_kernel_log_clean
 if [ "$status" != 0 ]; then
   echo "FAIL: bt86 exited with $status (0 = ACPI power-off or a reset)"
   fail=1

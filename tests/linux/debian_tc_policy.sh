@@ -34,22 +34,13 @@ printf '%s\n' \
     --mem 256M --tc "size=$size,evict=$policy$more" --stats=json --stats-file "$json" \
     > "$out" 2>&1 || status=$?
 fail=0
-check() {  # pattern description
-  if ! grep -Eq "$1" "$out"; then
-    echo "FAIL: $2 (no line matching '$1')"
-    fail=1
-  fi
-}
+# shellcheck source=console_checks.sh
+. "$(dirname "$0")/console_checks.sh"
 check '^Linux .* 6\.1\.[0-9]+-[0-9]+-686 .* i686 GNU/Linux' "uname -a"
 check "^$digest  /bin/bt86_probe" "md5sum of bt86_probe in the guest equals the host's"
 check '^FORKS 10' "10 fork+exec of /bin/true"
 check 'reboot: Power down' "the kernel powered off"
-for bad in 'Oops' 'BUG:' 'WARNING:' 'Call Trace' 'Kernel panic'; do
-  if grep -q "$bad" "$out"; then
-    echo "FAIL: the kernel log has '$bad'"
-    fail=1
-  fi
-done
+check_kernel_log_clean
 if [ "$status" != 0 ]; then
   echo "FAIL: bt86 exited with $status (0 = ACPI power-off)"
   fail=1

@@ -147,7 +147,7 @@ json shadow_json(const shadowmmu::Shadow::Stats& s) {
           {"globals_kept", s.globals_kept},
           {"user_entries", s.user_entries},
           {"supervisor_parked", s.supervisor_parked},
-          {"supervisor_refills", s.supervisor_refills},
+          {"supervisor_unparked", s.supervisor_unparked},
           {"supervisor_drops", s.supervisor_drops},
           {"parks_skipped", s.parks_skipped},
           {"restored", s.restored},

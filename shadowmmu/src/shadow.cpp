@@ -31,7 +31,7 @@ std::string Shadow::Stats::report() const {
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, parks_skipped,
-      supervisor_refills, restored, drops_all, global_flushes, tables_traced, tables_released,
+      supervisor_unparked, restored, drops_all, global_flushes, tables_traced, tables_released,
       table_writes, entries_changed, table_drops, table_updates);
 }
 
@@ -55,10 +55,13 @@ std::optional<uint32_t> Shadow::phys_of(uint32_t linear, bool write, bool user) 
 }
 
 int Shadow::prot_for(const Mapping& m) const {
+  return m.parked ? PROT_NONE : rights_for(m);
+}
+
+int Shadow::rights_for(const Mapping& m) const {
   // Read-only until the guest entry is dirty, so the first write sets D through a fault; and
   // read-only while the frame holds translated code, directly executed code or page tables,
   // so writes to them are seen.
-  if (m.parked) return PROT_NONE;
   const uint8_t f = as_.page_flags(m.phys);
   return PROT_READ | (m.may_write && !(f & AddressSpace::kReadOnlyFlags) ? PROT_WRITE : 0) |
          (f & AddressSpace::kDirect ? PROT_EXEC : 0);
@@ -127,14 +130,9 @@ bool Shadow::unpark(uint32_t page, const Translation& t) {
   // The whole run of parked neighbours with the same rights comes back with it: one call, and
   // ring 0 touches neighbours together (stacks, slabs); all of them were accessible to ring 0
   // before ring 3 ran, and are parked again in one call at the next entry to ring 3.
-  auto rights = [&](const Mapping& n) {
-    Mapping open = n;
-    open.parked = false;
-    return prot_for(open);
-  };
-  const int prot = rights(m);
+  const int prot = rights_for(m);
   auto joins = [&](auto page, uint32_t at) {  // parked at window page `at`, with those rights
-    return page->first == at && page->second.parked && rights(page->second) == prot;
+    return page->first == at && page->second.parked && rights_for(page->second) == prot;
   };
   auto first = it, last = it;
   while (first != maps_.begin() && joins(std::prev(first), first->first - 4096)) --first;
@@ -150,7 +148,7 @@ bool Shadow::unpark(uint32_t page, const Translation& t) {
     unsafe_.push_back(p->first);
     if (p == last) break;
   }
-  stats_.supervisor_refills += count;
+  stats_.supervisor_unparked += count;
   stats_.hidden_faults++;
   return true;
 }

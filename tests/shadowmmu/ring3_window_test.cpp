@@ -107,7 +107,7 @@ TEST_F(Ring3WindowShadow, SupervisorPagesNeverReachTheProcess) {
   // Ring 0 touches a parked page: its run comes back, in the monitor's window only.
   ASSERT_EQ(shadow_.fill(kLinear + 12 * kPage, false, false).outcome,
             shadowmmu::Shadow::Outcome::Mapped);
-  EXPECT_EQ(shadow_.stats().supervisor_refills, 12u);
+  EXPECT_EQ(shadow_.stats().supervisor_unparked, 12u);
   EXPECT_TRUE(queue_.empty()) << "the give-back reached the process";
   expect_user_pages_only("a kernel round trip");
   EXPECT_EQ(ring3_.maps_withheld(), 12u);

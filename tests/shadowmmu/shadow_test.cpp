@@ -255,7 +255,7 @@ TEST_F(ShadowTest, EnteringUserDropsOnlyWhatRing3MayNotUse) {
   ASSERT_EQ(shadow_.fill(kLinear, true, false).outcome, Outcome::Mapped);
   EXPECT_EQ(prot(kLinear), "rw-");
   EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
-  EXPECT_EQ(shadow_.stats().supervisor_refills, 2u);
+  EXPECT_EQ(shadow_.stats().supervisor_unparked, 2u);
   shadow_.entering_user();
   EXPECT_EQ(prot(kLinear), "---");
   EXPECT_EQ(shadow_.stats().supervisor_parked, 4u);
@@ -281,12 +281,12 @@ TEST_F(ShadowTest, Ring0UnparksOnlyARunOfTheSameRightsAndRemakesWhatItMakesDirty
   EXPECT_EQ(prot(kLinear), "rw-");
   EXPECT_EQ(prot(kLinear + 0x1000), "---");
   EXPECT_EQ(prot(kLinear + 0x2000), "---");
-  EXPECT_EQ(shadow_.stats().supervisor_refills, 1u);
+  EXPECT_EQ(shadow_.stats().supervisor_unparked, 1u);
   // A write to the clean page sets D: it is made afresh, writable, not unparked read-only.
   ASSERT_EQ(shadow_.fill(kLinear + 0x1000, true, false).outcome, Outcome::Mapped);
   EXPECT_EQ(prot(kLinear + 0x1000), "rw-");
   EXPECT_EQ(prot(kLinear + 0x2000), "---");
-  EXPECT_EQ(shadow_.stats().supervisor_refills, 1u);
+  EXPECT_EQ(shadow_.stats().supervisor_unparked, 1u);
   // Ring 3 never unparks: its access to a supervisor page is the guest's #PF.
   EXPECT_EQ(shadow_.fill(kLinear + 0x2000, false, true).outcome, Outcome::GuestFault);
   EXPECT_EQ(prot(kLinear + 0x2000), "---");

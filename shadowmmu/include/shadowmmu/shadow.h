@@ -48,13 +48,13 @@ class Shadow {
     uint64_t drops_all = 0;       // whole-shadow drops (paging mode changes, host mapping limit)
     uint64_t global_flushes = 0;  // CR4.PGE toggles
     uint64_t cr3_switches = 0;
-    uint64_t globals_kept = 0;        // global mappings that outlived a CR3 write
-    uint64_t user_entries = 0;        // ring-3 entries that had supervisor mappings to hide
-    uint64_t supervisor_parked = 0;   // ... hidden by mprotect
-    uint64_t supervisor_refills = 0;  // ... accessible again: ring 0 touched their run
-    uint64_t supervisor_drops = 0;    // ... unmapped (beyond kParkRuns runs of pages)
-    uint64_t parks_skipped = 0;       // lazy: ring-3 entries left with no translated ring-3 run
-    uint64_t restored = 0;            // mappings made again when CR3 came back
+    uint64_t globals_kept = 0;         // global mappings that outlived a CR3 write
+    uint64_t user_entries = 0;         // ring-3 entries that had supervisor mappings to hide
+    uint64_t supervisor_parked = 0;    // ... hidden by mprotect
+    uint64_t supervisor_unparked = 0;  // ... accessible again: ring 0 touched their run
+    uint64_t supervisor_drops = 0;     // ... unmapped (beyond kParkRuns runs of pages)
+    uint64_t parks_skipped = 0;        // lazy: ring-3 entries left with no translated ring-3 run
+    uint64_t restored = 0;             // mappings made again when CR3 came back
     uint64_t invlpg = 0;
     uint64_t tables_traced = 0;    // pages that became traced page tables
     uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
@@ -158,7 +158,8 @@ class Shadow {
   // A ring-0 access at parked window page `page`, which the guest allows as `t`: its run of
   // parked neighbours is made accessible again in one call; false if it is not parked as `t`.
   bool unpark(uint32_t page, const Translation& t);
-  int prot_for(const Mapping& m) const;
+  int prot_for(const Mapping& m) const;    // as mapped now (PROT_NONE while parked)
+  int rights_for(const Mapping& m) const;  // ... once unparked
   static Ring3 ring3_of(const Mapping& m) { return m.user_safe ? Ring3::Allowed : Ring3::Denied; }
   void park_supervisor();
   void compact_unsafe();

@@ -24,15 +24,16 @@ std::string Shadow::Stats::report() const {
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
       "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped; {} "
       "entries with no translated ring-3 run to park for; {} unparked by ring 0)\n"
-      "  mappings restored when CR3 came back {}\n  whole-shadow drops {}\n"
+      "  mappings restored when CR3 came back {} ({} more taken up by the space's "
+      "direct-execution process)\n  whole-shadow drops {}\n"
       "  global flushes (CR4.PGE toggles) {}\n"
       "  page tables traced {} (released {})\n"
       "  trace hits: page-table writes {} ({} entries changed, {} mappings dropped, {} mapped "
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, parks_skipped,
-      supervisor_unparked, restored, drops_all, global_flushes, tables_traced, tables_released,
-      table_writes, entries_changed, table_drops, table_updates);
+      supervisor_unparked, restored, taken_up, drops_all, global_flushes, tables_traced,
+      tables_released, table_writes, entries_changed, table_drops, table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -67,12 +68,20 @@ int Shadow::rights_for(const Mapping& m) const {
          (f & AddressSpace::kDirect ? PROT_EXEC : 0);
 }
 
-bool Shadow::install(uint32_t linear, const Translation& t) {
+bool Shadow::install(uint32_t linear, const Translation& t, bool here) {
   const uint32_t page = linear & kPageMask;
-  if (auto old = maps_.find(page); old != maps_.end()) forget(old);  // a refill replaces it
-  Mapping m{t.phys & kPageMask, t.pde_pa, t.pte_pa, t.writable && t.dirty,
-            t.global,           false,    false,    ++seq_};
+  Mapping m{t.phys & kPageMask,
+            t.pde_pa,
+            t.pte_pa,
+            t.writable && t.dirty,
+            t.global,
+            false,
+            false,
+            !here,
+            ++seq_};
   m.user_safe = t.user && (!m.may_write || t.user_writable);
+  if (!here && !m.user_safe) return false;                           // no process holds it
+  if (auto old = maps_.find(page); old != maps_.end()) forget(old);  // a refill replaces it
   // Trace the tables first: if the page is one of them it is mapped read-only at once.
   const uint64_t epoch = stats_.drops_all;
   trace_table(m.pde_pa, true, page);
@@ -81,7 +90,7 @@ bool Shadow::install(uint32_t linear, const Translation& t) {
     host_limit();                   // (and what was traced after it must go too)
     return false;
   }
-  if (!as_.map_page(page, m.phys, prot_for(m), ring3_of(m))) {
+  if (here && !as_.map_page(page, m.phys, prot_for(m), ring3_of(m))) {
     if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
     untrace_table(m.pde_pa);
     return false;  // a mapping it replaced may still be there: the caller drops the window
@@ -93,8 +102,21 @@ bool Shadow::install(uint32_t linear, const Translation& t) {
     // With lazy parking, rarely taken: keep the list about as long as the mappings it names.
     if (unsafe_.size() > 2 * maps_.size() + 64) compact_unsafe();
   }
-  stats_.pages_mapped++;
+  if (here) stats_.pages_mapped++;
   return true;
+}
+
+bool Shadow::reprotect(uint32_t page, const Mapping& m) {
+  if (!m.elsewhere) return as_.protect_page(page, prot_for(m), ring3_of(m));
+  as_.protect_elsewhere(page, rights_for(m));
+  return true;
+}
+
+std::vector<HeldPage> Shadow::ring3_pages() const {
+  std::vector<HeldPage> out;
+  for (const auto& [page, m] : maps_)
+    if (m.user_safe) out.push_back({page, m.phys, rights_for(m)});
+  return out;
 }
 
 Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
@@ -181,7 +203,10 @@ void Shadow::forget(std::map<uint32_t, Mapping>::iterator it) {
 void Shadow::remove(uint32_t page) {
   auto it = maps_.find(page);
   if (it == maps_.end()) return;
-  if (!as_.unmap_page(page)) return host_limit();
+  if (it->second.elsewhere)
+    as_.unmap_elsewhere(page);
+  else if (!as_.unmap_page(page))
+    return host_limit();
   forget(it);
   stats_.pages_dropped++;
 }
@@ -239,27 +264,63 @@ void Shadow::invlpg(uint32_t linear) {
   remove(linear & kPageMask);
 }
 
+namespace {
+// Moves the entry for `cr3` (made afresh if there is none) to the back of `spaces`, the most
+// recently used last, dropping the oldest beyond `max`.
+template <class Space>
+Space& touch_space(std::vector<Space>& spaces, uint32_t cr3, size_t max) {
+  std::erase_if(spaces, [&](const Space& sp) { return sp.cr3 == cr3; });
+  if (spaces.size() == max) spaces.erase(spaces.begin());
+  return spaces.emplace_back(Space{cr3, {}});
+}
+}  // namespace
+
+void Shadow::keep_user_pages(uint32_t cr3) {
+  Space& left = touch_space(held_, cr3, kSpaces);
+  for (const auto& [page, m] : maps_)
+    if (!m.global && m.user_safe) left.pages.push_back(page);
+}
+
+void Shadow::take_up_user_pages(uint32_t cr3) {
+  auto back =
+      std::find_if(held_.begin(), held_.end(), [&](const Space& sp) { return sp.cr3 == cr3; });
+  if (back == held_.end()) return;
+  for (uint32_t page : back->pages) {
+    if (maps_.count(page)) continue;
+    // Its process still holds the page, as it was when CR3 was last written: recorded again
+    // (and traced) where the tables still give it, accessed; the process's window is compared
+    // with what it should hold before it runs again (ring3_pages()), so whatever changed goes.
+    auto t = peek_mappable(page, true);
+    if (t && install(page, *t, false)) stats_.taken_up++;
+  }
+  held_.erase(back);
+}
+
 void Shadow::cr3_written(uint32_t old_cr3) {
   stats_.cr3_switches++;
-  // Remember the most recently made non-global mappings of the space being left.
+  if (per_space_) keep_user_pages(old_cr3 & kPageMask);
+  // Remember the most recently made non-global mappings of the space being left (with one
+  // process per space, only those its process does not keep).
   std::vector<std::pair<uint32_t, uint32_t>> recent;  // (seq, page)
   for (const auto& [page, m] : maps_)
-    if (!m.global) recent.emplace_back(m.seq, page);
+    if (!m.global && !(per_space_ && m.user_safe)) recent.emplace_back(m.seq, page);
   if (recent.size() > kSpacePages) {
     std::nth_element(recent.begin(), recent.begin() + kSpacePages, recent.end(), std::greater<>());
     recent.resize(kSpacePages);
   }
-  std::erase_if(spaces_, [&](const Space& sp) { return sp.cr3 == (old_cr3 & kPageMask); });
-  if (spaces_.size() == kSpaces) spaces_.erase(spaces_.begin());
-  Space left{old_cr3 & kPageMask, {}};
+  Space& left = touch_space(spaces_, old_cr3 & kPageMask, kSpaces);
   for (const auto& r : recent) left.pages.push_back(r.second);
-  spaces_.push_back(std::move(left));
 
   remove_if([](const Mapping& m) { return !m.global; });
   stats_.globals_kept += maps_.size();
 
-  auto back = std::find_if(spaces_.begin(), spaces_.end(),
-                           [&](const Space& sp) { return sp.cr3 == (v_.cr3 & kPageMask); });
+  restore_recent_pages(v_.cr3 & kPageMask);
+  if (per_space_) take_up_user_pages(v_.cr3 & kPageMask);
+}
+
+void Shadow::restore_recent_pages(uint32_t cr3) {
+  auto back =
+      std::find_if(spaces_.begin(), spaces_.end(), [&](const Space& sp) { return sp.cr3 == cr3; });
   if (back == spaces_.end()) return;
   std::vector<uint32_t> pages = std::move(back->pages);
   spaces_.erase(back);
@@ -353,8 +414,7 @@ void Shadow::protect_phys(uint32_t phys) {
   if (a == aliases_.end()) return;
   const std::vector<uint32_t> pages = a->second;  // host_limit() empties aliases_
   for (uint32_t page : pages) {
-    const Mapping& m = maps_.at(page);
-    if (!as_.protect_page(page, prot_for(m), ring3_of(m))) return host_limit();
+    if (!reprotect(page, maps_.at(page))) return host_limit();
   }
 }
 

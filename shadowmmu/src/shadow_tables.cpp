@@ -86,7 +86,10 @@ void Shadow::table_write_begin(uint32_t linear) {
   table_write_end();
   const uint32_t page = linear & kPageMask;
   auto m = maps_.find(page);
-  if (m == maps_.end() || !is_table(m->second.phys) || release_if_idle(m->second.phys)) return;
+  // (A page held only by the direct-execution process is not in this window: no write here.)
+  if (m == maps_.end() || m->second.elsewhere || !is_table(m->second.phys) ||
+      release_if_idle(m->second.phys))
+    return;
   const uint8_t* now = as_.phys(m->second.phys, 4096);
   open_ = OpenWrite{page, m->second.phys, std::vector<uint8_t>(now, now + 4096)};
   stats_.table_writes++;
@@ -114,8 +117,7 @@ void Shadow::table_write_end() {
   open_.reset();
   if (w.page != kNoPage) {
     auto m = maps_.find(w.page);
-    if (m != maps_.end() && !as_.protect_page(w.page, prot_for(m->second), ring3_of(m->second)))
-      host_limit();
+    if (m != maps_.end() && !reprotect(w.page, m->second)) host_limit();
   }
   const uint8_t* now = as_.phys(w.phys, uint32_t(w.before.size()));
   for (uint32_t off = 0; off < w.before.size(); off += 4)

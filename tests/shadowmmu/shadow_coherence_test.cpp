@@ -9,15 +9,19 @@
 //
 // The same for the confined direct-execution process's window, rebuilt from the changes that
 // pass shadowmmu::Ring3Window: at every step, in either ring, it holds only pages ring 3 may
-// use as it holds them, and each as the monitor's window holds it. Run with parking at every
-// entry to ring 3 and with lazy parking (direct execution: ring-3 code runs in the process's
-// window, and parking waits for a translated ring-3 run).
+// use as it holds them, exactly the pages the shadow says it should hold (ring3_pages()), and
+// each as the monitor's window holds it where that holds it. Run with parking at every entry to
+// ring 3, with lazy parking (direct execution: ring-3 code runs in the process's window, and
+// parking waits for a translated ring-3 run), and with lazy parking and one process per
+// directory (at a CR3 switch the queue is dropped and the new directory's process gets the
+// difference to what it should hold, as hostexec::DirectExec does).
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <tuple>
@@ -26,6 +30,7 @@
 #include "page_model.h"
 #include "shadowmmu/ring3_window.h"
 #include "shadowmmu/shadow.h"
+#include "shadowmmu/window_model.h"
 #include "shadowmmu/window_queue.h"
 
 namespace {
@@ -73,19 +78,23 @@ int prot_of(const std::string& perms) {
          (perms[2] == 'x' ? PROT_EXEC : 0);
 }
 
-// Seed, and whether parking is lazy (direct execution).
-class ShadowCoherence : public ::testing::TestWithParam<std::tuple<unsigned, bool>> {
+enum class Mode { Parking, Lazy, ProcessPerSpace };
+
+// Seed, and how ring-3 code runs.
+class ShadowCoherence : public ::testing::TestWithParam<std::tuple<unsigned, Mode>> {
  protected:
   ShadowCoherence()
       : as_(1u << 20),
         shadow_(as_, v_),
         rng_(std::get<0>(GetParam())),
-        lazy_(std::get<1>(GetParam())) {
+        lazy_(std::get<1>(GetParam()) != Mode::Parking),
+        per_space_(std::get<1>(GetParam()) == Mode::ProcessPerSpace) {
     v_.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
     v_.cr3 = kDirA;
     v_.cr4 = cpu::cr4::PSE;
     as_.set_window_sink(&ring3_);
     shadow_.set_lazy_parking(lazy_);
+    shadow_.set_process_per_space(per_space_);
     as_.unmap_window();
     set(kDirA + kSlot0 * 4, kShared | kP | kRW | kUS);
     set(kDirA + kSlot1 * 4, kTableA | kP | kRW | kUS);
@@ -159,13 +168,36 @@ class ShadowCoherence : public ::testing::TestWithParam<std::tuple<unsigned, boo
     }
   }
 
+  // The changes since the last entry reach the current directory's process, except those a
+  // model of it calls redundant (as DirectExec does); after a CR3 switch (one process per
+  // directory) the queue is dropped and the process gets what differs from ring3_pages().
+  void sync_process() {
+    Process& p = per_space_ ? stubs_[v_.cr3] : stubs_[0];
+    std::vector<shadowmmu::WindowChange> changes = stub_queue_.take();
+    if (&p != cur_) {
+      cur_ = &p;
+      changes = p.model.diff(shadow_.ring3_pages());
+    }
+    for (const auto& c : changes) {
+      if (p.model.redundant(c)) continue;
+      p.model.apply(c);
+      p.pages.apply(c);
+    }
+  }
+
   // The process's window, as it would be at an entry now: every page it holds, ring 3 may use
-  // with that protection (whichever ring runs now: the guest's tables change under it), and
-  // the monitor's window holds it the same way.
+  // with that protection (whichever ring runs now: the guest's tables change under it), it is
+  // what the shadow says it should hold, and the monitor's window holds it the same way (or
+  // not at all, with one process per directory: taken up again after a CR3 switch).
   void check_process(const std::vector<Region>& maps, const std::string& after) {
-    stub_.apply(stub_queue_.take());
+    sync_process();
+    const shadowmmu_test::PageModel& stub_ = cur_->pages;
     ASSERT_EQ(stub_.errors, 0) << "a protection of a page the process does not hold, after "
                                << after;
+    std::map<uint64_t, shadowmmu_test::PageModel::Page> want;
+    for (const auto& h : shadow_.ring3_pages()) want[h.addr] = {h.ram_offset, h.prot};
+    ASSERT_EQ(stub_.pages, want) << "the process does not hold what the shadow says, after "
+                                 << after;
     const shadowmmu::PhysRam ram{as_.physmap(), as_.ram_size()};
     for (const auto& [addr, pg] : stub_.pages) {
       const auto linear = uint32_t(addr);
@@ -179,6 +211,10 @@ class ShadowCoherence : public ::testing::TestWithParam<std::tuple<unsigned, boo
             << ", which ring 3 may not (or D is clear), after " << after;
       }
       const Region* r = region_at(maps, linear);
+      if (per_space_ && r && !r->ram && r->perms == "---") {
+        ++elsewhere_seen_;
+        continue;
+      }
       ASSERT_TRUE(r && r->ram && r->offset + (linear - r->lo) == pg.ram_offset &&
                   prot_of(r->perms) == pg.prot)
           << "the process's window page " << std::hex << linear
@@ -193,20 +229,26 @@ class ShadowCoherence : public ::testing::TestWithParam<std::tuple<unsigned, boo
       const std::string perms = perms_at(host_maps(), linear);
       return perms[0] != 'r' || (write && perms[1] != 'w');
     }
-    stub_.apply(stub_queue_.take());  // what the process holds at the entry
-    auto it = stub_.pages.find(linear);
-    return it == stub_.pages.end() || (write && !(it->second.prot & PROT_WRITE));
+    sync_process();  // what the process holds at the entry
+    const auto& pages = cur_->pages.pages;
+    auto it = pages.find(linear);
+    return it == pages.end() || (write && !(it->second.prot & PROT_WRITE));
   }
 
   shadowmmu::WindowQueue stub_queue_;
   shadowmmu::Ring3Window ring3_{stub_queue_};
-  shadowmmu_test::PageModel stub_;  // the direct-execution process's window
-  uint64_t stub_pages_seen_ = 0;
+  struct Process {
+    shadowmmu_test::PageModel pages;  // a direct-execution process's window
+    shadowmmu::WindowModel model;     // ... as the monitor knows it
+  };
+  std::map<uint32_t, Process> stubs_;  // by directory (one, at 0, unless per_space_)
+  Process* cur_ = nullptr;
+  uint64_t stub_pages_seen_ = 0, elsewhere_seen_ = 0;
   shadowmmu::AddressSpace as_;
   cpu::Vcpu v_;
   shadowmmu::Shadow shadow_;
   std::mt19937 rng_;
-  const bool lazy_;
+  const bool lazy_, per_space_;
   bool user_ = false;
   bool translated_ = false;  // lazy: ring-3 code ran translated since the entry to ring 3
 };
@@ -302,10 +344,18 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
   if (lazy_) {
     EXPECT_GT(shadow_.stats().parks_skipped, 10u);
   }
+  if (per_space_) {
+    EXPECT_GT(shadow_.stats().taken_up, 20u);
+    EXPECT_GT(elsewhere_seen_, 100u);
+  } else {
+    EXPECT_EQ(shadow_.stats().taken_up, 0u);
+  }
   shadow_.drop_all();
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ShadowCoherence,
-                         ::testing::Combine(::testing::Values(1u, 2u, 3u, 4u), ::testing::Bool()));
+                         ::testing::Combine(::testing::Values(1u, 2u, 3u, 4u),
+                                            ::testing::Values(Mode::Parking, Mode::Lazy,
+                                                              Mode::ProcessPerSpace)));
 
 }  // namespace

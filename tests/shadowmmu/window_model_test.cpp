@@ -37,7 +37,7 @@ TEST(WindowModel, ChangesThatAlterNothingAreRedundant) {
   EXPECT_FALSE(m.redundant(map(5, 1, 9, PROT_READ)));
   m.apply(map(5, 1, 9, PROT_READ));
   EXPECT_TRUE(m.redundant(map(5, 1, 9, PROT_READ)));
-  EXPECT_FALSE(m.redundant(map(5, 1, 10, PROT_READ)));             // another frame
+  EXPECT_FALSE(m.redundant(map(5, 1, 10, PROT_READ)));              // another frame
   EXPECT_FALSE(m.redundant(map(5, 1, 9, PROT_READ | PROT_WRITE)));  // other rights
   EXPECT_TRUE(m.redundant(protect(5, 1, PROT_READ)));
   EXPECT_FALSE(m.redundant(protect(5, 2, PROT_READ)));  // page 6 is not held: the process fails
@@ -70,10 +70,12 @@ TEST(WindowModel, TheDiffSendsOnlyWhatDiffers) {
   m.apply(map(1, 1, 1, PROT_READ));
   m.apply(map(2, 1, 2, PROT_READ));
   m.apply(map(3, 1, 3, PROT_READ));
-  EXPECT_TRUE(m.diff({{0x1000, 0x1000, PROT_READ}, {0x2000, 0x2000, PROT_READ},
-                      {0x3000, 0x3000, PROT_READ}})
-                  .empty());
-  const auto ops = m.diff({{0x2000, 0x7000, PROT_READ}, {0x3000, 0x3000, PROT_READ | PROT_EXEC},
+  EXPECT_TRUE(
+      m.diff(
+           {{0x1000, 0x1000, PROT_READ}, {0x2000, 0x2000, PROT_READ}, {0x3000, 0x3000, PROT_READ}})
+          .empty());
+  const auto ops = m.diff({{0x2000, 0x7000, PROT_READ},
+                           {0x3000, 0x3000, PROT_READ | PROT_EXEC},
                            {0x4000, 0x4000, PROT_READ}});
   ASSERT_EQ(ops.size(), 4u);
   EXPECT_EQ(ops[0], unmap(1, 1));

@@ -62,6 +62,14 @@ class AddressSpace {
     return protect_pages(linear, 1, prot, ring3);
   }
   [[nodiscard]] bool protect_pages(uint32_t linear, uint32_t count, int prot, Ring3 ring3);
+  // A page the monitor's window does not hold but a direct-execution process does (Shadow,
+  // with one process per address space) goes, or gets other rights: only the sink is told.
+  void unmap_elsewhere(uint32_t linear) {
+    report(WindowChange::Kind::Unmap, linear & ~0xfffu, 4096);
+  }
+  void protect_elsewhere(uint32_t linear, int prot) {
+    report(WindowChange::Kind::Protect, linear & ~0xfffu, 4096, prot, 0, Ring3::Allowed);
+  }
   // A fresh private page of all ones (0xff bytes) at window page `linear`, read-only or
   // writable: what the monitor's own translated code sees of unassigned guest-physical memory
   // while one instruction runs (monitor/src/unassigned_pages.h). The window sink is not told:

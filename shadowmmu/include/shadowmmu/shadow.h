@@ -19,6 +19,13 @@
 // ring-3 code runs in another window, the confined process's, which never holds such pages
 // (ring3_window.h): with direct execution, parking waits for the first translated ring-3 run
 // (set_lazy_parking).
+//
+// With one such process per recently used address space (set_process_per_space), a CR3 write
+// keeps the user mappings of the space left in a list instead of restoring them here later:
+// its process still holds them. When the space comes back, each is checked against its tables
+// (a walk that sets nothing) and recorded again as held by the process only, traced like any
+// other, so the process keeps them without a host call and drops them when their entries
+// change (ring3_pages() is what that process should hold).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +39,7 @@
 #include "cpu/vcpu.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/page_walker.h"
+#include "shadowmmu/window_model.h"
 
 namespace shadowmmu {
 
@@ -55,6 +63,7 @@ class Shadow {
     uint64_t supervisor_drops = 0;     // ... unmapped (beyond kParkRuns runs of pages)
     uint64_t parks_skipped = 0;        // lazy: ring-3 entries left with no translated ring-3 run
     uint64_t restored = 0;             // mappings made again when CR3 came back
+    uint64_t taken_up = 0;  // ... recorded again, held by the space's direct-execution process
     uint64_t invlpg = 0;
     uint64_t tables_traced = 0;    // pages that became traced page tables
     uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
@@ -110,6 +119,12 @@ class Shadow {
     if (park_owed_) park_supervisor();
   }
   bool park_owed() const { return park_owed_; }
+  // Ring-3 code runs directly in one host process per recently used guest address space
+  // (hostexec::DirectExec): see the top of this file.
+  void set_process_per_space(bool on) { per_space_ = on; }
+  // The pages the current space's direct-execution process should hold, sorted: every mapping
+  // ring 3 may use, with the rights it has.
+  std::vector<HeldPage> ring3_pages() const;
   // The flags of guest-physical page `phys` changed: its mappings get the rights they imply.
   void protect_phys(uint32_t phys);
 
@@ -137,7 +152,10 @@ class Shadow {
     bool global;
     bool user_safe;  // ring 3 may use it as mapped
     bool parked;     // inaccessible since ring 3 ran (a supervisor mapping), until unparked
-    uint32_t seq;    // when it was made (the most recent are remembered per address space)
+    // Held by the direct-execution process only, not in the monitor's window (taken up again
+    // when CR3 came back); a fault here replaces it by a mapping in both.
+    bool elsewhere;
+    uint32_t seq;  // when it was made (the most recent are remembered per address space)
   };
   struct Table {
     uint32_t refs = 0;            // mappings made from its entries (0: idle, still traced)
@@ -151,7 +169,13 @@ class Shadow {
   // it is in RAM (what may be mapped ahead of an access: prefetch, restore, updates).
   std::optional<Translation> peek_mappable(uint32_t page, bool user) const;
   // Maps `linear` as `t` says (and records it); false when the host refuses more mappings.
-  bool install(uint32_t linear, const Translation& t);
+  // `here` false: only records it as held by the direct-execution process (a user page).
+  bool install(uint32_t linear, const Translation& t, bool here = true);
+  // Gives window page `page` the rights `m` has now, wherever it is held.
+  bool reprotect(uint32_t page, const Mapping& m);
+  void keep_user_pages(uint32_t cr3);     // of the space left, for its process
+  void take_up_user_pages(uint32_t cr3);  // ... of the space that came back
+  void restore_recent_pages(uint32_t cr3);
   // A traced table no mapping uses is released (untraced); returns whether it was.
   bool release_if_idle(uint32_t phys);
   void prefetch(uint32_t linear);  // ring-3 fills only
@@ -193,6 +217,8 @@ class Shadow {
     std::vector<uint32_t> pages;
   };
   std::vector<Space> spaces_;
+  bool per_space_ = false;
+  std::vector<Space> held_;  // per_space_: the user pages each space's process holds
   static constexpr size_t kSpaces = 8, kSpacePages = 128, kParkRuns = 64;
   struct OpenWrite {
     uint32_t page;  // the window page opened for the write, or kNoPage

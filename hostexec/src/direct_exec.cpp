@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -16,12 +17,14 @@
 #include "de_context.h"
 #include "de_segments.h"
 #include "de_stub_abi.h"
+#include "de_stubs.h"
 #include "de_window_ops.h"
 #include "hostexec/de_process.h"
 #include "hostexec/host_compat.h"
 #include "hostexec/host_signals.h"
 #include "shadowmmu/address_space.h"
 #include "shadowmmu/ring3_window.h"
+#include "shadowmmu/shadow.h"
 #include "shadowmmu/window_queue.h"
 
 namespace hostexec {
@@ -31,12 +34,15 @@ using namespace cpu;  // the architectural semantics this engine drives
 namespace {
 using de::DeContext;
 
-DeProcess* g_process = nullptr;  // the process of the one DirectExec (one vCPU per process)
+// The process the one DirectExec enters next (one vCPU per monitor process).
+std::atomic<DeProcess*> g_process{nullptr};
+bool g_engine = false;
 
 // The monitor's asynchronous signals (timer, Ctrl-C, SIGTERM) have recorded their event when
 // this runs: interrupt guest code in the direct-execution process so the loop sees it.
 bool kick_on_async(int sig, siginfo_t*, ucontext_t*) {
-  if (g_process && host_signals::is_async(sig)) g_process->kick();
+  DeProcess* p = g_process.load();
+  if (p && host_signals::is_async(sig)) p->kick();
   return false;
 }
 
@@ -84,11 +90,17 @@ std::string DeStats::report() const {
                               double(ns_in_guest) / 1e9);
   s += fmt::format("  LDT alias writes {}\n", ldt_writes);
   s += fmt::format(
-      "  window changes mirrored {} ({} sent, the rest superseded; in {} commands)\n"
+      "  processes {} (one per recent guest address space; {} taken over for another), "
+      "switches between them {}\n",
+      processes, processes_taken_over, process_switches);
+  s += fmt::format(
+      "  window changes mirrored {} ({} sent, the rest superseded or already there; in {} "
+      "commands)\n  window differences sent at switches between processes {}\n"
       "  kept from the process (ring 3 may not use them): maps {} (sent as unmaps), "
       "protections {}\n"
       "  exits by reason\n",
-      window_changes, window_sent, window_commands, window_maps_withheld, window_protects_dropped);
+      window_changes, window_sent, window_commands, window_diffs, window_maps_withheld,
+      window_protects_dropped);
   for (size_t i = 0; i < size_t(DeReason::kCount); ++i)
     if (exits[i]) s += fmt::format("    {:<24} {}\n", de_reason_name(DeReason(i)), exits[i]);
   return s;
@@ -96,10 +108,9 @@ std::string DeStats::report() const {
 
 struct DirectExec::Impl {
   Impl(Cpu& c, shadowmmu::AddressSpace& a, bool approve_maps)
-      : cpu(c), v(c.vcpu()), as(a), process(a.ram_fd(), approve_maps), segs(process) {
+      : cpu(c), v(c.vcpu()), as(a), stubs(a.ram_fd(), approve_maps, &v.pending.any) {
     ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
     std::memset(&ctx, 0, sizeof ctx);
-    process.set_pending_word(&v.pending.any);
   }
 
   Exit run();
@@ -113,7 +124,10 @@ struct DirectExec::Impl {
   Exit deliver(DeReason r, const Fault& f);
   Exit software_int(DeReason r, uint8_t vector, uint32_t insn_eip, uint32_t next_eip);
   bool sensitive(uint32_t eip);
-  void mirror_window();
+  de::DeStub& choose_process();
+  void switch_process(uint32_t space);
+  void mirror_window(de::DeStub& s);
+  void send(de::DeStub& s, const std::vector<shadowmmu::WindowChange>& changes);
   Exit count(DeReason r, Exit x) {
     stats.exits[size_t(r)]++;
     return x;
@@ -123,8 +137,9 @@ struct DirectExec::Impl {
   Vcpu& v;
   shadowmmu::AddressSpace& as;
   ZydisDecoder decoder;
-  DeProcess process;
-  de::HostSegments segs;
+  de::DeStubs stubs;
+  const shadowmmu::Shadow* shadow = nullptr;  // guest paging: one process per address space
+  uint64_t cr3_writes_seen = 0;               // the shadow's count at the last entry
   shadowmmu::WindowQueue window;
   shadowmmu::Ring3Window ring3{window};  // what of the monitor's window reaches `window`
   std::function<void()> resync;
@@ -133,7 +148,7 @@ struct DirectExec::Impl {
 };
 
 DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as, bool approve_maps) {
-  if (g_process) throw std::logic_error("only one direct-execution engine per process");
+  if (g_engine) throw std::logic_error("only one direct-execution engine per process");
   std::string why;
   if (!compat_mode_available(&why)) throw std::runtime_error(why);
   if (c.vcpu().paging())
@@ -150,13 +165,15 @@ DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as, bool approve_maps) {
     as.set_window_sink(nullptr);
     throw;
   }
-  g_process = &impl_->process;
+  g_engine = true;
+  g_process = &impl_->stubs.current().process;
   host_signals::add_claimer(kick_on_async);
 }
 
 DirectExec::~DirectExec() {
   host_signals::remove_claimer(kick_on_async);
   g_process = nullptr;
+  g_engine = false;
   impl_->as.set_window_sink(nullptr);
 }
 
@@ -164,8 +181,14 @@ void DirectExec::set_window_resync(std::function<void()> drop_window) {
   impl_->resync = std::move(drop_window);
 }
 
+void DirectExec::set_shadow(const shadowmmu::Shadow* shadow) {
+  impl_->shadow = shadow;
+}
+
 const DeStats& DirectExec::stats() const {
-  impl_->stats.ldt_writes = impl_->segs.ldt_writes();
+  impl_->stats.ldt_writes = impl_->stubs.ldt_writes();
+  impl_->stats.processes = impl_->stubs.started();
+  impl_->stats.processes_taken_over = impl_->stubs.taken_over();
   impl_->stats.window_maps_withheld = impl_->ring3.maps_withheld();
   impl_->stats.window_protects_dropped = impl_->ring3.protects_dropped();
   return impl_->stats;
@@ -199,9 +222,41 @@ DirectExec::Exit DirectExec::run() {
   return impl_->run();
 }
 
-// The process's window follows the monitor's: every change since the last entry, in order.
-// A queue grown too long is replaced by dropping the whole window (the shadow refills it).
-void DirectExec::Impl::mirror_window() {
+// The process to enter: under guest paging, the one of the current address space. A CR3 write
+// since the last entry (even of the same value: the shadow has taken up that space's pages
+// afresh) means the changes queued since belong partly to the space left: the chosen process
+// gets the difference between its window and what the shadow says it should hold instead.
+de::DeStub& DirectExec::Impl::choose_process() {
+  de::DeStub& cur = stubs.current();
+  const uint32_t space = v.paging() && shadow ? v.cr3 & ~0xfffu : de::DeStubs::kNoPaging;
+  const uint64_t cr3_writes = shadow ? shadow->stats().cr3_switches : 0;
+  const bool switched = cr3_writes != cr3_writes_seen || space != cur.space;
+  cr3_writes_seen = cr3_writes;
+  // Paging turned on or off: the shadow dropped the whole window, so the queue rebuilds the
+  // current process's from nothing, whatever space it held.
+  if (space == de::DeStubs::kNoPaging || cur.space == de::DeStubs::kNoPaging || !switched) {
+    stubs.relabel(space);
+    mirror_window(cur);
+  } else {
+    switch_process(space);
+  }
+  g_process = &stubs.current().process;
+  return stubs.current();
+}
+
+void DirectExec::Impl::switch_process(uint32_t space) {
+  window.take();  // superseded by the difference below
+  de::DeStub& s = stubs.choose(space);
+  stats.process_switches++;
+  const std::vector<shadowmmu::WindowChange> diff = s.model.diff(shadow->ring3_pages());
+  stats.window_diffs += diff.size();
+  send(s, diff);
+}
+
+// The process's window follows the monitor's: every change since the last entry, in order,
+// but those its model says change nothing there. A queue grown too long is replaced by
+// dropping the whole window (the shadow refills it).
+void DirectExec::Impl::mirror_window(de::DeStub& s) {
   if (window.needs_resync()) {
     if (v.paging() && resync) {
       resync();
@@ -210,10 +265,20 @@ void DirectExec::Impl::mirror_window() {
       as.map_identity();
     }
   }
+  std::vector<shadowmmu::WindowChange> changes = window.take();
+  stats.window_changes += changes.size();
+  std::erase_if(changes, [&](const shadowmmu::WindowChange& c) {
+    if (s.model.redundant(c)) return true;
+    s.model.apply(c);
+    return false;
+  });
+  send(s, changes);
+}
+
+void DirectExec::Impl::send(de::DeStub& s, const std::vector<shadowmmu::WindowChange>& changes) {
+  if (changes.empty()) return;
   using K = shadowmmu::WindowChange::Kind;
   using Op = DeProcess::WindowOp;
-  const std::vector<shadowmmu::WindowChange> changes = window.take();
-  if (changes.empty()) return;
   std::vector<Op> ops;
   ops.reserve(changes.size());
   for (const shadowmmu::WindowChange& c : changes)
@@ -221,13 +286,12 @@ void DirectExec::Impl::mirror_window() {
                      : c.kind == K::Protect ? Op::Kind::Protect
                                             : Op::Kind::Unmap,
                      c.prot, c.addr, c.len, c.ram_offset});
-  stats.window_changes += ops.size();
   de::drop_superseded_protects(ops);
   de::merge_adjacent(ops);
   stats.window_sent += ops.size();
   stats.window_commands += (ops.size() + DE_STUB_MAX_WINDOW_OPS - 1) / DE_STUB_MAX_WINDOW_OPS;
   size_t at = 0;
-  if (int r = process.change_window(ops.data(), ops.size(), &at); r != 0) {
+  if (int r = s.process.change_window(ops.data(), ops.size(), &at); r != 0) {
     const Op& c = ops[at];
     throw std::runtime_error(
         fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",
@@ -271,13 +335,13 @@ bool valid_fxsave(const uint8_t* image) {
 
 DirectExec::Exit DirectExec::Impl::enter() {
   const char* why = nullptr;
+  de::DeStub& stub = choose_process();
   static constexpr Seg kOrder[6] = {CS, SS, DS, ES, FS, GS};
   for (int i = 0; i < 6; ++i) {
-    auto sel = segs.alias(kOrder[i], v.seg[kOrder[i]], &why);
+    auto sel = stub.segs.alias(kOrder[i], v.seg[kOrder[i]], &why);
     if (!sel) return count(DeReason::Other, Exit{Exit::Kind::Unsupported, 0, false, why});
     ctx.sel[i] = *sel;
   }
-  mirror_window();
 
   DeProcess::Regs r;
   for (int i = 0; i < 8; ++i) r.gpr[i] = v.gpr[i];
@@ -295,7 +359,7 @@ DirectExec::Exit DirectExec::Impl::enter() {
 
   stats.entries++;
   const uint64_t t0 = now_ns();
-  const DeProcess::Exit x = process.enter(r, fpu);
+  const DeProcess::Exit x = stub.process.enter(r, fpu);
   stats.ns_in_guest += now_ns() - t0;
 
   ctx.kind = x.kind == DeProcess::Exit::Kind::Trap         ? de::kTrap

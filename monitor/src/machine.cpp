@@ -59,11 +59,10 @@ class Hooks final : public cpu::Hooks {
     if (cr0_changed & (cpu::cr0::PG | cpu::cr0::PE)) {
       const bool was = old_cr0 & cpu::cr0::PG;
       host_call([&] {
-        if (v_.paging()) {
-          shadow_.reset();
-        } else if (was) {
-          as_.map_identity();
-        }
+        // Turned off, the shadow's mappings go too: the identity map replaces only RAM's
+        // range, and above it the guest must find what is at those physical addresses.
+        if (v_.paging() || was) shadow_.reset();
+        if (!v_.paging() && was) as_.map_identity();
       });
       flush();
       return;
@@ -405,6 +404,9 @@ void Machine::setup_direct_execution() {
   try {
     de_ = std::make_unique<hostexec::DirectExec>(*cpu_, as_, cfg_.de_approve_maps);
     de_->set_window_resync([this] { shadow_.reset(); });
+    // One confined process per recent address space: a CR3 switch back needs no host call.
+    de_->set_shadow(&shadow_);
+    shadow_.set_process_per_space(true);
   } catch (const std::runtime_error& e) {
     // Hosts without compat mode still run every guest, with user code translated.
     direct_off_reason_ = std::string("unavailable: ") + e.what();

@@ -40,6 +40,21 @@ for g in usermode exceptions timer cpuid alu_user paging processes hostile_ring3
   [ -n "$entries" ] && [ "$entries" -gt 0 ] || { cat /tmp/$g.err; fail "$g never ran directly"; }
   echo "ok: $g ($entries direct-execution entries)"
 done
+# One confined process per recently used address space: debench's cr3_switch row goes back
+# and forth between two directories 5000 times; each directory's process keeps its window, so
+# after the first visit a switch sends no window change at all (before: one per switch at least).
+echo "== debench cr3_switch: switches send no window changes"
+status=0
+./bt86 run --kernel guests/debench.elf --append cr3_switch --stats=json --stats-file /tmp/cr3.json \
+  > /tmp/cr3.out 2>&1 || status=$?
+[ "$status" = 1 ] || { cat /tmp/cr3.out; fail "debench cr3_switch exited with $status"; }
+switches=$(sed -n 's/.*"process_switches":\([0-9]*\).*/\1/p' /tmp/cr3.json)
+processes=$(sed -n 's/.*"processes":\([0-9]*\).*/\1/p' /tmp/cr3.json)
+sent=$(sed -n 's/.*"window":{[^}]*"sent":\([0-9]*\).*/\1/p' /tmp/cr3.json)
+echo "process switches ${switches:-?}, processes ${processes:-?}, window changes sent ${sent:-?}"
+[ -n "$switches" ] && [ "$switches" -ge 5000 ] && [ "$processes" -ge 2 ] && [ "$sent" -lt 100 ] ||
+  { cat /tmp/cr3.json; fail "debench cr3_switch: window changes at every switch"; }
+echo "ok: debench cr3_switch ($switches switches, $processes processes, $sent window changes)"
 ./guests/alu_native > /tmp/alu_native.out
 cmp /tmp/alu_user.out /tmp/alu_native.out || fail "alu_user output differs from alu_native"
 echo "ok: alu_user output matches alu_native"

@@ -15,7 +15,8 @@
 
 namespace shadowmmu {
 class AddressSpace;
-}
+class Shadow;
+}  // namespace shadowmmu
 
 namespace hostexec {
 
@@ -48,11 +49,15 @@ const char* de_reason_name(DeReason r);
 struct DeStats {
   uint64_t entries = 0;
   uint64_t exits[size_t(DeReason::kCount)] = {};
-  uint64_t ns_in_guest = 0;      // wall time between entry and exit, signal handling included
-  uint64_t ldt_writes = 0;       // modify_ldt calls for segment aliases
-  uint64_t window_changes = 0;   // window changes mirrored into the direct-execution process
-  uint64_t window_sent = 0;      // of those, sent (not superseded by a later change)
-  uint64_t window_commands = 0;  // WINDOW commands that carried them
+  uint64_t ns_in_guest = 0;           // wall time between entry and exit, signal handling included
+  uint64_t ldt_writes = 0;            // modify_ldt calls for segment aliases
+  uint64_t processes = 0;             // confined processes started (one per recent address space)
+  uint64_t processes_taken_over = 0;  // ... given to another address space (the oldest)
+  uint64_t process_switches = 0;      // entries after a CR3 write (perhaps to the same one)
+  uint64_t window_changes = 0;        // window changes mirrored into the direct-execution process
+  uint64_t window_sent = 0;           // of those, sent (not superseded by a later change)
+  uint64_t window_commands = 0;       // WINDOW commands that carried them
+  uint64_t window_diffs = 0;          // changes sent at process switches (what differed)
   // Changes of pages ring 3 may not use, kept from the process (shadowmmu::Ring3Window).
   uint64_t window_maps_withheld = 0;     // maps, sent as unmaps
   uint64_t window_protects_dropped = 0;  // protections (parking, give-back), not sent
@@ -95,6 +100,10 @@ class DirectExec {
   // How to drop the whole window under guest paging (the shadow's reset), used when more
   // window changes piled up than are worth sending one by one.
   void set_window_resync(std::function<void()> drop_window);
+  // Under guest paging, one process per recently used address space, each given what `shadow`
+  // says it should hold when it runs after a CR3 write (the shadow must keep user pages for
+  // them: Shadow::set_process_per_space). Without it (tests), one process follows every change.
+  void set_shadow(const shadowmmu::Shadow* shadow);
   const DeStats& stats() const;
 
  private:

@@ -17,15 +17,12 @@
 #include "de_context.h"
 #include "de_segments.h"
 #include "de_stub_abi.h"
-#include "de_stubs.h"
-#include "de_window_ops.h"
+#include "de_windows.h"
 #include "hostexec/de_process.h"
 #include "hostexec/host_compat.h"
 #include "hostexec/host_signals.h"
 #include "shadowmmu/address_space.h"
-#include "shadowmmu/ring3_window.h"
 #include "shadowmmu/shadow.h"
-#include "shadowmmu/window_queue.h"
 
 namespace hostexec {
 
@@ -108,7 +105,7 @@ std::string DeStats::report() const {
 
 struct DirectExec::Impl {
   Impl(Cpu& c, shadowmmu::AddressSpace& a, bool approve_maps)
-      : cpu(c), v(c.vcpu()), as(a), stubs(a.ram_fd(), approve_maps, &v.pending.any) {
+      : cpu(c), v(c.vcpu()), as(a), windows(a.ram_fd(), approve_maps, &v.pending.any) {
     ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
     std::memset(&ctx, 0, sizeof ctx);
   }
@@ -125,9 +122,6 @@ struct DirectExec::Impl {
   Exit software_int(DeReason r, uint8_t vector, uint32_t insn_eip, uint32_t next_eip);
   bool sensitive(uint32_t eip);
   de::DeStub& choose_process();
-  void switch_process(uint32_t space);
-  void mirror_window(de::DeStub& s);
-  void send(de::DeStub& s, const std::vector<shadowmmu::WindowChange>& changes);
   Exit count(DeReason r, Exit x) {
     stats.exits[size_t(r)]++;
     return x;
@@ -137,11 +131,9 @@ struct DirectExec::Impl {
   Vcpu& v;
   shadowmmu::AddressSpace& as;
   ZydisDecoder decoder;
-  de::DeStubs stubs;
+  de::DeWindows windows;                      // the processes and their windows
   const shadowmmu::Shadow* shadow = nullptr;  // guest paging: one process per address space
   uint64_t cr3_writes_seen = 0;               // the shadow's count at the last entry
-  shadowmmu::WindowQueue window;
-  shadowmmu::Ring3Window ring3{window};  // what of the monitor's window reaches `window`
   std::function<void()> resync;
   DeContext ctx;
   DeStats stats;
@@ -157,7 +149,7 @@ DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as, bool approve_maps) {
   host_signals::init();
   // The process starts with an empty window: from now on it sees every change of a page ring 3
   // may use, beginning with the whole identity window again (paging is off).
-  as.set_window_sink(&impl_->ring3);
+  as.set_window_sink(&impl_->windows.sink());
   try {
     as.unmap_window();
     as.map_identity();
@@ -166,7 +158,7 @@ DirectExec::DirectExec(Cpu& c, shadowmmu::AddressSpace& as, bool approve_maps) {
     throw;
   }
   g_engine = true;
-  g_process = &impl_->stubs.current().process;
+  g_process = &impl_->windows.stubs().current().process;
   host_signals::add_claimer(kick_on_async);
 }
 
@@ -186,11 +178,19 @@ void DirectExec::set_shadow(const shadowmmu::Shadow* shadow) {
 }
 
 const DeStats& DirectExec::stats() const {
-  impl_->stats.ldt_writes = impl_->stubs.ldt_writes();
-  impl_->stats.processes = impl_->stubs.started();
-  impl_->stats.processes_taken_over = impl_->stubs.taken_over();
-  impl_->stats.window_maps_withheld = impl_->ring3.maps_withheld();
-  impl_->stats.window_protects_dropped = impl_->ring3.protects_dropped();
+  Impl& i = *impl_;
+  de::DeStubs& stubs = i.windows.stubs();
+  const de::DeWindows::Stats& w = i.windows.stats();
+  i.stats.ldt_writes = stubs.ldt_writes();
+  i.stats.processes = stubs.started();
+  i.stats.processes_taken_over = stubs.taken_over();
+  i.stats.process_switches = w.switches;
+  i.stats.window_changes = w.changes;
+  i.stats.window_sent = w.sent;
+  i.stats.window_commands = w.commands;
+  i.stats.window_diffs = w.diffs;
+  i.stats.window_maps_withheld = i.windows.ring3().maps_withheld();
+  i.stats.window_protects_dropped = i.windows.ring3().protects_dropped();
   return impl_->stats;
 }
 
@@ -224,40 +224,10 @@ DirectExec::Exit DirectExec::run() {
 
 // The process to enter: under guest paging, the one of the current address space. A CR3 write
 // since the last entry (even of the same value: the shadow has taken up that space's pages
-// afresh) means the changes queued since belong partly to the space left: the chosen process
-// gets the difference between its window and what the shadow says it should hold instead.
+// afresh) makes it get the difference between its window and what the shadow says it should
+// hold. A queue grown too long is replaced by dropping the whole window (the shadow refills it).
 de::DeStub& DirectExec::Impl::choose_process() {
-  de::DeStub& cur = stubs.current();
-  const uint32_t space = v.paging() && shadow ? v.cr3 & ~0xfffu : de::DeStubs::kNoPaging;
-  const uint64_t cr3_writes = shadow ? shadow->stats().cr3_switches : 0;
-  const bool switched = cr3_writes != cr3_writes_seen || space != cur.space;
-  cr3_writes_seen = cr3_writes;
-  // Paging turned on or off: the shadow dropped the whole window, so the queue rebuilds the
-  // current process's from nothing, whatever space it held.
-  if (space == de::DeStubs::kNoPaging || cur.space == de::DeStubs::kNoPaging || !switched) {
-    stubs.relabel(space);
-    mirror_window(cur);
-  } else {
-    switch_process(space);
-  }
-  g_process = &stubs.current().process;
-  return stubs.current();
-}
-
-void DirectExec::Impl::switch_process(uint32_t space) {
-  window.take();  // superseded by the difference below
-  de::DeStub& s = stubs.choose(space);
-  stats.process_switches++;
-  const std::vector<shadowmmu::WindowChange> diff = s.model.diff(shadow->ring3_pages());
-  stats.window_diffs += diff.size();
-  send(s, diff);
-}
-
-// The process's window follows the monitor's: every change since the last entry, in order,
-// but those its model says change nothing there. A queue grown too long is replaced by
-// dropping the whole window (the shadow refills it).
-void DirectExec::Impl::mirror_window(de::DeStub& s) {
-  if (window.needs_resync()) {
+  if (windows.needs_resync()) {
     if (v.paging() && resync) {
       resync();
     } else if (!v.paging()) {
@@ -265,41 +235,13 @@ void DirectExec::Impl::mirror_window(de::DeStub& s) {
       as.map_identity();
     }
   }
-  std::vector<shadowmmu::WindowChange> changes = window.take();
-  stats.window_changes += changes.size();
-  std::erase_if(changes, [&](const shadowmmu::WindowChange& c) {
-    if (s.model.redundant(c)) return true;
-    s.model.apply(c);
-    return false;
-  });
-  send(s, changes);
-}
-
-void DirectExec::Impl::send(de::DeStub& s, const std::vector<shadowmmu::WindowChange>& changes) {
-  if (changes.empty()) return;
-  using K = shadowmmu::WindowChange::Kind;
-  using Op = DeProcess::WindowOp;
-  std::vector<Op> ops;
-  ops.reserve(changes.size());
-  for (const shadowmmu::WindowChange& c : changes)
-    ops.push_back(Op{c.kind == K::Map       ? Op::Kind::Map
-                     : c.kind == K::Protect ? Op::Kind::Protect
-                                            : Op::Kind::Unmap,
-                     c.prot, c.addr, c.len, c.ram_offset});
-  de::drop_superseded_protects(ops);
-  de::merge_adjacent(ops);
-  stats.window_sent += ops.size();
-  stats.window_commands += (ops.size() + DE_STUB_MAX_WINDOW_OPS - 1) / DE_STUB_MAX_WINDOW_OPS;
-  size_t at = 0;
-  if (int r = s.process.change_window(ops.data(), ops.size(), &at); r != 0) {
-    const Op& c = ops[at];
-    throw std::runtime_error(
-        fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",
-                    c.kind == Op::Kind::Map       ? "map"
-                    : c.kind == Op::Kind::Protect ? "protect"
-                                                  : "unmap",
-                    c.addr, c.len, std::strerror(-r)));
-  }
+  const uint32_t space = v.paging() && shadow ? v.cr3 & ~0xfffu : de::DeStubs::kNoPaging;
+  const uint64_t cr3_writes = shadow ? shadow->stats().cr3_switches : 0;
+  const bool cr3_written = cr3_writes != cr3_writes_seen;
+  cr3_writes_seen = cr3_writes;
+  de::DeStub& s = windows.prepare(space, cr3_written, [&] { return shadow->ring3_pages(); });
+  g_process = &s.process;
+  return s;
 }
 
 DirectExec::Exit DirectExec::Impl::run() {
@@ -426,7 +368,14 @@ DirectExec::Exit DirectExec::Impl::enter() {
   Exit out;
   if (reconcile_selectors(out)) return out;
   if (ctx.kind == de::kAsync) return count(DeReason::Async, Exit{Exit::Kind::Event});
-  return decode_trap();
+  out = decode_trap();
+  // The process faulted at a page: whatever the monitor maps there next must reach it, even if
+  // its model says the process holds that already (code that escaped there may have unmapped
+  // or reprotected the page; otherwise the fill would be left out and the fault repeat).
+  if (out.kind == Exit::Kind::CodeFetch || out.kind == Exit::Kind::CodeWrite ||
+      out.kind == Exit::Kind::MemoryFault)
+    stub.model.doubt(out.address);
+  return out;
 }
 
 // Guest code may load a selector the host GDT accepts silently (HOST-MECHANISMS §4: 0x23, 0x2b,

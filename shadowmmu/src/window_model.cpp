@@ -30,6 +30,12 @@ bool WindowModel::redundant(const WindowChange& c) const {
   return false;
 }
 
+void WindowModel::doubt(uint64_t addr) {
+  addr &= ~(kPage - 1);
+  // No real page has this offset or protection: nothing is redundant there, the diff sends it.
+  if (addr < rough_lo_ || addr >= rough_hi_) pages_[addr] = Held{~0ull, -1};
+}
+
 void WindowModel::erase(uint64_t lo, uint64_t hi) {
   pages_.erase(pages_.lower_bound(lo), pages_.lower_bound(hi));
 }

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "de_stub_abi.h"
+#include "proc_maps.h"
 
 namespace {
 
@@ -44,39 +45,9 @@ constexpr uint64_t kDataAt = 0x100000;  // window address of test data (RAM offs
 constexpr uint64_t kDataOffset = 1 << 20;
 constexpr uint64_t kStubSpan = 1 << 20;  // the stub's image is far smaller
 
-struct Mapping {
-  uint64_t start = 0, end = 0;
-  std::string perms;
-  uint64_t offset = 0;
-  std::string path;
-};
-
-std::vector<Mapping> maps_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
-  std::vector<Mapping> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    Mapping m;
-    char perms[8] = {};
-    unsigned long long s, e, off;
-    int path_at = 0;
-    if (sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off, &path_at) < 4)
-      continue;
-    m.start = s;
-    m.end = e;
-    m.perms = perms;
-    m.offset = off;
-    m.path = path_at ? line.substr(size_t(path_at)) : "";
-    out.push_back(m);
-  }
-  return out;
-}
-
-std::optional<Mapping> find_at(const std::vector<Mapping>& maps, uint64_t start) {
-  for (const Mapping& m : maps)
-    if (m.start == start) return m;
-  return std::nullopt;
-}
+using de_test::find_at;
+using de_test::Mapping;
+using de_test::maps_of;
 
 std::set<int> fds_of(pid_t pid) {
   std::set<int> fds;

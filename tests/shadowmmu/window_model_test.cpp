@@ -65,6 +65,26 @@ TEST(WindowModel, AMultiPageMapIsKnownOnlyRoughlyUntilUnmapped) {
   EXPECT_TRUE(m.redundant(unmap(3, 1)));
 }
 
+// The process faulted where the model says it holds what was needed (escaped code can unmap
+// window pages there): every next change of that page goes to it.
+TEST(WindowModel, ADoubtedPageGetsItsNextChange) {
+  WindowModel m;
+  m.apply(map(5, 1, 9, PROT_READ));
+  m.doubt(0x5123);
+  EXPECT_FALSE(m.redundant(map(5, 1, 9, PROT_READ)));
+  EXPECT_FALSE(m.redundant(protect(5, 1, PROT_READ)));
+  EXPECT_FALSE(m.redundant(unmap(5, 1)));
+  m.doubt(0x6000);  // not held at all: doubted too
+  EXPECT_FALSE(m.redundant(unmap(6, 1)));
+  const auto ops = m.diff({HeldPage{0x5000, 0x9000, PROT_READ}});
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0], (WindowChange{Kind::Map, PROT_READ, 0x5000, kPage, 0x9000,
+                                  shadowmmu::Ring3::Allowed}));
+  EXPECT_EQ(ops[1], unmap(6, 1));
+  m.apply(map(5, 1, 9, PROT_READ));
+  EXPECT_TRUE(m.redundant(map(5, 1, 9, PROT_READ)));
+}
+
 TEST(WindowModel, TheDiffSendsOnlyWhatDiffers) {
   WindowModel m;
   m.apply(map(1, 1, 1, PROT_READ));

@@ -32,6 +32,10 @@ class WindowModel {
   bool redundant(const WindowChange& c) const;
   // The process has applied `c`.
   void apply(const WindowChange& c);
+  // What the process holds at window page `addr` is not known (it faulted there although the
+  // model says it holds what it needs: code that escaped there may have unmapped it): the
+  // next change of that page is sent, whatever it is.
+  void doubt(uint64_t addr);
   // The changes, in order, after which the process holds exactly `want` (sorted by address,
   // no page twice): unmaps, maps and protections of single pages, after one unmap of the
   // range the model knows only roughly (if any).

@@ -532,7 +532,8 @@ std::optional<int> Machine::shadow_fault(uint32_t linear, bool write, bool from_
       }
     }
   }
-  auto fill = shadow_.fill(linear, user, walked);
+  // Not from translated code: from direct execution, in its process's window.
+  auto fill = shadow_.fill(linear, user, walked, !from_translated);
   switch (fill.outcome) {
     case shadowmmu::Shadow::Outcome::Mapped:
       // A write to a traced page table: the monitor runs the writer alone (either engine's

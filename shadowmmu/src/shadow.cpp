@@ -25,15 +25,16 @@ std::string Shadow::Stats::report() const {
       "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped; {} "
       "entries with no translated ring-3 run to park for; {} unparked by ring 0)\n"
       "  mappings restored when CR3 came back {} ({} more taken up by the space's "
-      "direct-execution process)\n  whole-shadow drops {}\n"
+      "direct-execution process)\n  hidden faults of directly executed code mapped in its "
+      "process only {}\n  whole-shadow drops {}\n"
       "  global flushes (CR4.PGE toggles) {}\n"
       "  page tables traced {} (released {})\n"
       "  trace hits: page-table writes {} ({} entries changed, {} mappings dropped, {} mapped "
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
       globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, parks_skipped,
-      supervisor_unparked, restored, taken_up, drops_all, global_flushes, tables_traced,
-      tables_released, table_writes, entries_changed, table_drops, table_updates);
+      supervisor_unparked, restored, taken_up, direct_only, drops_all, global_flushes,
+      tables_traced, tables_released, table_writes, entries_changed, table_drops, table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -79,9 +80,14 @@ bool Shadow::install(uint32_t linear, const Translation& t, bool here) {
             false,
             !here,
             ++seq_};
-  m.user_safe = t.user && (!m.may_write || t.user_writable);
-  if (!here && !m.user_safe) return false;                           // no process holds it
-  if (auto old = maps_.find(page); old != maps_.end()) forget(old);  // a refill replaces it
+  m.user_safe = user_safe(t);
+  if (!here && !m.user_safe) return false;  // no process may hold it
+  if (auto old = maps_.find(page); old != maps_.end()) {
+    // A refill replaces it; in the monitor's window too if it is there (one call either way).
+    if (!old->second.elsewhere) here = true;
+    forget(old);
+  }
+  m.elsewhere = !here;
   // Trace the tables first: if the page is one of them it is mapped read-only at once.
   const uint64_t epoch = stats_.drops_all;
   trace_table(m.pde_pa, true, page);
@@ -90,7 +96,9 @@ bool Shadow::install(uint32_t linear, const Translation& t, bool here) {
     host_limit();                   // (and what was traced after it must go too)
     return false;
   }
-  if (here && !as_.map_page(page, m.phys, prot_for(m), ring3_of(m))) {
+  if (!here) {
+    as_.map_elsewhere(page, m.phys, rights_for(m));
+  } else if (!as_.map_page(page, m.phys, prot_for(m), ring3_of(m))) {
     if (m.pte_pa != Translation::kNoPte) untrace_table(m.pte_pa);
     untrace_table(m.pde_pa);
     return false;  // a mapping it replaced may still be there: the caller drops the window
@@ -119,12 +127,12 @@ std::vector<HeldPage> Shadow::ring3_pages() const {
   return out;
 }
 
-Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user) {
-  return fill(linear, user, translate(linear, write, user));
+Shadow::Fill Shadow::fill(uint32_t linear, bool write, bool user, bool direct) {
+  return fill(linear, user, translate(linear, write, user), direct);
 }
 
-Shadow::Fill Shadow::fill(uint32_t linear, bool user,
-                          const std::variant<Translation, uint32_t>& r) {
+Shadow::Fill Shadow::fill(uint32_t linear, bool user, const std::variant<Translation, uint32_t>& r,
+                          bool direct) {
   if (auto* err = std::get_if<uint32_t>(&r)) {
     stats_.true_faults++;
     return {Outcome::GuestFault, *err};
@@ -132,13 +140,18 @@ Shadow::Fill Shadow::fill(uint32_t linear, bool user,
   const Translation& t = std::get<Translation>(r);
   if (!in_ram(t.phys)) return {Outcome::NoRam};
   if (!user && unpark(linear & kPageMask, t)) return {Outcome::Mapped, 0, t.phys};
-  if (!install(linear, t)) {
+  // A directly executed access needs the page in the process's window only: no host call here
+  // (and one fewer to undo at the next CR3 write). Not a page table: the monitor runs a write
+  // to one itself, in its own window.
+  const bool here = !(per_space_ && direct && user_safe(t) && !is_table(t.phys));
+  if (!install(linear, t, here)) {
     host_limit();
-    if (!install(linear, t))
+    if (!install(linear, t, here))
       throw Error("the host refuses to map even one guest page (vm.max_map_count too low?)");
   }
   stats_.hidden_faults++;
-  if (user) prefetch(linear);
+  if (maps_.at(linear & kPageMask).elsewhere) stats_.direct_only++;
+  if (user) prefetch(linear, here);
   return {Outcome::Mapped, 0, t.phys};
 }
 
@@ -175,14 +188,14 @@ bool Shadow::unpark(uint32_t page, const Translation& t) {
   return true;
 }
 
-void Shadow::prefetch(uint32_t linear) {
+void Shadow::prefetch(uint32_t linear, bool here) {
   const uint32_t first = linear & ~(kPrefetchPages * 4096 - 1);
   for (uint32_t i = 0; i < kPrefetchPages; ++i) {
     const uint32_t page = first + i * 4096;
     if (page == (linear & kPageMask) || maps_.count(page)) continue;
     auto t = peek_mappable(page, true);
     if (!t) continue;
-    if (!install(page, *t)) return;
+    if (!install(page, *t, here || !user_safe(*t))) return;
     stats_.prefetched++;
   }
 }

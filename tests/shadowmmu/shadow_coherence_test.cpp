@@ -266,7 +266,8 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
       const bool faults = user_ ? ring3_access_faults(page(i), write)
                                 : perms[0] != 'r' || (write && perms[1] != 'w');
       if (faults) {  // the host would fault
-        auto f = shadow_.fill(page(i), write, user_);
+        // From ring-3 code running directly: in the process's window.
+        auto f = shadow_.fill(page(i), write, user_, user_ && !ring3_here());
         ASSERT_NE(f.outcome, Outcome::NoRam);
         ++fills;
       }
@@ -346,9 +347,11 @@ TEST_P(ShadowCoherence, TheWindowNeverGivesMoreThanTheGuestsTablesDo) {
   }
   if (per_space_) {
     EXPECT_GT(shadow_.stats().taken_up, 20u);
+    EXPECT_GT(shadow_.stats().direct_only, 20u);
     EXPECT_GT(elsewhere_seen_, 100u);
   } else {
     EXPECT_EQ(shadow_.stats().taken_up, 0u);
+    EXPECT_EQ(shadow_.stats().direct_only, 0u);
   }
   shadow_.drop_all();
 }

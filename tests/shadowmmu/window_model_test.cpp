@@ -78,8 +78,8 @@ TEST(WindowModel, ADoubtedPageGetsItsNextChange) {
   EXPECT_FALSE(m.redundant(unmap(6, 1)));
   const auto ops = m.diff({HeldPage{0x5000, 0x9000, PROT_READ}});
   ASSERT_EQ(ops.size(), 2u);
-  EXPECT_EQ(ops[0], (WindowChange{Kind::Map, PROT_READ, 0x5000, kPage, 0x9000,
-                                  shadowmmu::Ring3::Allowed}));
+  EXPECT_EQ(ops[0],
+            (WindowChange{Kind::Map, PROT_READ, 0x5000, kPage, 0x9000, shadowmmu::Ring3::Allowed}));
   EXPECT_EQ(ops[1], unmap(6, 1));
   m.apply(map(5, 1, 9, PROT_READ));
   EXPECT_TRUE(m.redundant(map(5, 1, 9, PROT_READ)));

@@ -63,7 +63,11 @@ class AddressSpace {
   }
   [[nodiscard]] bool protect_pages(uint32_t linear, uint32_t count, int prot, Ring3 ring3);
   // A page the monitor's window does not hold but a direct-execution process does (Shadow,
-  // with one process per address space) goes, or gets other rights: only the sink is told.
+  // with one process per address space) comes, goes, or gets other rights: only the sink is
+  // told.
+  void map_elsewhere(uint32_t linear, uint32_t phys, int prot) {
+    report(WindowChange::Kind::Map, linear & ~0xfffu, 4096, prot, phys & ~0xfffu, Ring3::Allowed);
+  }
   void unmap_elsewhere(uint32_t linear) {
     report(WindowChange::Kind::Unmap, linear & ~0xfffu, 4096);
   }

@@ -63,7 +63,8 @@ class Shadow {
     uint64_t supervisor_drops = 0;     // ... unmapped (beyond kParkRuns runs of pages)
     uint64_t parks_skipped = 0;        // lazy: ring-3 entries left with no translated ring-3 run
     uint64_t restored = 0;             // mappings made again when CR3 came back
-    uint64_t taken_up = 0;  // ... recorded again, held by the space's direct-execution process
+    uint64_t direct_only = 0;  // hidden faults from direct execution, mapped in its process only
+    uint64_t taken_up = 0;     // ... recorded again, held by the space's direct-execution process
     uint64_t invlpg = 0;
     uint64_t tables_traced = 0;    // pages that became traced page tables
     uint64_t tables_released = 0;  // ... and stopped being traced (written while unused)
@@ -81,9 +82,12 @@ class Shadow {
     uint32_t phys = 0;   // Mapped: the guest-physical address
   };
   // A host fault at window address `linear` (a write or not) from code at `user` privilege.
-  Fill fill(uint32_t linear, bool write, bool user);
+  // `direct`: in the direct-execution process's window (with one process per address space, a
+  // user page is then mapped there only: the monitor's code has not touched it).
+  Fill fill(uint32_t linear, bool write, bool user, bool direct = false);
   // The same, with the walk (translate) for that access already made.
-  Fill fill(uint32_t linear, bool user, const std::variant<Translation, uint32_t>& walked);
+  Fill fill(uint32_t linear, bool user, const std::variant<Translation, uint32_t>& walked,
+            bool direct = false);
 
   // The guest's translation of `linear` without installing anything (monitor accesses, code
   // fetches); the walk still sets A/D as the CPU would.
@@ -178,7 +182,11 @@ class Shadow {
   void restore_recent_pages(uint32_t cr3);
   // A traced table no mapping uses is released (untraced); returns whether it was.
   bool release_if_idle(uint32_t phys);
-  void prefetch(uint32_t linear);  // ring-3 fills only
+  void prefetch(uint32_t linear, bool here);  // ring-3 fills only
+  // Whether a direct-execution process may hold what `t` gives (ring 3 may use it as mapped).
+  static bool user_safe(const Translation& t) {
+    return t.user && (!(t.writable && t.dirty) || t.user_writable);
+  }
   // A ring-0 access at parked window page `page`, which the guest allows as `t`: its run of
   // parked neighbours is made accessible again in one call; false if it is not parked as `t`.
   bool unpark(uint32_t page, const Translation& t);

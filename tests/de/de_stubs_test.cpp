@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <memory>
 #include <set>
 
 namespace {
@@ -22,6 +23,19 @@ class DeStubsTest : public ::testing::Test {
     if (ram_ < 0 || ftruncate(ram_, 1 << 20) != 0) ADD_FAILURE() << "cannot make guest RAM";
   }
   ~DeStubsTest() override { close(ram_); }
+  // A pool whose first process holds space 0x1000 (paging turned on) and second 0x2000.
+  struct Two {
+    DeStubs pool;
+    DeStub* one;
+    DeStub* two;
+  };
+  std::unique_ptr<Two> two_spaces() {
+    auto t = std::make_unique<Two>(Two{DeStubs(ram_, false, &pending_), nullptr, nullptr});
+    t->pool.relabel(0x1000);
+    t->one = &t->pool.current();
+    t->two = &t->pool.choose(0x2000);
+    return t;
+  }
   int ram_;
   uint16_t pending_ = 0;
 };
@@ -43,10 +57,9 @@ TEST_F(DeStubsTest, EachRecentSpaceKeepsItsOwnProcess) {
 }
 
 TEST_F(DeStubsTest, PastTheLimitTheLeastRecentlyUsedIsTakenOver) {
-  DeStubs pool(ram_, false, &pending_);
-  pool.relabel(0x1000);
-  DeStub* one = &pool.current();
-  DeStub* two = &pool.choose(0x2000);
+  auto t = two_spaces();
+  DeStubs& pool = t->pool;
+  DeStub *one = t->one, *two = t->two;
   pool.choose(0x1000);  // 0x2000 is now the least recently used
   std::set<pid_t> pids;
   for (uint32_t space = 0x3000; space < 0x3000 + (DeStubs::kMax - 2) * 0x1000; space += 0x1000)
@@ -63,10 +76,9 @@ TEST_F(DeStubsTest, PastTheLimitTheLeastRecentlyUsedIsTakenOver) {
 }
 
 TEST_F(DeStubsTest, ASpaceHasOneProcessOnly) {
-  DeStubs pool(ram_, false, &pending_);
-  pool.relabel(0x1000);
-  DeStub* one = &pool.current();
-  DeStub* two = &pool.choose(0x2000);
+  auto t = two_spaces();
+  DeStubs& pool = t->pool;
+  DeStub *one = t->one, *two = t->two;
   // Paging off and on again in the second process, with the first directory: the first
   // process no longer holds that space's window, and is not chosen for it.
   pool.relabel(DeStubs::kNoPaging);

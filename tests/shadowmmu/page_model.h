@@ -44,4 +44,18 @@ struct PageModel {
   }
 };
 
+// Single changes of whole pages (page numbers, not addresses), for tests.
+inline shadowmmu::WindowChange map(uint64_t page, uint64_t n, uint64_t off, int prot) {
+  return {shadowmmu::WindowChange::Kind::Map, prot, page * PageModel::kPage, n * PageModel::kPage,
+          off * PageModel::kPage};
+}
+inline shadowmmu::WindowChange protect(uint64_t page, uint64_t n, int prot) {
+  return {shadowmmu::WindowChange::Kind::Protect, prot, page * PageModel::kPage,
+          n * PageModel::kPage, 0};
+}
+inline shadowmmu::WindowChange unmap(uint64_t page, uint64_t n) {
+  return {shadowmmu::WindowChange::Kind::Unmap, 0, page * PageModel::kPage, n * PageModel::kPage,
+          0};
+}
+
 }  // namespace shadowmmu_test

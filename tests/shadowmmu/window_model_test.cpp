@@ -21,15 +21,9 @@ using Kind = WindowChange::Kind;
 using shadowmmu_test::PageModel;
 constexpr uint64_t kPage = 4096;
 
-WindowChange map(uint64_t page, uint64_t n, uint64_t off, int prot) {
-  return {Kind::Map, prot, page * kPage, n * kPage, off * kPage};
-}
-WindowChange protect(uint64_t page, uint64_t n, int prot) {
-  return {Kind::Protect, prot, page * kPage, n * kPage, 0};
-}
-WindowChange unmap(uint64_t page, uint64_t n) {
-  return {Kind::Unmap, 0, page * kPage, n * kPage, 0};
-}
+using shadowmmu_test::map;
+using shadowmmu_test::protect;
+using shadowmmu_test::unmap;
 
 TEST(WindowModel, ChangesThatAlterNothingAreRedundant) {
   WindowModel m;

@@ -52,10 +52,10 @@ int main(int argc, char** argv) {
   bool no_direct = false;
   run->add_flag("--no-direct", no_direct,
                 "translate ring-3 code too, instead of running it directly on the CPU");
-  run->add_flag("--de-approve-maps", cfg.de_approve_maps,
+  run->add_flag("--de-approve-maps,!--no-de-approve-maps", cfg.de_approve_maps,
                 "direct execution: let the confined process map or unprotect guest RAM only as "
                 "bt86 asked (guest user code that escaped to 64-bit code cannot reach pages its "
-                "kernel hid); costs a round trip per mapping call (SECURITY.md)");
+                "kernel hid; the default); costs a round trip per mapping call (SECURITY.md)");
   std::string tc_spec;
   run->add_option("--tc", tc_spec, monitor::kTcHelp);
   run->add_flag("--strict-memory", cfg.strict_memory,

@@ -87,11 +87,12 @@ status=0
 grep -q "security: direct-execution process ended by the monitor: it did not answer a kick" \
   /tmp/escape64b.out || { cat /tmp/escape64b.out; fail "hostile_escape64_blocked: no report"; }
 echo "ok: hostile_escape64_blocked (unanswered kick: process ended)"
-# Escapes that stay inside the process and turn on the guest kernel (no timer runs): with
-# --de-approve-maps, a mmap of a supervisor-only page's frame and an mprotect of its page
-# through the stub's own syscall instruction wait for the monitor, which did not ask for them
-# (without it the mmap goes through: SECURITY.md); without it, the mprotect finds nothing to
-# unprotect (the process never holds a supervisor page) and the write faults in 64-bit mode;
+# Escapes that stay inside the process and turn on the guest kernel (no timer runs): by
+# default (approvals on; --de-approve-maps says so explicitly), a mmap of a supervisor-only
+# page's frame and an mprotect of its page through the stub's own syscall instruction wait for
+# the monitor, which did not ask for them (with --no-de-approve-maps the mmap goes through:
+# SECURITY.md); with --no-de-approve-maps, the mprotect finds nothing to unprotect (the
+# process never holds a supervisor page) and the write faults in 64-bit mode;
 # a forged exit record
 # (an int 0x80 where ring 3 cannot run; the same with EFLAGS.IF clear) is refused. Each stops
 # the VM with its own report before the guest kernel sees anything (it would exit 3).
@@ -105,11 +106,11 @@ inside() {  # <attack> <report> [bt86 options]
     { cat /tmp/inside.out; fail "hostile_escape64_inside $1: no report '$2'"; }
   echo "ok: hostile_escape64_inside $1 ($2)"
 }
-inside mmap "direct-execution process: a mapping call the monitor did not ask for: mmap(0x40000000" \
-  --de-approve-maps
+inside mmap "direct-execution process: a mapping call the monitor did not ask for: mmap(0x40000000"
 inside mprotect "direct-execution process: a mapping call the monitor did not ask for: mprotect(0x40000000" \
   --de-approve-maps
-inside mprotect "guest user code ran as 64-bit host code (a far transfer to the host's selector 0x33) in the direct-execution process; host signal 11 (trap 14)"
+inside mprotect "guest user code ran as 64-bit host code (a far transfer to the host's selector 0x33) in the direct-execution process; host signal 11 (trap 14)" \
+  --no-de-approve-maps
 inside forge "direct-execution process: impossible exit record (an i386 system call at 0x40000002"
 inside forge_flags "direct-execution process: impossible register state for compatibility-mode code (EFLAGS without IF"
 echo "compat-suite: all passed"

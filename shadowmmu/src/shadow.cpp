@@ -71,16 +71,15 @@ int Shadow::rights_for(const Mapping& m) const {
 
 bool Shadow::install(uint32_t linear, const Translation& t, bool here) {
   const uint32_t page = linear & kPageMask;
-  Mapping m{t.phys & kPageMask,
-            t.pde_pa,
-            t.pte_pa,
-            t.writable && t.dirty,
-            t.global,
-            false,
-            false,
-            !here,
-            ++seq_};
-  m.user_safe = user_safe(t);
+  Mapping m{.phys = t.phys & kPageMask,
+            .pde_pa = t.pde_pa,
+            .pte_pa = t.pte_pa,
+            .may_write = t.writable && t.dirty,
+            .global = t.global,
+            .user_safe = user_safe(t),
+            .parked = false,
+            .elsewhere = false,
+            .seq = ++seq_};
   if (!here && !m.user_safe) return false;  // no process may hold it
   if (auto old = maps_.find(page); old != maps_.end()) {
     // A refill replaces it; in the monitor's window too if it is there (one call either way).

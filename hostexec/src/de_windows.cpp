@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -11,7 +12,22 @@
 namespace hostexec::de {
 
 DeStub& DeWindows::prepare(uint32_t space, bool cr3_written,
-                           const std::function<std::vector<shadowmmu::HeldPage>()>& want) {
+                           const std::function<std::vector<shadowmmu::HeldPage>()>& want,
+                           const std::function<void()>& drop_window) {
+  try {
+    return update(space, cr3_written, want);
+  } catch (const Full&) {
+    // What the process holds is now partly unknown; the whole-window unmap that dropping the
+    // monitor's window queues makes it (and its model) empty again.
+    stats_.full++;
+    drop_window();
+    mirror(stubs_.current());
+    return stubs_.current();
+  }
+}
+
+DeStub& DeWindows::update(uint32_t space, bool cr3_written,
+                          const std::function<std::vector<shadowmmu::HeldPage>()>& want) {
   DeStub& cur = stubs_.current();
   // Paging turned on or off: the shadow dropped the whole window, so the queue rebuilds the
   // current process's from nothing, whatever space it held.
@@ -59,6 +75,7 @@ void DeWindows::send(DeStub& s, const std::vector<shadowmmu::WindowChange>& chan
   stats_.commands += (ops.size() + DE_STUB_MAX_WINDOW_OPS - 1) / DE_STUB_MAX_WINDOW_OPS;
   size_t at = 0;
   if (int r = s.process.change_window(ops.data(), ops.size(), &at); r != 0) {
+    if (r == -ENOMEM) throw Full{};
     const Op& c = ops[at];
     throw std::runtime_error(
         fmt::format("the direct-execution process refused a window change ({} {:#x}+{:#x}): {}",

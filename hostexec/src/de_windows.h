@@ -26,6 +26,7 @@ class DeWindows {
     uint64_t commands = 0;  // WINDOW commands that carried them
     uint64_t diffs = 0;     // changes sent as differences after a CR3 write
     uint64_t switches = 0;  // entries after a CR3 write
+    uint64_t full = 0;      // a process's window at the host's mapping limit: dropped whole
   };
 
   DeWindows(int ram_fd, bool approve_maps, const uint16_t* pending)
@@ -39,16 +40,24 @@ class DeWindows {
   // The process to enter now, its window brought up to date. `space`: the current guest
   // address space (its page directory), or DeStubs::kNoPaging; `cr3_written`: CR3 was
   // written since the last call; `want`: the pages the current space's process should hold,
-  // sorted (asked for after a CR3 write only). Throws std::runtime_error when a process
-  // refuses a change, DeProcess::Died when it is dead.
+  // sorted (asked for after a CR3 write only). When the process's window reaches the host's
+  // mapping limit (vm.max_map_count: it may hold pages the monitor's window does not), it is
+  // dropped whole: `drop_window` must drop the monitor's (the shadow's reset), which reports a
+  // whole-window unmap, and the process starts afresh from it. Throws std::runtime_error when a
+  // process refuses a change otherwise, DeProcess::Died when it is dead.
   DeStub& prepare(uint32_t space, bool cr3_written,
-                  const std::function<std::vector<shadowmmu::HeldPage>()>& want);
+                  const std::function<std::vector<shadowmmu::HeldPage>()>& want,
+                  const std::function<void()>& drop_window);
 
   DeStubs& stubs() { return stubs_; }
   const Stats& stats() const { return stats_; }
   const shadowmmu::Ring3Window& ring3() const { return ring3_; }
 
  private:
+  // The process's mapping limit refused a change (the ones before it are done).
+  struct Full {};
+  DeStub& update(uint32_t space, bool cr3_written,
+                 const std::function<std::vector<shadowmmu::HeldPage>()>& want);
   void mirror(DeStub& s);
   void send(DeStub& s, const std::vector<shadowmmu::WindowChange>& changes);
 

@@ -93,10 +93,11 @@ std::string DeStats::report() const {
   s += fmt::format(
       "  window changes mirrored {} ({} sent, the rest superseded or already there; in {} "
       "commands)\n  window differences sent at switches between processes {}\n"
+      "  windows dropped at a process's mapping limit {}\n"
       "  kept from the process (ring 3 may not use them): maps {} (sent as unmaps), "
       "protections {}\n"
       "  exits by reason\n",
-      window_changes, window_sent, window_commands, window_diffs, window_maps_withheld,
+      window_changes, window_sent, window_commands, window_diffs, window_full, window_maps_withheld,
       window_protects_dropped);
   for (size_t i = 0; i < size_t(DeReason::kCount); ++i)
     if (exits[i]) s += fmt::format("    {:<24} {}\n", de_reason_name(DeReason(i)), exits[i]);
@@ -189,6 +190,7 @@ const DeStats& DirectExec::stats() const {
   i.stats.window_sent = w.sent;
   i.stats.window_commands = w.commands;
   i.stats.window_diffs = w.diffs;
+  i.stats.window_full = w.full;
   i.stats.window_maps_withheld = i.windows.ring3().maps_withheld();
   i.stats.window_protects_dropped = i.windows.ring3().protects_dropped();
   return impl_->stats;
@@ -227,19 +229,22 @@ DirectExec::Exit DirectExec::run() {
 // afresh) makes it get the difference between its window and what the shadow says it should
 // hold. A queue grown too long is replaced by dropping the whole window (the shadow refills it).
 de::DeStub& DirectExec::Impl::choose_process() {
-  if (windows.needs_resync()) {
-    if (v.paging() && resync) {
+  auto drop_window = [&] {
+    if (v.paging()) {
+      if (!resync) throw std::runtime_error("direct execution: no way to drop the window");
       resync();
-    } else if (!v.paging()) {
+    } else {
       as.unmap_window();
       as.map_identity();
     }
-  }
+  };
+  if (windows.needs_resync()) drop_window();
   const uint32_t space = v.paging() && shadow ? v.cr3 & ~0xfffu : de::DeStubs::kNoPaging;
   const uint64_t cr3_writes = shadow ? shadow->stats().cr3_switches : 0;
   const bool cr3_written = cr3_writes != cr3_writes_seen;
   cr3_writes_seen = cr3_writes;
-  de::DeStub& s = windows.prepare(space, cr3_written, [&] { return shadow->ring3_pages(); });
+  de::DeStub& s = windows.prepare(
+      space, cr3_written, [&] { return shadow->ring3_pages(); }, drop_window);
   g_process = &s.process;
   return s;
 }

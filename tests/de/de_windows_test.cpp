@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -84,7 +85,7 @@ TEST(DeWindows, EachProcessHoldsWhatItsSpaceShouldAfterEveryEntry) {
     } else {
       for (int i = pick(5); i > 0; --i) change(true);
     }
-    const DeStub& s = w.prepare(space, cr3_written, want);
+    const DeStub& s = w.prepare(space, cr3_written, want, [] { FAIL() << "window dropped"; });
     ASSERT_EQ(s.space, space);
     ASSERT_EQ(window_of(s.process.pid()), should[space].pages)
         << "step " << step << ", space " << std::hex << space;
@@ -97,6 +98,40 @@ TEST(DeWindows, EachProcessHoldsWhatItsSpaceShouldAfterEveryEntry) {
   // were made.
   EXPECT_LT(w.stats().sent, w.stats().changes + w.stats().diffs);
   EXPECT_GT(w.stats().diffs, 0u);
+  close(ram);
+}
+
+// More single pages than the host lets one process map (vm.max_map_count; none can merge):
+// the process's window is dropped whole with the monitor's, and it goes on from nothing.
+TEST(DeWindows, AWindowAtTheHostsMappingLimitIsDroppedWhole) {
+  std::ifstream limit_file("/proc/sys/vm/max_map_count");
+  uint64_t limit = 0;
+  limit_file >> limit;
+  ASSERT_GT(limit, 0u);
+  ASSERT_LT(limit, 1u << 18) << "vm.max_map_count too high to reach in a test";
+  const int ram = memfd_create("bt86-ram", MFD_CLOEXEC);
+  ASSERT_GE(ram, 0);
+  ASSERT_EQ(ftruncate(ram, 2 * kPage), 0);
+  uint16_t pending = 0;
+  DeWindows w(ram, false, &pending);
+  for (uint64_t i = 0; i < limit + 16; ++i)  // every other window page: no two adjacent
+    w.sink().window_changed({Kind::Map, PROT_READ, 2 * i * kPage + kPage, kPage, (i % 2) * kPage,
+                             shadowmmu::Ring3::Allowed});
+  int drops = 0;
+  auto drop = [&] {
+    ++drops;  // what the shadow's reset reports
+    w.sink().window_changed({Kind::Unmap, 0, kPage, (4ull << 30) - kPage});
+  };
+  auto none = [] { return std::vector<shadowmmu::HeldPage>{}; };
+  const DeStub& s = w.prepare(DeStubs::kNoPaging, false, none, drop);
+  EXPECT_EQ(drops, 1);
+  EXPECT_EQ(w.stats().full, 1u);
+  EXPECT_TRUE(window_of(s.process.pid()).empty());
+  w.sink().window_changed({Kind::Map, PROT_READ, 0x10000, kPage, kPage, shadowmmu::Ring3::Allowed});
+  EXPECT_EQ(&w.prepare(DeStubs::kNoPaging, false, none, drop), &s);
+  EXPECT_EQ(window_of(s.process.pid()),
+            (std::map<uint64_t, PageModel::Page>{{0x10000, PageModel::Page{kPage, PROT_READ}}}));
+  EXPECT_EQ(drops, 1);
   close(ram);
 }
 

@@ -58,6 +58,7 @@ struct DeStats {
   uint64_t window_sent = 0;           // of those, sent (not superseded by a later change)
   uint64_t window_commands = 0;       // WINDOW commands that carried them
   uint64_t window_diffs = 0;          // changes sent at process switches (what differed)
+  uint64_t window_full = 0;           // windows dropped at a process's host mapping limit
   // Changes of pages ring 3 may not use, kept from the process (shadowmmu::Ring3Window).
   uint64_t window_maps_withheld = 0;     // maps, sent as unmaps
   uint64_t window_protects_dropped = 0;  // protections (parking, give-back), not sent

@@ -32,7 +32,7 @@ struct Config {
   std::string initrd;  // --initrd
   uint64_t mem_bytes = 128ull << 20;
   bool stats = false;
-  bool direct = true;            // run ring-3 code directly where the host allows it
+  bool direct = true;           // run ring-3 code directly where the host allows it
   bool de_approve_maps = true;  // --[no-]de-approve-maps (hostexec::DeProcess)
   TcToolsConfig tools;
   bt::Options engine;  // --tc: cache size, unit cap, chaining

@@ -20,6 +20,7 @@ DeStub& DeWindows::prepare(uint32_t space, bool cr3_written,
     // What the process holds is now partly unknown; the whole-window unmap that dropping the
     // monitor's window queues makes it (and its model) empty again.
     stats_.full++;
+    stubs_.current().model.doubt_all();  // the changes after the refused one never ran
     drop_window();
     mirror(stubs_.current());
     return stubs_.current();

@@ -59,6 +59,17 @@ TEST(WindowModel, AMultiPageMapIsKnownOnlyRoughlyUntilUnmapped) {
   EXPECT_TRUE(m.redundant(unmap(3, 1)));
 }
 
+// A batch failed part way: even when the model holds nothing, the whole-window unmap must go.
+TEST(WindowModel, AfterDoubtingAllOnlyAWholeUnmapIsRedundantAgain) {
+  WindowModel m;
+  m.doubt_all();
+  EXPECT_FALSE(m.exact());
+  EXPECT_FALSE(m.redundant(unmap(1, 1000)));
+  m.apply(unmap(0, (4ull << 30) / 4096));
+  EXPECT_TRUE(m.exact());
+  EXPECT_TRUE(m.redundant(unmap(1, 1000)));
+}
+
 // The process faulted where the model says it holds what was needed (escaped code can unmap
 // window pages there): every next change of that page goes to it.
 TEST(WindowModel, ADoubtedPageGetsItsNextChange) {

@@ -36,6 +36,13 @@ class WindowModel {
   // model says it holds what it needs: code that escaped there may have unmapped it): the
   // next change of that page is sent, whatever it is.
   void doubt(uint64_t addr);
+  // Nothing the process holds in [0, 4 GiB) is known any more (a batch of changes failed part
+  // way): only an unmap of the whole window makes the model exact again.
+  void doubt_all() {
+    pages_.clear();
+    rough_lo_ = 0;
+    rough_hi_ = 4ull << 30;
+  }
   // The changes, in order, after which the process holds exactly `want` (sorted by address,
   // no page twice): unmaps, maps and protections of single pages, after one unmap of the
   // range the model knows only roughly (if any).

@@ -2,7 +2,7 @@
    kernel runs from, demand paging, every #PF error code (not present, read-only from ring 3 and
    from ring 0 with CR0.WP, supervisor pages from ring 3, rights taken from the PDE as well),
    the accessed and dirty bits, invlpg and CR3 loads honoured at once, global pages (CR4.PGE)
-   and 4 MiB pages (CR4.PSE). Only what the architecture guarantees is checked: never that a
+   and 4 MiB pages (CR4.PSE), and paging turned off again. Only what the architecture guarantees is checked: never that a
    stale TLB entry is (or is not) still used where the CPU may do either. */
 #include <stdint.h>
 
@@ -15,7 +15,7 @@
 #include "tap.h"
 #include "watchdog.h"
 
-enum { CHECKS = 38, EXIT_SETUP = 3, WATCHDOG_SECONDS = 30 };
+enum { CHECKS = 39, EXIT_SETUP = 3, WATCHDOG_SECONDS = 30 };
 
 extern const char __kernel_end[];
 
@@ -41,6 +41,22 @@ static void setup_paging(void) {
          cr4);
 }
 
+/* Paging turned off (last: the rest runs at its identity addresses): linear is physical again,
+   so an address above RAM that paging mapped to RAM no longer reaches that RAM (bt86 kept the
+   shadow's mapping there once). What it does read is the machine's (all ones on a PC). */
+static volatile uint32_t off_tag;
+static void check_paging_off(void) {
+  off_tag = 0x0ff7a600u;
+  volatile uint32_t* high = (volatile uint32_t*)(KERNEL_HIGH + (uint32_t)&off_tag);
+  uint32_t on = *high;
+  write_cr0(read_cr0() & ~CR0_PG);
+  uint32_t off = *high;
+  tap_ok(on == 0x0ff7a600u && off != 0x0ff7a600u && off_tag == 0x0ff7a600u,
+         "paging off: 0x%08x, RAM through the higher-half alias while on (0x%08x), reads "
+         "0x%08x, not that RAM",
+         (uint32_t)high, on, off);
+}
+
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
@@ -57,5 +73,6 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   check_tlb();
   check_large_pages();
   kprintf("# %u of %u pool pages used\n", page_pool_used(), (unsigned)PAGE_POOL_PAGES);
+  check_paging_off();
   tap_done();
 }

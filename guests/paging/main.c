@@ -2,8 +2,9 @@
    kernel runs from, demand paging, every #PF error code (not present, read-only from ring 3 and
    from ring 0 with CR0.WP, supervisor pages from ring 3, rights taken from the PDE as well),
    the accessed and dirty bits, invlpg and CR3 loads honoured at once, global pages (CR4.PGE)
-   and 4 MiB pages (CR4.PSE), and paging turned off again. Only what the architecture guarantees is checked: never that a
-   stale TLB entry is (or is not) still used where the CPU may do either. */
+   and 4 MiB pages (CR4.PSE), and paging turned off again. Only what the architecture
+   guarantees is checked: never that a stale TLB entry is (or is not) still used where the CPU
+   may do either. */
 #include <stdint.h>
 
 #include "exit.h"

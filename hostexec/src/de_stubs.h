@@ -3,7 +3,7 @@
 // it was left — no host mapping call where nothing changed. Each process has its own LDT
 // aliases and the monitor's model of its window (shadowmmu::WindowModel); past kMax spaces the
 // least recently used process is taken over by the new one, and its window then gets the
-// difference (DirectExec::Impl::switch_process).
+// difference (de_windows.h).
 #pragma once
 
 #include <cstdint>

@@ -285,6 +285,17 @@ Space& touch_space(std::vector<Space>& spaces, uint32_t cr3, size_t max) {
   if (spaces.size() == max) spaces.erase(spaces.begin());
   return spaces.emplace_back(Space{cr3, {}});
 }
+
+// Takes the pages listed for `cr3` out of `spaces` (none if it has no entry).
+template <class Space>
+std::vector<uint32_t> take_space(std::vector<Space>& spaces, uint32_t cr3) {
+  auto it =
+      std::find_if(spaces.begin(), spaces.end(), [&](const Space& sp) { return sp.cr3 == cr3; });
+  if (it == spaces.end()) return {};
+  std::vector<uint32_t> pages = std::move(it->pages);
+  spaces.erase(it);
+  return pages;
+}
 }  // namespace
 
 void Shadow::keep_user_pages(uint32_t cr3) {
@@ -294,10 +305,7 @@ void Shadow::keep_user_pages(uint32_t cr3) {
 }
 
 void Shadow::take_up_user_pages(uint32_t cr3) {
-  auto back =
-      std::find_if(held_.begin(), held_.end(), [&](const Space& sp) { return sp.cr3 == cr3; });
-  if (back == held_.end()) return;
-  for (uint32_t page : back->pages) {
+  for (uint32_t page : take_space(held_, cr3)) {
     if (maps_.count(page)) continue;
     // Its process still holds the page, as it was when CR3 was last written: recorded again
     // (and traced) where the tables still give it, accessed; the process's window is compared
@@ -305,7 +313,6 @@ void Shadow::take_up_user_pages(uint32_t cr3) {
     auto t = peek_mappable(page, true);
     if (t && install(page, *t, false)) stats_.taken_up++;
   }
-  held_.erase(back);
 }
 
 void Shadow::cr3_written(uint32_t old_cr3) {
@@ -331,12 +338,7 @@ void Shadow::cr3_written(uint32_t old_cr3) {
 }
 
 void Shadow::restore_recent_pages(uint32_t cr3) {
-  auto back =
-      std::find_if(spaces_.begin(), spaces_.end(), [&](const Space& sp) { return sp.cr3 == cr3; });
-  if (back == spaces_.end()) return;
-  std::vector<uint32_t> pages = std::move(back->pages);
-  spaces_.erase(back);
-  for (uint32_t page : pages) {
+  for (uint32_t page : take_space(spaces_, cr3)) {
     if (maps_.count(page)) continue;
     // Only what is accessed (and, to be writable, dirty) already; nothing is set.
     auto t = peek_mappable(page, false);

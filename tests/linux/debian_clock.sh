@@ -11,7 +11,13 @@
 # the guest sees pass between two reads, as steal time is in any VM (the fast calibration then
 # fails, the PM timer "runs at 143%"). So bt86 runs here at the highest priority (nice -20,
 # when permitted: CI runs as root), which gives it the CPU as an idle host would whatever else
-# ctest runs beside it.
+# ctest runs beside it, and ctest runs this test alone (RUN_SERIAL).
+# Even so, a host that stalls the vCPU thread for tens of microseconds at random (a PVM guest's
+# own interrupts do: 20-60 us, several per 10 ms, measured with the kernel's loops in a test
+# guest) fails the fast calibration in some boots, as an SMI does on real hardware: about 1 boot
+# in 8 here when idle, 1 in 2 beside another bt86. So a boot that did not calibrate against the
+# PIT is followed by up to two short ones (boot, power off), and one of the three must do it.
+# A bt86 whose PIT or TSC is wrong fails all three; each try is printed.
 # APPEND adds kernel parameters to console=ttyS0 (for example a clocksource that counts PIT
 # ticks; the timekeeping checks then apply only to the default); further arguments go to
 # `bt86 run`.
@@ -20,6 +26,7 @@ set -u
 bt86=$1 dir=$2 append=${3:-}
 shift 2
 [ $# -gt 0 ] && shift
+run_options=("$@")
 if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/initramfs.cpio.gz" ]; then
   echo "SKIP: no Debian guest in $dir (build it: cmake --build build -t linux_guest)"
   exit 77
@@ -52,6 +59,32 @@ fi
   esac
 done
 status=$(cat "$status_file")
+# calibrated LOG: the kernel's fast TSC calibration against the PIT succeeded in that boot.
+calibrated() {
+  grep -q 'tsc: Fast TSC calibration using PIT' "$1" && ! grep -q 'Unable to calibrate' "$1"
+}
+# check_pit_calibration: this run, or one of two short boots after it, calibrated (see above).
+check_pit_calibration() {
+  local try log
+  if calibrated "$out"; then return; fi
+  echo "note: boot 1 of 3 did not calibrate against the PIT:"
+  grep -E 'TSC calibration|calibrate against PIT' "$out" | sed 's/^/  guest: /'
+  log=$(mktemp)
+  for try in 2 3; do
+    echo poweroff | "${prio[@]}" "$bt86" run --kernel "$dir/vmlinuz" \
+        --initrd "$dir/initramfs.cpio.gz" --append console=ttyS0 --mem 256M "${run_options[@]}" > "$log" 2>&1
+    if calibrated "$log"; then
+      echo "ok: boot $try of 3 calibrated the TSC against the PIT"
+      rm -f "$log"
+      return
+    fi
+    echo "note: boot $try of 3 did not calibrate against the PIT either:"
+    grep -E 'TSC calibration|calibrate against PIT' "$log" | sed 's/^/  guest: /'
+  done
+  rm -f "$log"
+  echo "FAIL: the kernel's fast TSC calibration against the PIT, in none of 3 boots"
+  fail=1
+}
 fail=0
 # shellcheck source=console_checks.sh
 . "$(dirname "$0")/console_checks.sh"
@@ -73,11 +106,11 @@ case "$verdict" in ok:*) ;; *) fail=1 ;; esac
 grep -E "^(tsc|acpi_pm|pit|jiffies|hpet)\s*$|clocksource|tsc:|TSC|PM-Timer" "$out" |
   sed 's/^/  guest: /'
 if [ -z "$append" ]; then
-  check 'tsc: Fast TSC calibration using PIT' "the kernel's fast TSC calibration against the PIT"
+  check_pit_calibration
   check 'clocksource: Switched to clocksource tsc\s*$' "tsc as the clocksource"
   check '^tsc\s*$' "tsc still the clocksource after the minute"
   check 'clocksource: acpi_pm: mask' "the ACPI PM timer accepted as a clocksource"
-  if grep -E "unstable|PM-Timer running at invalid rate|Unable to calibrate" "$out"; then
+  if grep -E "unstable|PM-Timer running at invalid rate" "$out"; then
     # (also the issue's "may be unstable")
     echo "FAIL: the kernel found the TSC or the PM timer unreliable (lines above)"
     fail=1

@@ -22,6 +22,7 @@
 
 #include "cmdline.h"
 #include "desc.h"
+#include "escape64_run.h"
 #include "exit.h"
 #include "idt.h"
 #include "kprintf.h"
@@ -63,17 +64,8 @@ __asm__(
     ".code64\n"
     "1: mov %eax, %r13d\n"
     "  mov %ecx, %r14d\n"
-    "  mov %edx, %r15d\n"
-    "  movabs $0x400000000, %rbx\n" /* DE_STUB_BASE: the stub's image */
-    "  mov $0x050e, %ecx\n"
-    "  inc %ecx\n" /* 0F 05: syscall */
-    "2: cmpw %cx, (%rbx)\n"
-    "  jne 3f\n"
-    "  cmpb $0xc3, 2(%rbx)\n" /* ret */
-    "  je 4f\n"
-    "3: inc %rbx\n"
-    "  jmp 2b\n"
-    "4: mov $attack, %eax\n" /* (32-bit immediates: the object is an i386 one) */
+    "  mov %edx, %r15d\n" ESCAPE64_FIND_STUB_SYSCALL
+    "  mov $attack, %eax\n" /* (32-bit immediates: the object is an i386 one) */
     "  mov (%rax), %eax\n"
     "  mov %eax, %r12d\n"
     "  cmp $1, %eax\n"

@@ -7,4 +7,19 @@
 
 void escape64_run(void (*entry)(void)) __attribute__((noreturn));
 
+/* 64-bit code, as an asm string: finds the direct-execution stub's own `syscall; ret` in its
+   image at DE_STUB_BASE and leaves its address in rbx (clobbers ecx; labels 2-4). The 0F 05 is
+   built in a register, so the page holds no byte pattern that sends it to bt86's translator. */
+#define ESCAPE64_FIND_STUB_SYSCALL                   \
+  "  movabs $0x400000000, %rbx\n" /* DE_STUB_BASE */ \
+  "  mov $0x050e, %ecx\n"                            \
+  "  inc %ecx\n" /* 0F 05: syscall */                \
+  "2: cmpw %cx, (%rbx)\n"                            \
+  "  jne 3f\n"                                       \
+  "  cmpb $0xc3, 2(%rbx)\n" /* ret */                \
+  "  je 4f\n"                                        \
+  "3: inc %rbx\n"                                    \
+  "  jmp 2b\n"                                       \
+  "4:"
+
 #endif

@@ -22,16 +22,8 @@ __asm__(
     "escape64_syscall:\n"
     "  ljmp $0x33, $1f\n"
     ".code64\n"
-    "1: movabs $0x400000000, %rbx\n" /* DE_STUB_BASE: the stub's image */
-    "  mov $0x050e, %ecx\n"
-    "  inc %ecx\n" /* 0F 05: syscall */
-    "2: cmpw %cx, (%rbx)\n"
-    "  jne 3f\n"
-    "  cmpb $0xc3, 2(%rbx)\n" /* ret */
-    "  je 4f\n"
-    "3: inc %rbx\n"
-    "  jmp 2b\n"
-    "4: mov $257, %eax\n" /* openat(AT_FDCWD, canary, O_CREAT | O_WRONLY, 0644) */
+    "1:" ESCAPE64_FIND_STUB_SYSCALL
+    "  mov $257, %eax\n" /* openat(AT_FDCWD, canary, O_CREAT | O_WRONLY, 0644) */
     "  mov $-100, %rdi\n"
     "  mov $bt86_escape_canary, %esi\n"
     "  mov $0x41, %edx\n"

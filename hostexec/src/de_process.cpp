@@ -71,6 +71,21 @@ const char* stub_exit_reason(int status) {
   return "unexpected exit";
 }
 
+// DeProcess::Regs and the stub's de_stub_regs name the same fields; one copy serves both ways.
+template <class To, class From>
+void copy_regs(To& to, const From& from) {
+  static_assert(sizeof to.gpr == sizeof from.gpr);
+  std::memcpy(to.gpr, from.gpr, sizeof to.gpr);
+  to.rip = from.rip;
+  to.rflags = from.rflags;
+  to.cs = from.cs;
+  to.ss = from.ss;
+  to.ds = from.ds;
+  to.es = from.es;
+  to.fs = from.fs;
+  to.gs = from.gs;
+}
+
 }  // namespace
 
 std::string DeProcess::Death::describe() const {
@@ -320,16 +335,7 @@ void DeProcess::kick() noexcept {
 
 DeProcess::Exit DeProcess::enter(Regs& regs, uint8_t (&fpu)[512]) {
   if (regs.rip >> 32) throw std::invalid_argument("direct-execution process: rip above 4 GiB");
-  de_stub_regs& r = control_->regs;
-  std::memcpy(r.gpr, regs.gpr, sizeof r.gpr);
-  r.rip = regs.rip;
-  r.rflags = regs.rflags;
-  r.cs = regs.cs;
-  r.ss = regs.ss;
-  r.ds = regs.ds;
-  r.es = regs.es;
-  r.fs = regs.fs;
-  r.gs = regs.gs;
+  copy_regs(control_->regs, regs);
   std::memcpy(control_->fpu, fpu, sizeof fpu);
   std::memset(&control_->exit, 0, sizeof control_->exit);
   std::atomic_ref<uint32_t>(control_->kick).store(0, std::memory_order_relaxed);
@@ -401,15 +407,7 @@ DeProcess::Exit DeProcess::checked_exit(Regs& regs, uint8_t (&fpu)[512], bool co
         fmt::format("impossible register state for compatibility-mode code ({}: rip {:#x} "
                     "rflags {:#x} cs {:#x} ss {:#x})",
                     why, r.rip, r.rflags, r.cs, r.ss));
-  std::memcpy(regs.gpr, r.gpr, sizeof r.gpr);
-  regs.rip = r.rip;
-  regs.rflags = r.rflags;
-  regs.cs = r.cs;
-  regs.ss = r.ss;
-  regs.ds = r.ds;
-  regs.es = r.es;
-  regs.fs = r.fs;
-  regs.gs = r.gs;
+  copy_regs(regs, r);
   return x;
 }
 

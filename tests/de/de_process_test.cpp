@@ -107,6 +107,37 @@ class DeProcessTest : public ::testing::Test {
     holder.copyFlattenedData(ram_, holder.codeSize());
   }
 
+  // Code that marks kDataAt with 1, then spins; returns the spin loop's offset.
+  static uint64_t emit_spin(x86::Assembler& a) {
+    Label spin = a.newLabel();
+    a.mov(x86::rcx, kDataAt);
+    a.mov(x86::dword_ptr(x86::rcx), 1);
+    a.bind(spin);
+    const uint64_t loop = a.offset();
+    a.jmp(spin);
+    return loop;
+  }
+
+  // Runs `act` on another thread once emit_spin's code has marked kDataAt, or never if the
+  // scope ends first; leaving the scope waits for the thread.
+  class WhenSpinning {
+   public:
+    WhenSpinning(uint8_t* ram, std::function<void()> act)
+        : thread_([this, ram, act = std::move(act)] {
+            std::atomic_ref<uint8_t> started(ram[kDataOffset]);
+            while (started.load() != 1 && !over_.load()) std::this_thread::yield();
+            if (!over_.load()) act();
+          }) {}
+    ~WhenSpinning() {
+      over_ = true;
+      thread_.join();
+    }
+
+   private:
+    std::atomic<bool> over_{false};
+    std::thread thread_;
+  };
+
   // Maps test code (R-X) and data (RW-) into the child's window.
   void map_code_and_data(DeProcess& p) {
     ASSERT_EQ(p.map(kCodeAt, 0, 0x10000, PROT_READ | PROT_EXEC), 0);
@@ -579,27 +610,16 @@ TEST_F(DeProcessTest, MapOutsideTheWindowIsRefused) {
 TEST_F(DeProcessTest, SpinningCodeIsEndedByTerminate) {
   DeProcess p(ram_fd_);
   map_code_and_data(p);
-  code([](x86::Assembler& a) {
-    Label spin = a.newLabel();
-    a.mov(x86::rcx, kDataAt);
-    a.mov(x86::dword_ptr(x86::rcx), 1);
-    a.bind(spin);
-    a.jmp(spin);
-  });
-  std::atomic<bool> over{false};
-  std::thread killer([&] {
-    std::atomic_ref<uint8_t> started(ram_[kDataOffset]);
-    while (started.load() != 1 && !over.load()) std::this_thread::yield();
-    if (!over.load()) p.terminate();  // the code is spinning now
-  });
-  try {
-    run(p);
-    ADD_FAILURE() << "spinning code returned";
-  } catch (const DeProcess::Died& d) {
-    EXPECT_EQ(d.death.signal, SIGKILL) << d.what();
+  code([](x86::Assembler& a) { emit_spin(a); });
+  {
+    WhenSpinning killer(ram_, [&] { p.terminate(); });
+    try {
+      run(p);
+      ADD_FAILURE() << "spinning code returned";
+    } catch (const DeProcess::Died& d) {
+      EXPECT_EQ(d.death.signal, SIGKILL) << d.what();
+    }
   }
-  over = true;
-  killer.join();
   EXPECT_FALSE(p.alive());
 }
 
@@ -793,24 +813,13 @@ TEST_F(DeProcessTest, KickInterruptsSpinningCode) {
   DeProcess p(ram_fd_);
   map_code_and_data(p);
   uint64_t loop = 0;
-  code([&](x86::Assembler& a) {
-    Label spin = a.newLabel();
-    a.mov(x86::rcx, kDataAt);
-    a.mov(x86::dword_ptr(x86::rcx), 1);
-    a.bind(spin);
-    loop = a.offset();
-    a.jmp(spin);
-  });
-  std::atomic<bool> over{false};
-  std::thread kicker([&] {
-    std::atomic_ref<uint8_t> started(ram_[kDataOffset]);
-    while (started.load() != 1 && !over.load()) std::this_thread::yield();
-    if (!over.load()) p.kick();
-  });
+  code([&](x86::Assembler& a) { loop = emit_spin(a); });
   DeProcess::Regs r;
-  const DeProcess::Exit x = run(p, &r);
-  over = true;
-  kicker.join();
+  DeProcess::Exit x;
+  {
+    WhenSpinning kicker(ram_, [&] { p.kick(); });
+    x = run(p, &r);
+  }
   EXPECT_EQ(x.kind, DeProcess::Exit::Kind::Kick);
   EXPECT_EQ(x.signo, DE_KICK_SIGNAL);
   EXPECT_EQ(r.rip, kCodeAt + loop);
@@ -852,27 +861,18 @@ TEST_F(DeProcessTest, UnansweredKickEndsTheProcess) {
     a.mov(x86::rcx, insn);
     a.jmp(x86::rcx);
     while (a.offset() < 0x100) a.int3();
-    Label spin = a.newLabel();
-    a.mov(x86::rcx, kDataAt);
-    a.mov(x86::dword_ptr(x86::rcx), 1);
-    a.bind(spin);
-    a.jmp(spin);
+    emit_spin(a);
   });
-  std::atomic<bool> over{false};
-  std::thread kicker([&] {
-    std::atomic_ref<uint8_t> started(ram_[kDataOffset]);
-    while (started.load() != 1 && !over.load()) std::this_thread::yield();
-    if (!over.load()) p.kick();
-  });
-  try {
-    run(p);
-    ADD_FAILURE() << "the code came back";
-  } catch (const DeProcess::Died& d) {
-    EXPECT_TRUE(d.death.unanswered_kick) << d.what();
-    EXPECT_NE(std::string(d.what()).find("did not answer a kick"), std::string::npos);
+  {
+    WhenSpinning kicker(ram_, [&] { p.kick(); });
+    try {
+      run(p);
+      ADD_FAILURE() << "the code came back";
+    } catch (const DeProcess::Died& d) {
+      EXPECT_TRUE(d.death.unanswered_kick) << d.what();
+      EXPECT_NE(std::string(d.what()).find("did not answer a kick"), std::string::npos);
+    }
   }
-  over = true;
-  kicker.join();
   EXPECT_FALSE(p.alive());
 }
 

@@ -4,6 +4,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -75,6 +76,15 @@ class EngineCore {
   RunExit exit_for_fpu_error(int trapno);  // fpu_errors.cpp
   bool decode(uint32_t eip, Insn& in, std::string& err);
   bool may_fold(const Unit& unit, const UnitSpan& span, unsigned n, uint32_t target);
+  // The pieces of translate() (translator.cpp): the unit's entry check, the exit for an
+  // instruction that does not decode, one instruction by its family's emitter, and copying
+  // the finished code into the cache with its chain sites aimed at their stubs.
+  void emit_unit_entry(Ctx& c, Unit& unit);
+  void emit_decode_failure(Ctx& c, Insn& in, uint32_t eip, const std::string& err);
+  Flow emit_instruction(Ctx& c, const Insn& in, bool flat);
+  Unit* install(asmjit::CodeHolder& code, const Ctx& c, const std::vector<asmjit::Label>& stubs,
+                Unit&& unit, const UnitSpan& span, uint64_t key,
+                std::chrono::steady_clock::time_point t0);
   void jc_insert(uint32_t eip, Unit* u);
 
   // The linear pages a unit's code came from (its second page if it has one, else the first

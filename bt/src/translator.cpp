@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <utility>
 
 #include "callouts.h"
 #include "engine_core.h"
@@ -99,24 +100,67 @@ bool EngineCore::may_fold(const Unit& unit, const UnitSpan& span, unsigned n, ui
   return !src.fetch_fault(target) && src.code(target, avail);
 }
 
-Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
-  make_room();
-  auto t0 = std::chrono::steady_clock::now();
+namespace {
+// The interrupt shadow across a unit's instructions: after sti (when it sets IF) and after an
+// SS load, one more instruction runs before an interrupt can be taken, and interrupts are only
+// taken at unit entries and callout exits, so that instruction ends the unit.
+class InterruptShadow {
+ public:
+  // Before an instruction: whether it must first clear irq_shadow (it is the one in the
+  // shadow; the store comes first so that it also covers a control transfer).
+  bool clear_first() { return std::exchange(clear_first_, false); }
+  // After `in`: false when the unit must end here.
+  bool go_on(const Insn& in) {
+    const auto m = in.d.mnemonic;
+    if (m == ZYDIS_MNEMONIC_STI || m == ZYDIS_MNEMONIC_POPFD || m == ZYDIS_MNEMONIC_POPF) {
+      // popf needs no shadow; ending the unit keeps it simple. An sti right after an sti runs
+      // with IF = 1 and sets no shadow: the interrupt comes right after it.
+      const bool sti = m == ZYDIS_MNEMONIC_STI;
+      left_ = sti && !after_sti_ ? 1 : 0;
+      if (left_) clear_first_ = true;  // sti sets irq_shadow too (when it enables interrupts)
+    } else if (loads_ss(in)) {
+      left_ = 1;  // mov ss / pop ss / lss: the cpu sets irq_shadow
+      clear_first_ = true;
+    } else if (left_ > 0) {
+      left_ = 0;
+    }
+    after_sti_ = m == ZYDIS_MNEMONIC_STI;
+    return left_ != 0;
+  }
 
-  CodeHolder code;
-  code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
-  Assembler a(&code);
-  Ctx c{a, rt, *this, v.cpl, {}, -1, false, 0};
-  Unit unit{};
-  unit.eip = eip;
+ private:
+  int left_ = -1;  // instructions left before the shadow ends the unit (-1: no shadow)
+  bool clear_first_ = false;
+  bool after_sti_ = false;  // the previous instruction was an sti (so IF is 1 now)
+};
 
-  // Entry: leave if the pending-event word is set. Flag-free (guest flags are live): jrcxz.
+// Exit stubs for chain sites: each stays the target of its site until the site is patched.
+std::vector<Label> emit_chain_stubs(Ctx& c) {
+  auto& a = c.a;
+  std::vector<Label> stubs;
+  for (const ChainSite& s : c.chains) {
+    Label l = a.newLabel();
+    stubs.push_back(l);
+    a.bind(l);
+    a.mov(vcpu_field(cpu::off::eip), imm(s.target));
+    a.mov(vcpu_field(cpu::off::exit_reason), imm(uint32_t(cpu::Exit::Chain)));
+    a.lea(r8, ptr(s.rel32));
+    a.mov(vcpu_field(cpu::off::exit_info, 8), r8);
+    a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.exit_common))));
+  }
+  return stubs;
+}
+}  // namespace
+
+void EngineCore::emit_unit_entry(Ctx& c, Unit& unit) {
+  auto& a = c.a;
+  // Leave if the pending-event word is set. Flag-free (guest flags are live): jrcxz.
   Label ok = a.newLabel();
   a.mov(r9, rcx);
   a.movzx(ecx, vcpu_field(cpu::off::pending, 2));
   a.jecxz(rcx, ok);
   a.mov(rcx, r9);
-  a.mov(vcpu_field(cpu::off::eip), imm(eip));
+  a.mov(vcpu_field(cpu::off::eip), imm(unit.eip));
   a.mov(vcpu_field(cpu::off::exit_reason), imm(uint32_t(cpu::Exit::Pending)));
   a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(rt.exit_common))));
   a.bind(ok);
@@ -127,14 +171,84 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   // Entered with no event taken: the instruction after an sti or SS load that ended the last
   // unit runs now, and interrupts are next sampled after it (at the next entry or callout exit).
   a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
+}
+
+void EngineCore::emit_decode_failure(Ctx& c, Insn& in, uint32_t eip, const std::string& err) {
+  in.bytes = nullptr;
+  in.eip = eip;
+  in.d.length = 0;
+  StaticExit e;
+  if (err == "undecodable" && src.fetch_fault(eip + 15)) {
+    e.kind = StaticExit::Kind::Unsupported;
+    e.what =
+        "an instruction that continues on a page the guest cannot fetch (#PF in the "
+        "middle of an instruction)";
+  } else if (err == "undecodable") {
+    e.kind = StaticExit::Kind::Exception;  // an invalid opcode is #UD, as on hardware
+    e.vector = cpu::kUD;
+  } else {
+    e.kind = StaticExit::Kind::Unsupported;
+    e.what = err;
+  }
+  emit_static_exit(c, in, e);
+}
+
+Flow EngineCore::emit_instruction(Ctx& c, const Insn& in, bool flat) {
+  if (missing_feature(cpu.model(), in)) {
+    StaticExit e;  // the part does not have it: #UD, as on that part
+    e.kind = StaticExit::Kind::Exception;
+    e.vector = cpu::kUD;
+    emit_static_exit(c, in, e);
+    return Flow::End;
+  }
+  if (!flat) {
+    emit_unsupported(c, in, "segment with a non-zero base in CS/DS/ES/SS");
+    return Flow::End;
+  }
+  if (watch.must && !(is_ident(in) && watchable(in)) && watch.must(in.eip)) {
+    emit_unsupported(c, in, "unsupported MMIO access form");
+    return Flow::End;
+  }
+  if (addr16(in) && in.d.mnemonic == ZYDIS_MNEMONIC_LEA) {
+    emit_lea16(c, in);  // other 16-bit addressing forms: the emitters, through addr16.cpp
+    return Flow::Continue;
+  }
+  if (is_fpu(in)) return emit_fpu_op(c, in);
+  if (is_ident(in)) {
+    if (watch.wraps && watchable(in) && watch.wraps(in.eip))
+      emit_watched_write(c, in);
+    else if (segment_override(in) >= 0 && watchable(in))
+      emit_segment_based_ident(c, in);
+    else
+      emit_ident(c, in);
+    return Flow::Continue;
+  }
+  bool handled = false;
+  Flow flow = emit_control_flow(c, in, handled);
+  if (!handled) flow = emit_stack_op(c, in, handled);
+  if (!handled) flow = emit_system_op(c, in, handled);
+  if (handled) return flow;
+  emit_unsupported(c, in, "instruction not supported by the translator");
+  return Flow::End;
+}
+
+Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
+  make_room();
+  auto t0 = std::chrono::steady_clock::now();
+
+  CodeHolder code;
+  code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.cursor())));
+  Assembler a(&code);
+  Ctx c{a, rt, *this, v.cpl, {}, -1, false, 0};
+  Unit unit{};
+  unit.eip = eip;
+  emit_unit_entry(c, unit);
 
   const bool flat = v.seg[cpu::CS].base == 0 && v.seg[cpu::DS].base == 0 &&
                     v.seg[cpu::ES].base == 0 && v.seg[cpu::SS].base == 0;
   uint32_t cur = eip;
   bool ended = false;
-  int shadow = -1;  // instructions left before the sti shadow ends the unit
-  bool ss_shadow = false;
-  bool after_sti = false;  // the previous instruction was an sti (so IF is 1 now)
+  InterruptShadow shadow;
   Insn in;
   // Under EFLAGS.TF every instruction is a unit of its own: the dispatcher raises the #DB after it.
   const unsigned max_insns = (v.eflags & cpu::fl::TF) ? 1 : opt.max_unit_instructions;
@@ -147,38 +261,16 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     if (n > 0 && stop_eip && cur == *stop_eip) break;
     if (n > 0 && !span.may_start(cur)) break;  // units stay within their (two) pages...
     if (n > 0 && code.textSection()->buffer().size() > kUnitReserve / 2) break;  // ...and fit
-    std::string err;
-    if (ss_shadow) {
-      // The instruction after an SS load: its own completion ends the shadow. The store comes
-      // first so that it also covers a control transfer, after which nothing here runs.
-      a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
-      ss_shadow = false;
-    }
+    if (shadow.clear_first()) a.mov(vcpu_field(cpu::off::irq_shadow, 1), imm(0));
     unit.insn_map.emplace_back(uint32_t(code.textSection()->buffer().size()), cur);
-    if (!decode(cur, in, err)) {
+    if (std::string err; !decode(cur, in, err)) {
       // Past the first instruction, a fetch the guest may fault on ends the unit: the next
       // one starts there and the dispatcher raises the fault (#PF) with the right EIP.
       if (n > 0 && (src.fetch_fault(cur) || src.fetch_fault(cur + 15))) {
         unit.insn_map.pop_back();
         break;
       }
-      in.bytes = nullptr;
-      in.eip = cur;
-      in.d.length = 0;
-      StaticExit e;
-      if (err == "undecodable" && src.fetch_fault(cur + 15)) {
-        e.kind = StaticExit::Kind::Unsupported;
-        e.what =
-            "an instruction that continues on a page the guest cannot fetch (#PF in the "
-            "middle of an instruction)";
-      } else if (err == "undecodable") {
-        e.kind = StaticExit::Kind::Exception;  // an invalid opcode is #UD, as on hardware
-        e.vector = cpu::kUD;
-      } else {
-        e.kind = StaticExit::Kind::Unsupported;
-        e.what = err;
-      }
-      emit_static_exit(c, in, e);
+      emit_decode_failure(c, in, cur, err);
       ended = true;
       break;
     }
@@ -191,40 +283,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     unit.guest_bytes += in.d.length;
     stats.guest_instructions++;
     c.ident = false;
-    Flow flow = Flow::Continue;
-    bool handled = false;
-    if (missing_feature(cpu.model(), in)) {
-      StaticExit e;  // the part does not have it: #UD, as on that part
-      e.kind = StaticExit::Kind::Exception;
-      e.vector = cpu::kUD;
-      emit_static_exit(c, in, e);
-      flow = Flow::End;
-    } else if (!flat) {
-      emit_unsupported(c, in, "segment with a non-zero base in CS/DS/ES/SS");
-      flow = Flow::End;
-    } else if (watch.must && !(is_ident(in) && watchable(in)) && watch.must(in.eip)) {
-      emit_unsupported(c, in, "unsupported MMIO access form");
-      flow = Flow::End;
-    } else if (addr16(in) && in.d.mnemonic == ZYDIS_MNEMONIC_LEA) {
-      emit_lea16(c, in);  // other 16-bit addressing forms: the emitters, through addr16.cpp
-    } else if (is_fpu(in)) {
-      flow = emit_fpu_op(c, in);
-    } else if (is_ident(in)) {
-      if (watch.wraps && watchable(in) && watch.wraps(in.eip))
-        emit_watched_write(c, in);
-      else if (segment_override(in) >= 0 && watchable(in))
-        emit_segment_based_ident(c, in);
-      else
-        emit_ident(c, in);
-    } else {
-      flow = emit_control_flow(c, in, handled);
-      if (!handled) flow = emit_stack_op(c, in, handled);
-      if (!handled) flow = emit_system_op(c, in, handled);
-      if (!handled) {
-        emit_unsupported(c, in, "instruction not supported by the translator");
-        flow = Flow::End;
-      }
-    }
+    const Flow flow = emit_instruction(c, in, flat);
     if (c.ident) stats.ident_instructions++;
     cur = in.next();
     if (c.fold_to) {
@@ -239,42 +298,18 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
       ended = true;
       break;
     }
-    if (in.d.mnemonic == ZYDIS_MNEMONIC_STI || in.d.mnemonic == ZYDIS_MNEMONIC_POPFD ||
-        in.d.mnemonic == ZYDIS_MNEMONIC_POPF) {
-      // After sti, one more instruction runs before an interrupt; then the next unit's entry
-      // check takes it. (popf needs no shadow; ending the unit keeps it simple.) An sti right
-      // after an sti runs with IF = 1 and sets no shadow: the interrupt comes right after it.
-      const bool sti = in.d.mnemonic == ZYDIS_MNEMONIC_STI;
-      shadow = sti && !after_sti ? 1 : 0;
-      if (shadow) ss_shadow = true;  // sti sets irq_shadow too (when it enables interrupts)
-    } else if (loads_ss(in)) {
-      // mov ss / pop ss / lss: the cpu sets irq_shadow; the next instruction ends it and the
-      // unit (interrupts are only taken at unit entries and callout exits).
-      shadow = 1;
-      ss_shadow = true;
-    } else if (shadow > 0) {
-      shadow = 0;
-    }
-    after_sti = in.d.mnemonic == ZYDIS_MNEMONIC_STI;
-    if (shadow == 0) break;
+    if (!shadow.go_on(in)) break;
   }
   if (!ended) emit_chain(c, cur);
   unit.loop_exit = c.loop_exit;
   unit.ic_slots = std::move(c.ic_slots);
+  const std::vector<Label> stubs = emit_chain_stubs(c);
+  return install(code, c, stubs, std::move(unit), span, key, t0);
+}
 
-  // Exit stubs for chain sites: they stay the target of each site until it is patched.
-  std::vector<Label> stubs;
-  for (const ChainSite& s : c.chains) {
-    Label l = a.newLabel();
-    stubs.push_back(l);
-    a.bind(l);
-    a.mov(vcpu_field(cpu::off::eip), imm(s.target));
-    a.mov(vcpu_field(cpu::off::exit_reason), imm(uint32_t(cpu::Exit::Chain)));
-    a.lea(r8, ptr(s.rel32));
-    a.mov(vcpu_field(cpu::off::exit_info, 8), r8);
-    a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(rt.exit_common))));
-  }
-
+Unit* EngineCore::install(CodeHolder& code, const Ctx& c, const std::vector<Label>& stubs,
+                          Unit&& unit, const UnitSpan& span, uint64_t key,
+                          std::chrono::steady_clock::time_point t0) {
   code.flatten();
   code.resolveUnresolvedLinks();
   uint8_t* dst = cache.cursor();
@@ -298,7 +333,7 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
     unit.page2 = *span.page2();
     unit.frame2 = src.phys_page(unit.page2);
   }
-  unit.frame = src.phys_page(eip);
+  unit.frame = src.phys_page(unit.eip);
   Unit* u = cache.insert(key, std::move(unit));
   stats.units++;
   stats.tc_bytes = cache.used();

@@ -217,44 +217,126 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   e.host = reinterpret_cast<uint64_t>(u->host);
 }
 
+inline uint64_t EngineCore::sync_mode() {
+  const uint64_t mode = mode_key();
+  if (mode != last_mode_) {
+    last_mode_ = mode;
+    new_generation();  // jump-cache entries belong to one mode
+  }
+  return mode << 52;
+}
+
+// Translations are keyed by mode, the guest-physical page of their first byte and their
+// linear EIP: the same linear code in another address space is another unit.
+inline uint64_t EngineCore::unit_key(uint64_t mode, uint32_t eip) {
+  return mode | (uint64_t(src.phys_page(eip)) << 32) | eip;
+}
+
+// The key names the first page only: a unit with a second page (Unit::frame2) holds only
+// while that page still comes from the same frame (it may not, in another address space);
+// otherwise it is made again under the same key.
+inline Unit* EngineCore::find_unit(uint64_t key) {
+  Unit* u = cache.find(key);
+  if (u && u->frame2 != Unit::kNoFrame && src.phys_page(u->page2) != u->frame2) return nullptr;
+  return u;
+}
+
+// A loop's exit is made with the loop (Options::translate_loop_exits); never when the cache
+// would have to make room for it (translate's make_room: a flush, or an eviction), which could
+// delete the loop's unit.
+Unit* EngineCore::make_unit(uint32_t eip, uint64_t mode) {
+  Unit* made = translate(eip, unit_key(mode, eip));
+  if (!opt.translate_loop_exits || !made->loop_exit || cache.room() < kUnitReserve) return made;
+  const uint32_t after = *made->loop_exit;
+  if (stop_eip && after == *stop_eip) return made;  // never entered: run() stops there
+  if (!find_unit(unit_key(mode, after)) && !src.fetch_fault(after)) {
+    translate(after, unit_key(mode, after));
+    stats.loop_exit_units++;
+  }
+  return made;
+}
+
+inline bool EngineCore::yields(uint32_t eip) {
+  return yield_check && yield_check(eip);
+}
+
+// The unit to enter at v.eip when the plain lookup has none (or under `single`); nullptr with
+// `fault` set when the guest may not fetch there. A one-instruction unit made while its code
+// stays traced is kept under its own key (the same writer tends to come back); an untraced one
+// must not outlive the instruction.
+Unit* EngineCore::unit_on_miss(uint64_t mode, bool single, bool keep_single,
+                               std::optional<cpu::Fault>& fault) {
+  const uint32_t eip = v.eip;
+  uint64_t single_key = (uint64_t(1) << 63) | (stats.units << 32) | eip;  // a key no lookup uses
+  if (single && keep_single) {
+    single_key = (uint64_t(1) << 62) | unit_key(mode, eip);
+    if (Unit* u = find_unit(single_key)) return u;
+  }
+  // A unit starts only where the guest may fetch; elsewhere the fetch is its exception.
+  if ((fault = src.fetch_fault(eip))) return nullptr;
+  if (!single) return make_unit(eip, mode);
+  const unsigned cap = opt.max_unit_instructions;
+  opt.max_unit_instructions = 1;
+  Unit* u = translate(eip, single_key);
+  opt.max_unit_instructions = cap;
+  return u;
+}
+
+// A chain exit: the site at v.exit_info is patched to jump straight to the target's unit.
+void EngineCore::link_chain(uint64_t mode, CacheEpoch before) {
+  const uint32_t target = v.eip;
+  Unit* t = find_unit(unit_key(mode, target));
+  if (!t) {
+    if (src.fetch_fault(target)) return;  // the dispatcher raises it (loop top)
+    t = make_unit(target, mode);
+  }
+  if (cache_epoch() != before) return;  // the site may have gone with a flush or an eviction
+  // A chain fixes where the target's linear address led when it was made: links are undone
+  // when the guest's mappings of its pages change (unlink_page, on invlpg; unlink_nonglobal,
+  // on a CR3 write, unless the guest maps them global).
+  auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
+  const CodePages cp = code_pages(*t);
+  links_.chain(site, cache.unit_at(site), t, cp.page, cp.page2, cp.global);
+  stats.chains++;
+}
+
+// A jump-cache miss: the target's unit goes into the jump cache, and into the inline-cache
+// slot the miss came from (v.exit_info), if any.
+void EngineCore::fill_lookup(uint64_t mode, CacheEpoch before) {
+  Unit* t = find_unit(unit_key(mode, v.eip));
+  if (!t) {
+    if (src.fetch_fault(v.eip)) return;  // raised at the loop top
+    t = make_unit(v.eip, mode);
+  }
+  jc_insert(v.eip, t);
+  // Unless making the target evicted or flushed the site (its slot may serve another site by
+  // now).
+  if (v.exit_info && cache_epoch() == before) {
+    auto* slot = reinterpret_cast<IcSlot*>(v.exit_info);
+    slot->key = v.jc_tag | v.eip;
+    slot->host = reinterpret_cast<uint64_t>(t->host);
+  }
+}
+
+RunExit EngineCore::exit_for_static() {
+  stats.static_exits++;
+  const StaticExit& s = static_exits.at(v.exit_info);
+  RunExit x;
+  if (s.kind == StaticExit::Kind::Exception) {
+    x.kind = RunExit::Kind::Exception;
+    x.fault = cpu::Fault{s.vector, s.error_code, 0};
+    x.software = s.software;
+  } else {
+    x.kind = RunExit::Kind::Unsupported;
+    x.what = s.what;
+  }
+  x.next_eip = s.next_eip;
+  v.eip = s.eip;
+  return x;
+}
+
 RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
-  auto sync_mode = [&] {
-    uint64_t mode = mode_key();
-    if (mode != last_mode_) {
-      last_mode_ = mode;
-      new_generation();  // jump-cache entries belong to one mode
-    }
-    return mode << 52;
-  };
-  // Translations are keyed by mode, the guest-physical page of their first byte and their
-  // linear EIP: the same linear code in another address space is another unit.
-  auto key = [&](uint64_t mode, uint32_t eip) {
-    return mode | (uint64_t(src.phys_page(eip)) << 32) | eip;
-  };
-  // The key names the first page only: a unit with a second page (Unit::frame2) holds only
-  // while that page still comes from the same frame (it may not, in another address space);
-  // otherwise it is made again under the same key.
-  auto find = [&](uint64_t k) -> Unit* {
-    Unit* u = cache.find(k);
-    if (u && u->frame2 != Unit::kNoFrame && src.phys_page(u->page2) != u->frame2) return nullptr;
-    return u;
-  };
   uint64_t mode = sync_mode();
-  // A loop's exit is made with the loop (Options::translate_loop_exits); never when the
-  // cache would have to make room for it (translate's make_room: a flush, or an eviction),
-  // which could delete the loop's unit.
-  auto make = [&](uint32_t eip, uint64_t mode) {
-    Unit* made = translate(eip, key(mode, eip));
-    if (!opt.translate_loop_exits || !made->loop_exit || cache.room() < kUnitReserve) return made;
-    const uint32_t after = *made->loop_exit;
-    if (stop_eip && after == *stop_eip) return made;  // never entered: run() stops there
-    if (!find(key(mode, after)) && !src.fetch_fault(after)) {
-      translate(after, key(mode, after));
-      stats.loop_exit_units++;
-    }
-    return made;
-  };
-  auto yields = [&](uint32_t eip) { return yield_check && yield_check(eip); };
   for (bool first = true;; first = false) {
     if (v.pending.any) return RunExit{RunExit::Kind::Event};
     if (stop_eip && v.eip == *stop_eip) return RunExit{RunExit::Kind::Stop};
@@ -262,80 +344,31 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     if (single && !first) return RunExit{RunExit::Kind::Yield};
     mode = sync_mode();  // TF may have changed (popf, iret): it is part of the mode
     const bool stepping = v.eflags & cpu::fl::TF;
-    const uint32_t eip = v.eip;
-    // A one-instruction unit made while its code stays traced is kept under its own key (the
-    // same writer tends to come back); an untraced one must not outlive the instruction.
-    uint64_t single_key = 0;
-    Unit* u = nullptr;
-    if (!single) {
-      u = find(key(mode, eip));
-    } else if (keep_single) {
-      single_key = (uint64_t(1) << 62) | key(mode, eip);
-      u = find(single_key);
-    } else {
-      single_key = (uint64_t(1) << 63) | (stats.units << 32) | eip;  // a key no lookup uses
-    }
+    Unit* u = single ? nullptr : find_unit(unit_key(mode, v.eip));
     if (!u) {
-      // A unit starts only where the guest may fetch; elsewhere the fetch is its exception.
-      if (auto f = src.fetch_fault(eip)) {
+      std::optional<cpu::Fault> fault;
+      if (!(u = unit_on_miss(mode, single, keep_single, fault))) {
         RunExit x;
         x.kind = RunExit::Kind::Exception;
-        x.fault = *f;
+        x.fault = *fault;
         return x;
-      }
-      if (single) {
-        const unsigned cap = opt.max_unit_instructions;
-        opt.max_unit_instructions = 1;
-        u = translate(eip, single_key);
-        opt.max_unit_instructions = cap;
-      } else {
-        u = make(eip, mode);
       }
     }
     stats.entries++;
-    uint64_t flushes = stats.flushes, evictions = stats.eviction_blocks;
+    const CacheEpoch epoch = cache_epoch();
     auto reason = cpu::Exit(rt.enter(&v, u->host));
     stats.lookup_hits = v.jc_hits;
     switch (reason) {
-      case cpu::Exit::Chain: {
-        const uint32_t target = v.eip;
-        if (single || stepping || !opt.chaining || (stop_eip && target == *stop_eip) ||
-            yields(target))
-          break;
-        Unit* t = find(key(mode, target));
-        if (!t) {
-          if (src.fetch_fault(target)) break;  // the dispatcher raises it (loop top)
-          t = make(target, mode);
-        }
-        // The site may have gone with a flush or an eviction.
-        if (stats.flushes != flushes || stats.eviction_blocks != evictions) break;
-        // A chain fixes where the target's linear address led when it was made: links are
-        // undone when the guest's mappings of its pages change (unlink_page, on invlpg;
-        // unlink_nonglobal, on a CR3 write, unless the guest maps them global).
-        auto* site = reinterpret_cast<uint8_t*>(v.exit_info);
-        const CodePages cp = code_pages(*t);
-        links_.chain(site, cache.unit_at(site), t, cp.page, cp.page2, cp.global);
-        stats.chains++;
+      case cpu::Exit::Chain:
+        if (!single && !stepping && opt.chaining && !(stop_eip && v.eip == *stop_eip) &&
+            !yields(v.eip))
+          link_chain(mode, epoch);
         break;
-      }
-      case cpu::Exit::Lookup: {
+      case cpu::Exit::Lookup:
         stats.lookup_misses++;
-        if (single || stepping || (stop_eip && v.eip == *stop_eip) || yields(v.eip)) break;
-        Unit* t = find(key(mode, v.eip));
-        if (!t) {
-          if (src.fetch_fault(v.eip)) break;  // raised at the loop top
-          t = make(v.eip, mode);
-        }
-        jc_insert(v.eip, t);
-        // From an inline-cache site (ic_miss): its slot leads there now, unless making the
-        // target evicted or flushed the site (its slot may serve another site by now).
-        if (v.exit_info && stats.flushes == flushes && stats.eviction_blocks == evictions) {
-          auto* slot = reinterpret_cast<IcSlot*>(v.exit_info);
-          slot->key = v.jc_tag | v.eip;
-          slot->host = reinterpret_cast<uint64_t>(t->host);
-        }
+        if (!single && !stepping && !(stop_eip && v.eip == *stop_eip) && !yields(v.eip))
+          fill_lookup(mode, epoch);
         break;
-      }
       case cpu::Exit::Pending:
         stats.exits_pending++;
         return RunExit{RunExit::Kind::Event};
@@ -350,22 +383,8 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
       case cpu::Exit::Fault:
         stats.host_faults++;
         return exit_for_fault();
-      case cpu::Exit::Static: {
-        stats.static_exits++;
-        const StaticExit& s = static_exits.at(v.exit_info);
-        RunExit x;
-        if (s.kind == StaticExit::Kind::Exception) {
-          x.kind = RunExit::Kind::Exception;
-          x.fault = cpu::Fault{s.vector, s.error_code, 0};
-          x.software = s.software;
-        } else {
-          x.kind = RunExit::Kind::Unsupported;
-          x.what = s.what;
-        }
-        x.next_eip = s.next_eip;
-        v.eip = s.eip;
-        return x;
-      }
+      case cpu::Exit::Static:
+        return exit_for_static();
       default:
         throw std::logic_error(fmt::format("bad exit reason {} from translated code", int(reason)));
     }

@@ -86,6 +86,24 @@ class EngineCore {
                 Unit&& unit, const UnitSpan& span, uint64_t key,
                 std::chrono::steady_clock::time_point t0);
   void jc_insert(uint32_t eip, Unit* u);
+  // The pieces of run() (engine.cpp; the first four are inline there: run's hot path).
+  uint64_t sync_mode();  // the mode key, shifted; a new jump-cache generation when it changed
+  uint64_t unit_key(uint64_t mode, uint32_t eip);
+  Unit* find_unit(uint64_t key);
+  Unit* make_unit(uint32_t eip, uint64_t mode);  // with its loop's exit
+  bool yields(uint32_t eip);
+  Unit* unit_on_miss(uint64_t mode, bool single, bool keep_single,
+                     std::optional<cpu::Fault>& fault);
+  // Flushes and evictions so far: a chain site or inline-cache slot noted before making a
+  // unit may be gone when this changed.
+  struct CacheEpoch {
+    uint64_t flushes, evictions;
+    bool operator==(const CacheEpoch&) const = default;
+  };
+  CacheEpoch cache_epoch() const { return {stats.flushes, stats.eviction_blocks}; }
+  void link_chain(uint64_t mode, CacheEpoch before);
+  void fill_lookup(uint64_t mode, CacheEpoch before);
+  RunExit exit_for_static();
 
   // The linear pages a unit's code came from (its second page if it has one, else the first
   // again), and whether the guest maps them global.

@@ -76,26 +76,33 @@ void emit_jc_probe(Assembler& a, unsigned bits, Label hit) {
   a.jecxz(rcx, hit);
   a.mov(rcx, r12);
 }
-}  // namespace
 
-void Runtime::build(CodeCache& cache, unsigned jc_bits) {
-  CodeHolder code;
-  code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.base())));
-  Assembler a(&code);
-  Label l_enter = a.newLabel(), l_reload = a.newLabel(), l_exit = a.newLabel(),
-        l_leave = a.newLabel(), l_callout = a.newLabel(), l_lookup = a.newLabel(),
-        l_callout_exit = a.newLabel(), l_hit = a.newLabel(), l_fpu_callout = a.newLabel(),
-        l_mxcsr = a.newLabel(), l_ic_miss = a.newLabel(), l_ic_hit = a.newLabel();
+// The runtime's entry points and the internal labels they share.
+struct Labels {
+  explicit Labels(Assembler& a)
+      : enter(a.newLabel()),
+        reload(a.newLabel()),
+        exit(a.newLabel()),
+        leave(a.newLabel()),
+        callout(a.newLabel()),
+        callout_exit(a.newLabel()),
+        fpu_callout(a.newLabel()),
+        lookup(a.newLabel()),
+        ic_miss(a.newLabel()),
+        mxcsr(a.newLabel()) {}
+  Label enter, reload, exit, leave, callout, callout_exit, fpu_callout, lookup, ic_miss, mxcsr;
+};
 
-  // enter(rdi = vcpu, rsi = code)
-  a.bind(l_enter);
+// enter(rdi = vcpu, rsi = code), and reload: guest state from the vCPU into host registers,
+// then a jump to [resume].
+void emit_enter(Assembler& a, const Labels& l) {
+  a.bind(l.enter);
   for (auto r : {rbx, rbp, r12, r13, r14, r15}) a.push(r);
   a.sub(rsp, 8);  // keep host_rsp 16-byte aligned so callouts can `call` from it
   a.mov(r15, rdi);
   a.mov(vc(cpu::off::host_rsp, 8), rsp);
   a.mov(vc(cpu::off::resume, 8), rsi);
-  // reload: guest state from the vCPU into host registers, then jump to [resume].
-  a.bind(l_reload);
+  a.bind(l.reload);
   a.mov(r8d, vc(cpu::off::eflags));
   a.and_(r8d, kHostFlagsMask);
   a.lea(rsp, vc(cpu::off::scratch_top, 8));
@@ -103,88 +110,120 @@ void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   a.popfq();
   for (int i = 0; i < 8; ++i) a.mov(gpd(i), vc(cpu::off::gpr + 4 * i));  // esp last-but-few: fine
   a.jmp(vc(cpu::off::resume, 8));
+}
 
-  // exit_common: reason (and EIP) were stored by the code that jumped here.
-  a.bind(l_exit);
+// exit_common: reason (and EIP) were stored by the code that jumped here. leave: the same with
+// the guest's registers already saved.
+void emit_exit(Assembler& a, const Labels& l) {
+  a.bind(l.exit);
   save_guest_state(a);
-  a.bind(l_leave);
-  save_guest_fpu(a, l_mxcsr);
+  a.bind(l.leave);
+  save_guest_fpu(a, l.mxcsr);
   a.mov(rsp, vc(cpu::off::host_rsp, 8));
   a.cld();  // the C++ ABI wants DF clear
   a.mov(eax, vc(cpu::off::exit_reason));
   a.add(rsp, 8);
   for (auto r : {r15, r14, r13, r12, rbp, rbx}) a.pop(r);
   a.ret();
+}
 
-  // callout: r13 = function, r12 = a0, r11 = a1, r14 = where to resume.
-  // Both callout stubs: save the guest, call r13(vcpu, a0, a1) on the monitor stack.
-  auto call_monitor = [&] {
-    save_guest_state(a);
-    save_guest_fpu(a, l_mxcsr);
-    a.mov(vc(cpu::off::resume, 8), r14);
-    a.mov(rsp, vc(cpu::off::host_rsp, 8));
-    a.cld();
-    a.mov(rdi, r15);
-    a.mov(rsi, r12);
-    a.mov(rdx, r11);
-    a.call(r13);
-    a.test(eax, eax);
-  };
-  a.bind(l_callout);
-  call_monitor();
-  a.jz(l_reload);
-  a.bind(l_callout_exit);
+// Both callout stubs: save the guest, call r13(vcpu, a0 = r12, a1 = r11) on the monitor stack,
+// with r14 = where to resume; ZF is set if the callout returned 0 (go on).
+void emit_call_monitor(Assembler& a, const Labels& l) {
+  save_guest_state(a);
+  save_guest_fpu(a, l.mxcsr);
+  a.mov(vc(cpu::off::resume, 8), r14);
+  a.mov(rsp, vc(cpu::off::host_rsp, 8));
+  a.cld();
+  a.mov(rdi, r15);
+  a.mov(rsi, r12);
+  a.mov(rdx, r11);
+  a.call(r13);
+  a.test(eax, eax);
+}
+
+// callout, and fpu_callout: a callout (the FPU gate) after which, if it resumes, the guest FPU
+// state is loaded into the host FPU; the gate has opened the classes CR0/CR4 allow.
+void emit_callouts(Assembler& a, const Labels& l) {
+  a.bind(l.callout);
+  emit_call_monitor(a, l);
+  a.jz(l.reload);
+  a.bind(l.callout_exit);
   a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Callout));
-  a.jmp(l_leave);
+  a.jmp(l.leave);
 
-  // fpu_callout: a callout (the FPU gate) after which, if it resumes, the guest FPU state is
-  // loaded into the host FPU; the gate has opened the classes CR0/CR4 allow.
-  a.bind(l_fpu_callout);
-  call_monitor();
-  a.jnz(l_callout_exit);
+  a.bind(l.fpu_callout);
+  emit_call_monitor(a, l);
+  a.jnz(l.callout_exit);
   a.fxrstor(ptr(r15, cpu::off::fpu));
   a.mov(byte_ptr(r15, cpu::off::fpu_live), 1);
-  a.jmp(l_reload);
+  a.jmp(l.reload);
+}
 
-  // lookup: r8d = target EIP. Flag-free, because guest flags are live in RFLAGS.
-  a.bind(l_lookup);
-  emit_jc_probe(a, jc_bits, l_hit);
-  a.mov(vc(cpu::off::exit_info, 8), imm(0));  // no inline-cache slot to refill
+// A jump-cache miss for the EIP in r8d: the dispatcher gets it, with `slot` (an IcSlot to
+// refill, or 0) in exit_info.
+void emit_lookup_exit(Assembler& a, const Labels& l, const Operand& slot) {
+  if (slot.isImm())
+    a.mov(vc(cpu::off::exit_info, 8), slot.as<Imm>());
+  else
+    a.mov(vc(cpu::off::exit_info, 8), slot.as<Gp>());
   a.mov(vc(cpu::off::eip), r8d);
   a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Lookup));
-  a.jmp(l_exit);
-  a.bind(l_hit);
+  a.jmp(l.exit);
+}
+
+// After a jump-cache hit: rcx back from r12, and the hit counted.
+void emit_jc_hit(Assembler& a) {
   a.mov(rcx, r12);
   a.mov(r9, vc(cpu::off::jc_hits, 8));
   a.lea(r9, ptr(r9, 1));
   a.mov(vc(cpu::off::jc_hits, 8), r9);
-  a.jmp(ptr(r10, 8));
+}
 
-  // ic_miss: an inline-cache site's compare failed (r8d = target EIP, r13 = its IcSlot). The
-  // table decides: on a hit the slot takes the entry and the branch goes on; on a miss the
-  // dispatcher gets the slot in exit_info and refills it with the unit it finds or makes.
-  a.bind(l_ic_miss);
+// lookup: r8d = target EIP. Flag-free, because guest flags are live in RFLAGS.
+void emit_lookup(Assembler& a, const Labels& l, unsigned jc_bits) {
+  Label hit = a.newLabel();
+  a.bind(l.lookup);
+  emit_jc_probe(a, jc_bits, hit);
+  emit_lookup_exit(a, l, imm(0));  // no inline-cache slot to refill
+  a.bind(hit);
+  emit_jc_hit(a);
+  a.jmp(ptr(r10, 8));
+}
+
+// ic_miss: an inline-cache site's compare failed (r8d = target EIP, r13 = its IcSlot). The
+// table decides: on a hit the slot takes the entry and the branch goes on; on a miss the
+// dispatcher gets the slot in exit_info and refills it with the unit it finds or makes.
+void emit_ic_miss(Assembler& a, const Labels& l, unsigned jc_bits) {
+  Label hit = a.newLabel();
+  a.bind(l.ic_miss);
   a.mov(r9, ptr(r13, kIcMisses));
   a.lea(r9, ptr(r9, 1));
   a.mov(ptr(r13, kIcMisses), r9);
-  emit_jc_probe(a, jc_bits, l_ic_hit);
-  a.mov(vc(cpu::off::exit_info, 8), r13);
-  a.mov(vc(cpu::off::eip), r8d);
-  a.mov(vc(cpu::off::exit_reason), uint32_t(cpu::Exit::Lookup));
-  a.jmp(l_exit);
-  a.bind(l_ic_hit);
-  a.mov(rcx, r12);
-  a.mov(r9, vc(cpu::off::jc_hits, 8));
-  a.lea(r9, ptr(r9, 1));
-  a.mov(vc(cpu::off::jc_hits, 8), r9);
+  emit_jc_probe(a, jc_bits, hit);
+  emit_lookup_exit(a, l, r13);
+  a.bind(hit);
+  emit_jc_hit(a);
   a.mov(ptr(r13, kIcKey), r11);
   a.mov(r9, ptr(r10, 8));
   a.mov(ptr(r13, kIcHost), r9);
   a.jmp(r9);
+}
+}  // namespace
 
+void Runtime::build(CodeCache& cache, unsigned jc_bits) {
+  CodeHolder code;
+  code.init(Environment(Arch::kX64), uint64_t(reinterpret_cast<uintptr_t>(cache.base())));
+  Assembler a(&code);
+  const Labels l(a);
+  emit_enter(a, l);
+  emit_exit(a, l);
+  emit_callouts(a, l);
+  emit_lookup(a, l, jc_bits);
+  emit_ic_miss(a, l, jc_bits);
   // The monitor's MXCSR, restored when guest FPU state leaves the host FPU.
   a.align(AlignMode::kData, 4);
-  a.bind(l_mxcsr);
+  a.bind(l.mxcsr);
   const uint32_t monitor_mxcsr = __builtin_ia32_stmxcsr();
   a.embed(&monitor_mxcsr, 4);
 
@@ -194,13 +233,13 @@ void Runtime::build(CodeCache& cache, unsigned jc_bits) {
   if (size > cache.size()) throw std::runtime_error("translation cache too small for the runtime");
   code.copyFlattenedData(cache.base(), size);
   uint8_t* b = cache.base();
-  enter = reinterpret_cast<EnterFn>(b + code.labelOffsetFromBase(l_enter));
-  exit_common = b + code.labelOffsetFromBase(l_exit);
-  leave = b + code.labelOffsetFromBase(l_leave);
-  callout = b + code.labelOffsetFromBase(l_callout);
-  lookup = b + code.labelOffsetFromBase(l_lookup);
-  fpu_callout = b + code.labelOffsetFromBase(l_fpu_callout);
-  ic_miss = b + code.labelOffsetFromBase(l_ic_miss);
+  enter = reinterpret_cast<EnterFn>(b + code.labelOffsetFromBase(l.enter));
+  exit_common = b + code.labelOffsetFromBase(l.exit);
+  leave = b + code.labelOffsetFromBase(l.leave);
+  callout = b + code.labelOffsetFromBase(l.callout);
+  lookup = b + code.labelOffsetFromBase(l.lookup);
+  fpu_callout = b + code.labelOffsetFromBase(l.fpu_callout);
+  ic_miss = b + code.labelOffsetFromBase(l.ic_miss);
   cache.set_runtime_end((size + 63) & ~size_t(63));
 }
 

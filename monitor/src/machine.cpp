@@ -643,23 +643,105 @@ bt::RunExit Machine::run_single() {
   return engine_->run_single(code.tracing);
 }
 
+// What the last run asked of the translation cache (tc_), and the translations of written code
+// frames (by the guest, or by the monitor's own writes), done before the next run.
+void Machine::apply_tc_requests() {
+  for (uint32_t frame : traces_.take_written()) engine_->invalidate_frame(frame);
+  if (tc_.flush) {
+    engine_->flush();
+  } else if (tc_.unlink_all) {
+    engine_->unlink();
+  } else {
+    if (tc_.unlink_nonglobal) engine_->unlink_nonglobal();
+    for (uint32_t page : tc_.unlink_pages) engine_->unlink_page(page);
+  }
+  tc_ = {};
+}
+
+std::optional<int> Machine::run_translated(bool single, bool ignne_step, bt::RunExit& x) {
+  const uint64_t t0 = now_ns();
+  try {
+    translated_user();
+    if (single) {
+      x = run_single();
+    } else {
+      x = engine_->run(translate_next_);
+      shadow_.table_write_end();  // a watched write that faulted left its table open
+      mmio_.abandon();            // ... or its MMIO operand
+    }
+  } catch (const cpu::Unsupported& u) {
+    return stop("unsupported: " + u.what);
+  }
+  if (ignne_step) x87_ferr_->after_step();
+  bt_ns_ += now_ns() - t0;
+  translate_next_ = false;
+  unassigned_step_ = false;
+  if (shadow_step_) {
+    // The shadowed instruction ran (or faulted): the interrupt it held back is due now.
+    shadow_step_ = false;
+    vcpu_.pending.async = 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> Machine::guest_exception(const bt::RunExit& x) {
+  try {
+    if (x.software)
+      cpu_->software_interrupt(x.fault.vector, x.next_eip, true);
+    else if (x.fault.vector == cpu::kMF)
+      cpu_->x87_error();  // #MF, or FERR# with CR0.NE = 0
+    else
+      cpu_->raise(x.fault);
+  } catch (const cpu::Unsupported& u) {
+    return stop("unsupported: " + u.what);
+  }
+  if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
+  return std::nullopt;
+}
+
+std::optional<int> Machine::translated_memory_fault(const bt::RunExit& x) {
+  if (vcpu_.paging()) return shadow_fault(x.address, x.write, true);
+  // Translated code wrote to code it was translated from: see CodeTraces.
+  if (x.write && traces_.on_write(x.address)) {
+    single_next_ = true;
+    if (de_) direct_code_.on_write(x.address, ~0u);
+    return std::nullopt;
+  }
+  // Translated code wrote to a page cleared for direct execution: it becomes writable.
+  if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) return std::nullopt;
+  if (mmio_.redirected(x.address)) return mmio_fault(x.address, x.write, true);
+  return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
+                          x.write ? "write" : "access", x.address));
+}
+
+std::optional<int> Machine::after_translated(const bt::RunExit& x) {
+  using K = bt::RunExit::Kind;
+  switch (x.kind) {
+    case K::Event:
+      return take_events();
+    case K::Halt:
+      return halt();
+    case K::Exception:
+      return guest_exception(x);
+    case K::MemoryFault:
+      return translated_memory_fault(x);
+    case K::Unsupported:
+      return stop("unsupported: " + x.what);
+    case K::Stop:
+      return stop("stop address reached");
+    case K::Yield:  // ring-3 code that may run directly again
+      break;
+  }
+  return std::nullopt;
+}
+
 int Machine::loop() {
   for (;;) {
     // The instruction that ran with unassigned memory as all ones completed (unassigned_pages.h).
     if (!unassigned_step_ && !unassigned_.empty() && !unassigned_.clear())
       return stop("the host refused to unmap a page of all ones (its mapping limit)");
     if (next_snapshot_ns_ && now_ns() >= next_snapshot_ns_) snapshot_stats();
-    // Written code frames (by the guest, or by the monitor's own writes): their translations go.
-    for (uint32_t frame : traces_.take_written()) engine_->invalidate_frame(frame);
-    if (tc_.flush) {
-      engine_->flush();
-    } else if (tc_.unlink_all) {
-      engine_->unlink();
-    } else {
-      if (tc_.unlink_nonglobal) engine_->unlink_nonglobal();
-      for (uint32_t page : tc_.unlink_pages) engine_->unlink_page(page);
-    }
-    tc_ = {};
+    apply_tc_requests();
     x87_ferr_->follow();
     if (vcpu_.halted) {  // an x87 error with CR0.NE = 0 froze the CPU (x87_ferr.h)
       if (auto status = halt()) return *status;
@@ -673,76 +755,9 @@ int Machine::loop() {
       continue;
     }
     bt::RunExit x;
-    const uint64_t t0 = now_ns();
-    try {
-      translated_user();
-      if (single) {
-        x = run_single();
-      } else {
-        x = engine_->run(translate_next_);
-        shadow_.table_write_end();  // a watched write that faulted left its table open
-        mmio_.abandon();            // ... or its MMIO operand
-      }
-    } catch (const cpu::Unsupported& u) {
-      return stop("unsupported: " + u.what);
-    }
-    if (ignne_step) x87_ferr_->after_step();
-    bt_ns_ += now_ns() - t0;
-    translate_next_ = false;
-    unassigned_step_ = false;
-    if (shadow_step_) {
-      // The shadowed instruction ran (or faulted): the interrupt it held back is due now.
-      shadow_step_ = false;
-      vcpu_.pending.async = 1;
-    }
+    if (auto status = run_translated(single, ignne_step, x)) return *status;
     if (auto status = finished()) return *status;
-    using K = bt::RunExit::Kind;
-    switch (x.kind) {
-      case K::Event:
-        if (auto status = take_events()) return *status;
-        break;
-      case K::Halt:
-        if (auto status = halt()) return *status;
-        break;
-      case K::Exception:
-        try {
-          if (x.software)
-            cpu_->software_interrupt(x.fault.vector, x.next_eip, true);
-          else if (x.fault.vector == cpu::kMF)
-            cpu_->x87_error();  // #MF, or FERR# with CR0.NE = 0
-          else
-            cpu_->raise(x.fault);
-        } catch (const cpu::Unsupported& u) {
-          return stop("unsupported: " + u.what);
-        }
-        if (cpu_->shutdown()) return stop(cpu_->shutdown_reason());
-        break;
-      case K::MemoryFault:
-        if (vcpu_.paging()) {
-          if (auto status = shadow_fault(x.address, x.write, true)) return *status;
-          break;
-        }
-        // Translated code wrote to code it was translated from: see CodeTraces.
-        if (x.write && traces_.on_write(x.address)) {
-          single_next_ = true;
-          if (de_) direct_code_.on_write(x.address, ~0u);
-          break;
-        }
-        // Translated code wrote to a page cleared for direct execution: it becomes writable.
-        if (x.write && de_ && direct_code_.on_write(x.address, ~0u)) break;
-        if (mmio_.redirected(x.address)) {
-          if (auto status = mmio_fault(x.address, x.write, true)) return *status;
-          break;
-        }
-        return stop(fmt::format("guest {} at {:#010x}, where there is no RAM (paging off)",
-                                x.write ? "write" : "access", x.address));
-      case K::Unsupported:
-        return stop("unsupported: " + x.what);
-      case K::Stop:
-        return stop("stop address reached");
-      case K::Yield:  // ring-3 code that may run directly again
-        break;
-    }
+    if (auto status = after_translated(x)) return *status;
   }
 }
 

@@ -74,6 +74,15 @@ class Machine {
 
  private:
   int loop();
+  // The pieces of loop() (machine.cpp): the cache work the last run asked for; one run of
+  // translated code (its exit in x); and what that exit needs: a guest exception, a host
+  // memory fault with paging off or on, or the other kinds. Each gives a status if the VM
+  // must stop.
+  void apply_tc_requests();
+  std::optional<int> run_translated(bool single, bool ignne_step, bt::RunExit& x);
+  std::optional<int> after_translated(const bt::RunExit& x);
+  std::optional<int> guest_exception(const bt::RunExit& x);
+  std::optional<int> translated_memory_fault(const bt::RunExit& x);
   bt::RunExit run_single();
   std::optional<uint64_t> watched_write(uint32_t linear, unsigned bytes);
   // The status to end with once the guest asked to exit or reset, or the user interrupted.

@@ -112,7 +112,14 @@ struct DirectExec::Impl {
   }
 
   Exit run();
+  // One entry into the current process and its exit (the pieces of enter() follow it).
   Exit enter();
+  std::optional<Exit> load_aliases(de::DeStub& stub);
+  DeProcess::Regs entry_regs() const;
+  void record_exit(const DeProcess::Exit& x, const DeProcess::Regs& r);
+  std::optional<Exit> take_back(const DeProcess::Exit& x, const DeProcess::Regs& r,
+                                const uint8_t (&fpu)[512]);
+  std::optional<Exit> exit_for_kind();
   Exit decode_trap();
   Exit forged(const std::string& what);
   std::optional<Exit> refuse_impossible();
@@ -280,16 +287,20 @@ bool valid_fxsave(const uint8_t* image) {
 }
 }  // namespace
 
-DirectExec::Exit DirectExec::Impl::enter() {
+// The host selectors (LDT aliases of the guest's descriptors) for CS, SS, DS, ES, FS, GS in
+// ctx.sel; an Unsupported exit if one has none.
+std::optional<DirectExec::Exit> DirectExec::Impl::load_aliases(de::DeStub& stub) {
   const char* why = nullptr;
-  de::DeStub& stub = choose_process();
   static constexpr Seg kOrder[6] = {CS, SS, DS, ES, FS, GS};
   for (int i = 0; i < 6; ++i) {
     auto sel = stub.segs.alias(kOrder[i], v.seg[kOrder[i]], &why);
     if (!sel) return count(DeReason::Other, Exit{Exit::Kind::Unsupported, 0, false, why});
     ctx.sel[i] = *sel;
   }
+  return std::nullopt;
+}
 
+DeProcess::Regs DirectExec::Impl::entry_regs() const {
   DeProcess::Regs r;
   for (int i = 0; i < 8; ++i) r.gpr[i] = v.gpr[i];
   r.rip = v.eip;
@@ -300,15 +311,11 @@ DirectExec::Exit DirectExec::Impl::enter() {
   r.es = ctx.sel[3];
   r.fs = ctx.sel[4];
   r.gs = ctx.sel[5];
-  // The guest's x87/SSE state is the vCPU's (one state for both engines and the monitor).
-  alignas(16) uint8_t fpu[512];
-  std::memcpy(fpu, v.fpu, sizeof fpu);
+  return r;
+}
 
-  stats.entries++;
-  const uint64_t t0 = now_ns();
-  const DeProcess::Exit x = stub.process.enter(r, fpu);
-  stats.ns_in_guest += now_ns() - t0;
-
+// How the process came back, in ctx; escaped 64-bit code is recognised by its CS.
+void DirectExec::Impl::record_exit(const DeProcess::Exit& x, const DeProcess::Regs& r) {
   ctx.kind = x.kind == DeProcess::Exit::Kind::Trap         ? de::kTrap
              : x.kind == DeProcess::Exit::Kind::Kick       ? de::kAsync
              : x.kind == DeProcess::Exit::Kind::EntryFault ? de::kEntryFault
@@ -321,25 +328,36 @@ DirectExec::Exit DirectExec::Impl::enter() {
   if ((ctx.kind == de::kTrap || ctx.kind == de::kAsync) && r.cs == DE_HOST_CS64) {
     ctx.kind = de::kEscaped;  // never taken back into the vCPU
     ctx.escaped_rip = r.rip;
-  } else if (ctx.kind == de::kTrap || ctx.kind == de::kAsync) {
-    if (!valid_fxsave(fpu))
-      return count(DeReason::Escape,
-                   Exit{Exit::Kind::Escape, 0, false,
-                        "the direct-execution process returned an FPU image no CPU writes"});
-    std::memcpy(v.fpu, fpu, sizeof fpu);
-    for (int i = 0; i < 8; ++i) v.gpr[i] = uint32_t(r.gpr[i]);
-    v.eip = ctx.eip = uint32_t(r.rip);
-    v.eflags = (v.eflags & ~kGuestWritable) | (uint32_t(r.rflags) & kGuestWritable);
-    ctx.out_cs = r.cs;
-    ctx.out_ss = r.ss;
-    ctx.out_sel[0] = r.ds;
-    ctx.out_sel[1] = r.es;
-    ctx.out_sel[2] = r.fs;
-    ctx.out_sel[3] = r.gs;
-    // The kernel has replaced EAX by -ENOSYS; the call number is the guest's EAX.
-    if (x.signo == SIGSYS) v.gpr[EAX] = uint32_t(x.syscall_nr);
   }
+}
 
+// The registers and FPU image compatibility-mode code left go back into the vCPU (only the
+// EFLAGS bits ring 3 may change); an Escape exit for an FPU image no CPU writes.
+std::optional<DirectExec::Exit> DirectExec::Impl::take_back(const DeProcess::Exit& x,
+                                                            const DeProcess::Regs& r,
+                                                            const uint8_t (&fpu)[512]) {
+  if (!valid_fxsave(fpu))
+    return count(DeReason::Escape,
+                 Exit{Exit::Kind::Escape, 0, false,
+                      "the direct-execution process returned an FPU image no CPU writes"});
+  std::memcpy(v.fpu, fpu, sizeof fpu);
+  for (int i = 0; i < 8; ++i) v.gpr[i] = uint32_t(r.gpr[i]);
+  v.eip = ctx.eip = uint32_t(r.rip);
+  v.eflags = (v.eflags & ~kGuestWritable) | (uint32_t(r.rflags) & kGuestWritable);
+  ctx.out_cs = r.cs;
+  ctx.out_ss = r.ss;
+  ctx.out_sel[0] = r.ds;
+  ctx.out_sel[1] = r.es;
+  ctx.out_sel[2] = r.fs;
+  ctx.out_sel[3] = r.gs;
+  // The kernel has replaced EAX by -ENOSYS; the call number is the guest's EAX.
+  if (x.signo == SIGSYS) v.gpr[EAX] = uint32_t(x.syscall_nr);
+  return std::nullopt;
+}
+
+// The exits decided by the kind alone (a kick seen before entry, escaped code, an entry that
+// faulted) and a compat-mode sysenter/syscall; nullopt for a trap or kick to look into.
+std::optional<DirectExec::Exit> DirectExec::Impl::exit_for_kind() {
   switch (ctx.kind) {
     case de::kBailed:
       return count(DeReason::Async, Exit{Exit::Kind::Event});
@@ -366,10 +384,30 @@ DirectExec::Exit DirectExec::Impl::enter() {
                  Exit{Exit::Kind::Unsupported, 0, false,
                       "guest user code ran syscall or sysenter, whose return address the host "
                       "kernel loses in compatibility mode (bt86's CPUID offers neither)"});
+  return std::nullopt;
+}
+
+DirectExec::Exit DirectExec::Impl::enter() {
+  de::DeStub& stub = choose_process();
+  if (auto x = load_aliases(stub)) return *x;
+  DeProcess::Regs r = entry_regs();
+  // The guest's x87/SSE state is the vCPU's (one state for both engines and the monitor).
+  alignas(16) uint8_t fpu[512];
+  std::memcpy(fpu, v.fpu, sizeof fpu);
+
+  stats.entries++;
+  const uint64_t t0 = now_ns();
+  const DeProcess::Exit x = stub.process.enter(r, fpu);
+  stats.ns_in_guest += now_ns() - t0;
+
+  record_exit(x, r);
+  if (ctx.kind == de::kTrap || ctx.kind == de::kAsync)
+    if (auto out = take_back(x, r, fpu)) return *out;
+  if (auto out = exit_for_kind()) return *out;
   // A record code took over the stub wrote must not reach the guest, not even as the fault a
   // selector fix-up would raise (checked here where CS is still the one entered).
   if (ctx.kind == de::kTrap && ctx.out_cs == ctx.sel[0])
-    if (auto x = refuse_impossible()) return *x;
+    if (auto out = refuse_impossible()) return *out;
   Exit out;
   if (reconcile_selectors(out)) return out;
   if (ctx.kind == de::kAsync) return count(DeReason::Async, Exit{Exit::Kind::Event});

@@ -47,34 +47,56 @@ Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
   return Flow::Continue;
 }
 
+namespace {
+// cli/sti: at CPL 0, inline stores to the virtual IF and the pending word; at other CPLs a
+// callout (cpu/ checks IOPL).
+void emit_cli_sti(Ctx& c, const Insn& in) {
+  auto& a = c.a;
+  const bool sti = in.d.mnemonic == ZYDIS_MNEMONIC_STI;
+  if (c.cpl != 0) {
+    emit_callout(c, in, CalloutKind::CliSti, sti ? callouts::sti : callouts::cli);
+  } else if (!sti) {
+    a.mov(vcpu_field(cpu::off::if_flag, 1), 0);
+    a.mov(vcpu_field(cpu::off::pending_irq, 1), 0);
+  } else {
+    // The interrupt shadow only when IF goes from 0 to 1: irq_shadow = 1 - IF, flag-free
+    // (guest flags are live): ~IF + 2 is 1 for IF = 0 and 0 for IF = 1.
+    a.movzx(r8d, vcpu_field(cpu::off::if_flag, 1));
+    a.not_(r8d);
+    a.lea(r8d, ptr(r8, 2));
+    a.mov(vcpu_field(cpu::off::irq_shadow, 1), r8b);
+    a.mov(vcpu_field(cpu::off::if_flag, 1), 1);
+    a.movzx(r8d, vcpu_field(cpu::off::irq_line, 1));
+    a.mov(vcpu_field(cpu::off::pending_irq, 1), r8b);
+  }
+}
+
+// mov crN/drN: ModRM.reg = the control/debug register, ModRM.rm = the GPR. A write to a
+// control register ends the unit (the mode may change).
+Flow emit_mov_cr_dr(Ctx& c, const Insn& in) {
+  namespace co = callouts;
+  const auto& d = in.d;
+  const uint32_t n = d.raw.modrm.reg, reg = d.raw.modrm.rm;
+  const bool to = d.opcode & 2, dr = d.opcode & 1;
+  const CalloutKind kind = dr ? CalloutKind::DebugReg : CalloutKind::ControlReg;
+  if (to) {
+    c.a.mov(r12d, Gpd(reg));
+    emit_callout(c, in, kind, dr ? co::mov_to_dr : co::mov_to_cr, true, n);
+    return dr ? Flow::Continue : Flow::End;
+  }
+  emit_callout(c, in, kind, dr ? co::mov_from_dr : co::mov_from_cr, true, n | reg << 8);
+  return Flow::Continue;
+}
+}  // namespace
+
 std::optional<Flow> emit_machine_op(Ctx& c, const Insn& in) {
   namespace co = callouts;
-  auto& a = c.a;
   const auto& d = in.d;
   switch (d.mnemonic) {
     case ZYDIS_MNEMONIC_CLI:
-      if (c.cpl == 0) {
-        a.mov(vcpu_field(cpu::off::if_flag, 1), 0);
-        a.mov(vcpu_field(cpu::off::pending_irq, 1), 0);
-      } else {
-        emit_callout(c, in, CalloutKind::CliSti, co::cli);
-      }
-      return Flow::Continue;
     case ZYDIS_MNEMONIC_STI:
-      if (c.cpl == 0) {
-        // The interrupt shadow only when IF goes from 0 to 1: irq_shadow = 1 - IF, flag-free
-        // (guest flags are live): ~IF + 2 is 1 for IF = 0 and 0 for IF = 1.
-        a.movzx(r8d, vcpu_field(cpu::off::if_flag, 1));
-        a.not_(r8d);
-        a.lea(r8d, ptr(r8, 2));
-        a.mov(vcpu_field(cpu::off::irq_shadow, 1), r8b);
-        a.mov(vcpu_field(cpu::off::if_flag, 1), 1);
-        a.movzx(r8d, vcpu_field(cpu::off::irq_line, 1));
-        a.mov(vcpu_field(cpu::off::pending_irq, 1), r8b);
-      } else {
-        emit_callout(c, in, CalloutKind::CliSti, co::sti);
-      }
-      return Flow::Continue;  // the translator ends the unit one instruction later
+      emit_cli_sti(c, in);
+      return Flow::Continue;  // after sti, the translator ends the unit one instruction later
     case ZYDIS_MNEMONIC_HLT:
       emit_callout(c, in, CalloutKind::Halt, co::hlt);
       return Flow::End;
@@ -106,23 +128,11 @@ std::optional<Flow> emit_machine_op(Ctx& c, const Insn& in) {
     case ZYDIS_MNEMONIC_RDTSC:
       emit_callout(c, in, CalloutKind::Rdtsc, co::rdtsc);
       return Flow::Continue;
-    case ZYDIS_MNEMONIC_MOV: {
-      if (d.opcode_map == ZYDIS_OPCODE_MAP_0F && d.opcode >= 0x20 && d.opcode <= 0x23) {
-        // mov crN/drN: ModRM.reg = the control/debug register, ModRM.rm = the GPR.
-        uint32_t n = d.raw.modrm.reg, reg = d.raw.modrm.rm;
-        bool to = d.opcode & 2, dr = d.opcode & 1;
-        if (to) {
-          a.mov(r12d, Gpd(reg));
-          emit_callout(c, in, dr ? CalloutKind::DebugReg : CalloutKind::ControlReg,
-                       dr ? co::mov_to_dr : co::mov_to_cr, true, n);
-          return dr ? Flow::Continue : Flow::End;
-        }
-        emit_callout(c, in, dr ? CalloutKind::DebugReg : CalloutKind::ControlReg,
-                     dr ? co::mov_from_dr : co::mov_from_cr, true, n | reg << 8);
-        return Flow::Continue;
-      }
+    case ZYDIS_MNEMONIC_MOV:
+      // mov crN/drN (0F 20-23); the other movs are not this family's.
+      if (d.opcode_map == ZYDIS_OPCODE_MAP_0F && d.opcode >= 0x20 && d.opcode <= 0x23)
+        return emit_mov_cr_dr(c, in);
       break;
-    }
     case ZYDIS_MNEMONIC_LMSW:
       value_to_r12(c, in, 0, 2);
       emit_callout(c, in, CalloutKind::ControlReg, co::lmsw);

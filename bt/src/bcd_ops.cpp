@@ -6,40 +6,37 @@
 
 namespace bt {
 
-using namespace asmjit;
-using namespace asmjit::x86;
-
 std::optional<Flow> emit_bcd_op(Ctx& c, const Insn& in) {
-  namespace co = callouts;
-  const auto& d = in.d;
-  switch (d.mnemonic) {
+  // The operation cpu/bcd.cpp is asked for (a1's low byte; aam/aad: their base above it).
+  auto base = [&] { return uint32_t(in.ops[0].imm.value.u & 0xff) << 8; };
+  uint32_t op;
+  switch (in.d.mnemonic) {
     case ZYDIS_MNEMONIC_DAA:
-      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 0);
-      return Flow::Continue;
-    case ZYDIS_MNEMONIC_DAS:
-      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 1);
-      return Flow::Continue;
-    case ZYDIS_MNEMONIC_AAA:
-      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 2);
-      return Flow::Continue;
-    case ZYDIS_MNEMONIC_AAS:
-      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 3);
-      return Flow::Continue;
-    case ZYDIS_MNEMONIC_AAM:
-    case ZYDIS_MNEMONIC_AAD: {
-      uint32_t base = uint32_t(in.ops[0].imm.value.u & 0xff);
-      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true,
-                   (d.mnemonic == ZYDIS_MNEMONIC_AAM ? 4 : 5) | base << 8);
-      return Flow::Continue;
-    }
-    case ZYDIS_MNEMONIC_SALC:
-      emit_callout(c, in, CalloutKind::Bcd, co::bcd, true, 6);
-      return Flow::Continue;
-
-    default:
+      op = 0;
       break;
+    case ZYDIS_MNEMONIC_DAS:
+      op = 1;
+      break;
+    case ZYDIS_MNEMONIC_AAA:
+      op = 2;
+      break;
+    case ZYDIS_MNEMONIC_AAS:
+      op = 3;
+      break;
+    case ZYDIS_MNEMONIC_AAM:
+      op = 4 | base();
+      break;
+    case ZYDIS_MNEMONIC_AAD:
+      op = 5 | base();
+      break;
+    case ZYDIS_MNEMONIC_SALC:
+      op = 6;
+      break;
+    default:
+      return std::nullopt;
   }
-  return std::nullopt;
+  emit_callout(c, in, CalloutKind::Bcd, callouts::bcd, true, op);
+  return Flow::Continue;
 }
 
 }  // namespace bt

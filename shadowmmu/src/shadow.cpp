@@ -383,6 +383,12 @@ void Shadow::entering_user() {
   park_supervisor();
 }
 
+bool Shadow::shows_nothing(uint32_t from, uint32_t to) const {
+  for (auto it = maps_.lower_bound(from); it != maps_.end() && it->first < to; ++it)
+    if (!it->second.parked && !it->second.elsewhere) return false;
+  return true;
+}
+
 void Shadow::park_supervisor() {
   park_owed_ = false;
   if (unsafe_.empty()) return;
@@ -391,28 +397,44 @@ void Shadow::park_supervisor() {
   unsafe_.clear();
   if (pages.empty()) return;
   stats_.user_entries++;
-  // One mprotect per run of pages; past kParkRuns runs, unmapping is as cheap. Parked pages
-  // stay parked in ring 0 too: the first ring-0 access to a run faults and unparks it (unpark),
-  // one host fault and one call per run the kernel touches, instead of a protection change for
-  // every run on every kernel entry (a timer tick that interrupts ring 3 touches part of the
-  // ~100 parked pages). Where each host page-table change costs 12-25 us that was most of the
-  // time of system-call-heavy guests (docs/PERFORMANCE.md, "Lazy unparking"). So only pages
-  // filled or unparked since the last entry are parked here.
-  size_t runs = 0;
+  // Parked pages stay parked in ring 0 too: the first ring-0 access to a run faults and
+  // unparks it (unpark), one host fault and one call per run the kernel touches, instead of a
+  // protection change for every run on every kernel entry (a timer tick that interrupts ring 3
+  // touches part of the ~100 parked pages). Where each host page-table change costs 12-25 us
+  // that was most of the time of system-call-heavy guests (docs/PERFORMANCE.md, "Lazy
+  // unparking"). So only pages filled or unparked since the last entry are parked here.
+  std::vector<std::pair<size_t, size_t>> runs;  // (first, count) in pages
   for_each_run(
       pages, [](uint32_t, uint32_t) { return true; },
-      [&](size_t first, size_t count) {
-        if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
-        if (runs++ < kParkRuns) {
-          if (!as_.protect_pages(pages[first], uint32_t(count), PROT_NONE, Ring3::Denied))
-            return host_limit();
-          for (size_t k = first; k < first + count; ++k) maps_.at(pages[k]).parked = true;
-          stats_.supervisor_parked += count;
-        } else {
-          for (size_t k = first; k < first + count; ++k) remove(pages[k]);
-          stats_.supervisor_drops += count;
-        }
-      });
+      [&](size_t first, size_t count) { runs.emplace_back(first, count); });
+  // One mprotect covers consecutive runs while what lies between them is nothing the window
+  // shows (holes of its PROT_NONE reservation, pages parked already, pages only the
+  // direct-execution process holds): PROT_NONE leaves those as they are. On the PVM host one
+  // call over 64 scattered pages costs what 5 one-page calls do ("Parking in spans" in
+  // docs/PERFORMANCE.md). Past kParkRuns calls, unmapping is as cheap.
+  size_t calls = 0;
+  for (size_t r = 0; r < runs.size();) {
+    size_t e = r + 1;
+    auto end_of = [&](size_t i) { return pages[runs[i].first + runs[i].second - 1] + 4096; };
+    while (e < runs.size() && shows_nothing(end_of(e - 1), pages[runs[e].first])) ++e;
+    if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
+    const uint32_t from = pages[runs[r].first], to = end_of(e - 1);
+    if (calls++ < kParkRuns) {
+      if (!as_.protect_pages(from, (to - from) / 4096, PROT_NONE, Ring3::Denied))
+        return host_limit();
+      for (size_t i = r; i < e; ++i) {
+        for (size_t k = runs[i].first; k < runs[i].first + runs[i].second; ++k)
+          maps_.at(pages[k]).parked = true;
+        stats_.supervisor_parked += runs[i].second;
+      }
+    } else {
+      for (size_t i = r; i < e; ++i) {
+        for (size_t k = runs[i].first; k < runs[i].first + runs[i].second; ++k) remove(pages[k]);
+        stats_.supervisor_drops += runs[i].second;
+      }
+    }
+    r = e;
+  }
 }
 
 void Shadow::entering_kernel() {

@@ -152,3 +152,57 @@ TEST_F(Ring3WindowShadow, LazyParkingParksTheLiveMappingsOnce) {
 }
 
 }  // namespace
+
+// Parking calls mprotect once over consecutive runs of supervisor pages while what lies
+// between them shows nothing (a hole, here); a user page between two runs keeps them apart, and
+// stays usable. Pages, from kLinear: S S - S U S (S supervisor, U user, - not present).
+class ParkingSpans : public ::testing::Test, public shadowmmu::WindowSink {
+ protected:
+  static constexpr uint32_t kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40;
+  static constexpr uint32_t kDir = 0x1000, kTable = 0x2000, kLinear = 0x40000000;
+  ParkingSpans() : as_(1u << 20), shadow_(as_, v_) {
+    as_.set_window_sink(this);
+    as_.map_identity();
+    v_.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
+    v_.cr3 = kDir;
+    shadow_.reset();
+    set(kDir + (kLinear >> 22) * 4, kTable | kP | kRW | kUS | kA);
+    const uint32_t user[] = {0, 0, 0, 0, kUS, 0};
+    for (uint32_t i = 0; i < 6; ++i)
+      if (i != 2) set(kTable + i * 4, (0x10000 + i * kPage) | kP | kRW | kA | kD | user[i]);
+  }
+  void window_changed(const WindowChange& c) override {
+    if (c.kind == Kind::Protect) protects_.push_back(c);
+  }
+  void set(uint32_t pa, uint32_t v) { std::memcpy(as_.phys(pa, 4), &v, 4); }
+  static uint64_t page(uint32_t i) { return kLinear + i * kPage; }
+
+  std::vector<WindowChange> protects_;
+  shadowmmu::AddressSpace as_;
+  cpu::Vcpu v_;
+  shadowmmu::Shadow shadow_;
+};
+
+TEST_F(ParkingSpans, OneCallCoversRunsWithNothingShownBetween) {
+  for (uint32_t i : {0u, 1u, 3u, 4u, 5u})
+    ASSERT_EQ(shadow_.fill(page(i), false, false).outcome, shadowmmu::Shadow::Outcome::Mapped);
+  shadow_.entering_user();
+  EXPECT_EQ(shadow_.stats().supervisor_parked, 4u);
+  const std::vector<WindowChange> want = {
+      {Kind::Protect, PROT_NONE, page(0), 4 * kPage, 0, Ring3::Denied},  // S S - S
+      {Kind::Protect, PROT_NONE, page(5), kPage, 0, Ring3::Denied},      // S, after the U
+  };
+  EXPECT_EQ(protects_, want);
+  // The user page between them was left as it was: ring 3 reads and writes it.
+  auto* user = reinterpret_cast<volatile uint32_t*>(page(4));
+  *user = 0x5a5a5a5a;
+  EXPECT_EQ(*user, 0x5a5a5a5au);
+  // Ring 0 touches a parked page: its own run comes back (the hole between stays a hole).
+  shadow_.entering_kernel();
+  protects_.clear();
+  ASSERT_EQ(shadow_.fill(page(3), false, false).outcome, shadowmmu::Shadow::Outcome::Mapped);
+  ASSERT_EQ(protects_.size(), 1u);
+  EXPECT_EQ(protects_[0].addr, page(3));
+  EXPECT_EQ(protects_[0].len, kPage);
+  EXPECT_NE(protects_[0].prot, PROT_NONE);
+}

@@ -60,7 +60,7 @@ class Shadow {
     uint64_t user_entries = 0;         // ring-3 entries that had supervisor mappings to hide
     uint64_t supervisor_parked = 0;    // ... hidden by mprotect
     uint64_t supervisor_unparked = 0;  // ... accessible again: ring 0 touched their run
-    uint64_t supervisor_drops = 0;     // ... unmapped (beyond kParkRuns runs of pages)
+    uint64_t supervisor_drops = 0;     // ... unmapped (beyond kParkRuns calls)
     uint64_t parks_skipped = 0;        // lazy: ring-3 entries left with no translated ring-3 run
     uint64_t restored = 0;             // mappings made again when CR3 came back
     uint64_t direct_only = 0;  // hidden faults from direct execution, mapped in its process only
@@ -194,6 +194,9 @@ class Shadow {
   int rights_for(const Mapping& m) const;  // ... once unparked
   static Ring3 ring3_of(const Mapping& m) { return m.user_safe ? Ring3::Allowed : Ring3::Denied; }
   void park_supervisor();
+  // Whether window pages [from, to) hold nothing the window shows now: no mapping, or parked,
+  // or held by the direct-execution process only.
+  bool shows_nothing(uint32_t from, uint32_t to) const;
   void compact_unsafe();
   // Forgets the record (and the table references) of a mapping that is gone or replaced.
   void forget(std::map<uint32_t, Mapping>::iterator it);

@@ -348,20 +348,6 @@ void Shadow::restore_recent_pages(uint32_t cr3) {
   }
 }
 
-namespace {
-// Calls f(first, count) for each run of consecutive window pages in sorted `pages` that `same`
-// says belong together.
-template <class Same, class F>
-void for_each_run(const std::vector<uint32_t>& pages, Same same, F f) {
-  for (size_t i = 0; i < pages.size();) {
-    size_t j = i + 1;
-    while (j < pages.size() && pages[j] == pages[j - 1] + 4096 && same(pages[i], pages[j])) ++j;
-    f(i, j - i);
-    i = j;
-  }
-}
-}  // namespace
-
 // Drops the entries of unsafe_ that name no mapping to park any more (gone, refilled by ring
 // 3, or parked already) and the duplicates; sorted.
 void Shadow::compact_unsafe() {
@@ -403,37 +389,26 @@ void Shadow::park_supervisor() {
   // touches part of the ~100 parked pages). Where each host page-table change costs 12-25 us
   // that was most of the time of system-call-heavy guests (docs/PERFORMANCE.md, "Lazy
   // unparking"). So only pages filled or unparked since the last entry are parked here.
-  std::vector<std::pair<size_t, size_t>> runs;  // (first, count) in pages
-  for_each_run(
-      pages, [](uint32_t, uint32_t) { return true; },
-      [&](size_t first, size_t count) { runs.emplace_back(first, count); });
-  // One mprotect covers consecutive runs while what lies between them is nothing the window
+  // One mprotect covers a span of pages while what lies between them is nothing the window
   // shows (holes of its PROT_NONE reservation, pages parked already, pages only the
   // direct-execution process holds): PROT_NONE leaves those as they are. On the PVM host one
   // call over 64 scattered pages costs what 5 one-page calls do ("Parking in spans" in
   // docs/PERFORMANCE.md). Past kParkRuns calls, unmapping is as cheap.
   size_t calls = 0;
-  for (size_t r = 0; r < runs.size();) {
-    size_t e = r + 1;
-    auto end_of = [&](size_t i) { return pages[runs[i].first + runs[i].second - 1] + 4096; };
-    while (e < runs.size() && shows_nothing(end_of(e - 1), pages[runs[e].first])) ++e;
+  for (size_t i = 0; i < pages.size();) {
+    size_t j = i + 1;
+    while (j < pages.size() && shows_nothing(pages[j - 1] + 4096, pages[j])) ++j;
     if (maps_.empty()) return;  // the host's limit was hit: nothing is mapped
-    const uint32_t from = pages[runs[r].first], to = end_of(e - 1);
     if (calls++ < kParkRuns) {
-      if (!as_.protect_pages(from, (to - from) / 4096, PROT_NONE, Ring3::Denied))
-        return host_limit();
-      for (size_t i = r; i < e; ++i) {
-        for (size_t k = runs[i].first; k < runs[i].first + runs[i].second; ++k)
-          maps_.at(pages[k]).parked = true;
-        stats_.supervisor_parked += runs[i].second;
-      }
+      const auto count = uint32_t((uint64_t(pages[j - 1]) + 4096 - pages[i]) / 4096);
+      if (!as_.protect_pages(pages[i], count, PROT_NONE, Ring3::Denied)) return host_limit();
+      for (size_t k = i; k < j; ++k) maps_.at(pages[k]).parked = true;
+      stats_.supervisor_parked += j - i;
     } else {
-      for (size_t i = r; i < e; ++i) {
-        for (size_t k = runs[i].first; k < runs[i].first + runs[i].second; ++k) remove(pages[k]);
-        stats_.supervisor_drops += runs[i].second;
-      }
+      for (size_t k = i; k < j; ++k) remove(pages[k]);
+      stats_.supervisor_drops += j - i;
     }
-    r = e;
+    i = j;
   }
 }
 

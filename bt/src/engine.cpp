@@ -256,6 +256,13 @@ Unit* EngineCore::make_unit(uint32_t eip, uint64_t mode) {
   return made;
 }
 
+// The unit for `eip`, made if there is none; nullptr where the guest may not fetch (the
+// dispatcher raises that fault at its loop top).
+Unit* EngineCore::unit_for(uint32_t eip, uint64_t mode) {
+  if (Unit* u = find_unit(unit_key(mode, eip))) return u;
+  return src.fetch_fault(eip) ? nullptr : make_unit(eip, mode);
+}
+
 inline bool EngineCore::yields(uint32_t eip) {
   return yield_check && yield_check(eip);
 }
@@ -284,13 +291,8 @@ Unit* EngineCore::unit_on_miss(uint64_t mode, bool single, bool keep_single,
 
 // A chain exit: the site at v.exit_info is patched to jump straight to the target's unit.
 void EngineCore::link_chain(uint64_t mode, CacheEpoch before) {
-  const uint32_t target = v.eip;
-  Unit* t = find_unit(unit_key(mode, target));
-  if (!t) {
-    if (src.fetch_fault(target)) return;  // the dispatcher raises it (loop top)
-    t = make_unit(target, mode);
-  }
-  if (cache_epoch() != before) return;  // the site may have gone with a flush or an eviction
+  Unit* t = unit_for(v.eip, mode);
+  if (!t || cache_epoch() != before) return;  // the site may have gone with a flush or an eviction
   // A chain fixes where the target's linear address led when it was made: links are undone
   // when the guest's mappings of its pages change (unlink_page, on invlpg; unlink_nonglobal,
   // on a CR3 write, unless the guest maps them global).
@@ -303,11 +305,8 @@ void EngineCore::link_chain(uint64_t mode, CacheEpoch before) {
 // A jump-cache miss: the target's unit goes into the jump cache, and into the inline-cache
 // slot the miss came from (v.exit_info), if any.
 void EngineCore::fill_lookup(uint64_t mode, CacheEpoch before) {
-  Unit* t = find_unit(unit_key(mode, v.eip));
-  if (!t) {
-    if (src.fetch_fault(v.eip)) return;  // raised at the loop top
-    t = make_unit(v.eip, mode);
-  }
+  Unit* t = unit_for(v.eip, mode);
+  if (!t) return;
   jc_insert(v.eip, t);
   // Unless making the target evicted or flushed the site (its slot may serve another site by
   // now).
@@ -344,6 +343,11 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     if (single && !first) return RunExit{RunExit::Kind::Yield};
     mode = sync_mode();  // TF may have changed (popf, iret): it is part of the mode
     const bool stepping = v.eflags & cpu::fl::TF;
+    // Whether translated code may go on straight to v.eip after this exit (a chain, a jump-cache
+    // entry): not when each instruction must come back here, nor where the run stops or yields.
+    auto goes_on = [&] {
+      return !single && !stepping && !(stop_eip && v.eip == *stop_eip) && !yields(v.eip);
+    };
     Unit* u = single ? nullptr : find_unit(unit_key(mode, v.eip));
     if (!u) {
       std::optional<cpu::Fault> fault;
@@ -360,14 +364,11 @@ RunExit EngineCore::run(bool progress, bool single, bool keep_single) {
     stats.lookup_hits = v.jc_hits;
     switch (reason) {
       case cpu::Exit::Chain:
-        if (!single && !stepping && opt.chaining && !(stop_eip && v.eip == *stop_eip) &&
-            !yields(v.eip))
-          link_chain(mode, epoch);
+        if (opt.chaining && goes_on()) link_chain(mode, epoch);
         break;
       case cpu::Exit::Lookup:
         stats.lookup_misses++;
-        if (!single && !stepping && !(stop_eip && v.eip == *stop_eip) && !yields(v.eip))
-          fill_lookup(mode, epoch);
+        if (goes_on()) fill_lookup(mode, epoch);
         break;
       case cpu::Exit::Pending:
         stats.exits_pending++;

@@ -77,13 +77,12 @@ class EngineCore {
   bool decode(uint32_t eip, Insn& in, std::string& err);
   bool may_fold(const Unit& unit, const UnitSpan& span, unsigned n, uint32_t target);
   // The pieces of translate() (translator.cpp): the unit's entry check, the exit for an
-  // instruction that does not decode, one instruction by its family's emitter, and copying
-  // the finished code into the cache with its chain sites aimed at their stubs.
+  // instruction that does not decode, one instruction by its family's emitter, and the chain
+  // sites' exit stubs with the copy of the finished code into the cache (install).
   void emit_unit_entry(Ctx& c, Unit& unit);
   void emit_decode_failure(Ctx& c, Insn& in, uint32_t eip, const std::string& err);
   Flow emit_instruction(Ctx& c, const Insn& in, bool flat);
-  Unit* install(asmjit::CodeHolder& code, const Ctx& c, const std::vector<asmjit::Label>& stubs,
-                Unit&& unit, const UnitSpan& span, uint64_t key,
+  Unit* install(asmjit::CodeHolder& code, Ctx& c, Unit&& unit, const UnitSpan& span, uint64_t key,
                 std::chrono::steady_clock::time_point t0);
   void jc_insert(uint32_t eip, Unit* u);
   // The pieces of run() (engine.cpp; the first four are inline there: run's hot path).
@@ -91,6 +90,7 @@ class EngineCore {
   uint64_t unit_key(uint64_t mode, uint32_t eip);
   Unit* find_unit(uint64_t key);
   Unit* make_unit(uint32_t eip, uint64_t mode);  // with its loop's exit
+  Unit* unit_for(uint32_t eip, uint64_t mode);   // found or made; nullptr: a fetch fault
   bool yields(uint32_t eip);
   Unit* unit_on_miss(uint64_t mode, bool single, bool keep_single,
                      std::optional<cpu::Fault>& fault);

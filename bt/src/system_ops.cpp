@@ -26,14 +26,6 @@ void ea_to_r12(Ctx& c, const Insn& in) {
   lea_mem_operand(c, in, 12);
 }
 
-void static_exception(Ctx& c, const Insn& in, uint8_t vector, bool software) {
-  StaticExit e;
-  e.kind = StaticExit::Kind::Exception;
-  e.vector = vector;
-  e.software = software;
-  emit_static_exit(c, in, e);
-}
-
 Flow emit_system_op(Ctx& c, const Insn& in, bool& handled) {
   using Family = std::optional<Flow> (*)(Ctx&, const Insn&);
   for (Family family :

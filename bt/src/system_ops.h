@@ -26,7 +26,5 @@ std::optional<Flow> emit_bcd_op(Ctx& c, const Insn& in);
 void value_to_r12(Ctx& c, const Insn& in, int i, unsigned bytes);
 // r12d = offset of the memory operand (its segment base is added by the callout).
 void ea_to_r12(Ctx& c, const Insn& in);
-// Raises `vector` at the instruction from translated code (software: int n, int3, into).
-void static_exception(Ctx& c, const Insn& in, uint8_t vector, bool software);
 
 }  // namespace bt

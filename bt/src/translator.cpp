@@ -39,6 +39,14 @@ void emit_static_exit(Ctx& c, const Insn& in, StaticExit e) {
   c.a.jmp(Imm(uint64_t(reinterpret_cast<uintptr_t>(c.rt.exit_common))));
 }
 
+void static_exception(Ctx& c, const Insn& in, uint8_t vector, bool software) {
+  StaticExit e;
+  e.kind = StaticExit::Kind::Exception;
+  e.vector = vector;
+  e.software = software;
+  emit_static_exit(c, in, e);
+}
+
 void emit_unsupported(Ctx& c, const Insn& in, const std::string& why) {
   StaticExit e;
   e.kind = StaticExit::Kind::Unsupported;
@@ -177,28 +185,20 @@ void EngineCore::emit_decode_failure(Ctx& c, Insn& in, uint32_t eip, const std::
   in.bytes = nullptr;
   in.eip = eip;
   in.d.length = 0;
+  const bool undecodable = err == "undecodable";
+  if (undecodable && !src.fetch_fault(eip + 15))
+    return static_exception(c, in, cpu::kUD);  // an invalid opcode is #UD, as on hardware
   StaticExit e;
-  if (err == "undecodable" && src.fetch_fault(eip + 15)) {
-    e.kind = StaticExit::Kind::Unsupported;
-    e.what =
-        "an instruction that continues on a page the guest cannot fetch (#PF in the "
-        "middle of an instruction)";
-  } else if (err == "undecodable") {
-    e.kind = StaticExit::Kind::Exception;  // an invalid opcode is #UD, as on hardware
-    e.vector = cpu::kUD;
-  } else {
-    e.kind = StaticExit::Kind::Unsupported;
-    e.what = err;
-  }
+  e.kind = StaticExit::Kind::Unsupported;
+  e.what = undecodable ? "an instruction that continues on a page the guest cannot fetch (#PF "
+                         "in the middle of an instruction)"
+                       : err;
   emit_static_exit(c, in, e);
 }
 
 Flow EngineCore::emit_instruction(Ctx& c, const Insn& in, bool flat) {
   if (missing_feature(cpu.model(), in)) {
-    StaticExit e;  // the part does not have it: #UD, as on that part
-    e.kind = StaticExit::Kind::Exception;
-    e.vector = cpu::kUD;
-    emit_static_exit(c, in, e);
+    static_exception(c, in, cpu::kUD);  // the part does not have it: #UD, as on that part
     return Flow::End;
   }
   if (!flat) {
@@ -303,13 +303,12 @@ Unit* EngineCore::translate(uint32_t eip, uint64_t key) {
   if (!ended) emit_chain(c, cur);
   unit.loop_exit = c.loop_exit;
   unit.ic_slots = std::move(c.ic_slots);
-  const std::vector<Label> stubs = emit_chain_stubs(c);
-  return install(code, c, stubs, std::move(unit), span, key, t0);
+  return install(code, c, std::move(unit), span, key, t0);
 }
 
-Unit* EngineCore::install(CodeHolder& code, const Ctx& c, const std::vector<Label>& stubs,
-                          Unit&& unit, const UnitSpan& span, uint64_t key,
+Unit* EngineCore::install(CodeHolder& code, Ctx& c, Unit&& unit, const UnitSpan& span, uint64_t key,
                           std::chrono::steady_clock::time_point t0) {
+  const std::vector<Label> stubs = emit_chain_stubs(c);
   code.flatten();
   code.resolveUnresolvedLinks();
   uint8_t* dst = cache.cursor();

@@ -148,6 +148,9 @@ void emit_chain(Ctx& c, uint32_t target);
 void emit_jump_to_lookup(Ctx& c);  // target in r8d
 void emit_inline_cache(Ctx& c);    // the same through the site's inline cache (inline_cache.h)
 void emit_static_exit(Ctx& c, const Insn& in, StaticExit e);
+// The exception `vector` at the instruction, decided at translation time (software: int n,
+// int3, into).
+void static_exception(Ctx& c, const Insn& in, uint8_t vector, bool software = false);
 void emit_unsupported(Ctx& c, const Insn& in, const std::string& why);
 void emit_callout(Ctx& c, const Insn& in, CalloutKind kind, CalloutFn fn, bool set_a1 = false,
                   uint32_t a1 = 0);

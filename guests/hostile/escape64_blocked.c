@@ -56,5 +56,5 @@ int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   f->cs = 0x33;
   f->ss = 0x2b;
   f->sigmask = ~0ull;
-  escape64_run(escape64_blocked);
+  escape64_run(escape64_blocked, 1);
 }

@@ -24,7 +24,7 @@ static void on_tick(struct trap_frame* f) {
   pic_eoi(0);
 }
 
-void escape64_run(void (*entry)(void)) {
+void escape64_run(void (*entry)(void), int ticks) {
   serial_init();
   desc_init();
   idt_init();
@@ -32,8 +32,10 @@ void escape64_run(void (*entry)(void)) {
   trap_register(13, on_gp);
   idt_set_gate(PIC_MASTER_VECTOR, GATE_INTERRUPT, 0);
   trap_register(PIC_MASTER_VECTOR, on_tick);
-  pit_start(100, PIT_MODE_RATE);
-  pic_unmask(0);
+  if (ticks) {
+    pit_start(100, PIT_MODE_RATE);
+    pic_unmask(0);
+  }
   tap_plan(1);
   user_run(entry, user_stack + sizeof user_stack, EFLAGS_IF);
   kprintf("Bail out! ring 3 returned\n");

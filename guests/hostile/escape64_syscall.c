@@ -36,5 +36,5 @@ __asm__(
 int kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
-  escape64_run(escape64_syscall);
+  escape64_run(escape64_syscall, 0);
 }

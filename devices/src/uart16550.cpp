@@ -1,5 +1,7 @@
 #include "devices/uart16550.h"
 
+#include <utility>
+
 namespace devices {
 namespace {
 
@@ -76,19 +78,30 @@ void Uart16550::update_irq() {
   irq_.set_level(irq_number_, level);
 }
 
-void Uart16550::receive(uint8_t byte) {
+void Uart16550::receive(uint8_t byte, bool from_line) {
   if (s_.rx.size() >= rx_capacity()) {
     s_.lsr_errors |= kLsrOverrun;
     return;
   }
-  s_.rx.push_back(byte);
+  s_.rx.push_back({byte, from_line});
 }
 
 bool Uart16550::push_input(uint8_t byte) {
+  if (loopback()) return false;
   const bool fits = rx_space() > 0;
-  receive(byte);
+  receive(byte, true);
   update_irq();
   return fits;
+}
+
+void Uart16550::reset_rx() {
+  for (const auto& b : s_.rx)
+    if (b.from_line) s_.reset_line_bytes.push_back(b.value);
+  s_.rx.clear();
+}
+
+std::deque<uint8_t> Uart16550::take_reset_line_bytes() {
+  return std::exchange(s_.reset_line_bytes, {});
 }
 
 void Uart16550::transmit(uint8_t byte) {
@@ -97,7 +110,7 @@ void Uart16550::transmit(uint8_t byte) {
   s_.thr_interrupt = false;
   update_irq();
   if (loopback())
-    receive(byte);
+    receive(byte, false);
   else
     sink_.put(byte);
   s_.thr_interrupt = true;
@@ -125,7 +138,7 @@ uint32_t Uart16550::in(uint16_t port, unsigned) {
       } else if (s_.rx.empty()) {
         value = 0;
       } else {
-        value = s_.rx.front();
+        value = s_.rx.front().value;
         s_.rx.pop_front();
       }
       break;
@@ -184,7 +197,7 @@ void Uart16550::out(uint16_t port, unsigned, uint32_t raw) {
     case kIirFcr:
       // Toggling the enable bit, or the reset bits, empties the receive FIFO (the transmit FIFO
       // is always empty here).
-      if (((value ^ s_.fcr) & 1) || (value & 0x02)) s_.rx.clear();
+      if (((value ^ s_.fcr) & 1) || (value & 0x02)) reset_rx();
       s_.fcr = value & 0xc9;
       if (!fifo_enabled()) s_.fcr = 0;
       break;

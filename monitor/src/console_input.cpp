@@ -96,8 +96,12 @@ void ConsoleInput::read_available() {
 }
 
 void ConsoleInput::pump(devices::Uart16550& uart) {
+  // Linux's set_termios enables the receive interrupt before it turns the FIFO on, and turning
+  // it on empties the receiver: bytes sent in between go again, ahead of the rest.
+  const auto again = uart.take_reset_line_bytes();
+  pending_.insert(pending_.begin(), again.begin(), again.end());
   read_available();
-  if (!(uart.state().ier & kIerRx)) return;
+  if (!(uart.state().ier & kIerRx) || !uart.receives_line()) return;
   while (!pending_.empty() && uart.rx_space() > 0) {
     uart.push_input(pending_.front());
     pending_.pop_front();

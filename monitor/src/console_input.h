@@ -20,9 +20,10 @@ class ConsoleInput {
   ConsoleInput(const ConsoleInput&) = delete;
   ConsoleInput& operator=(const ConsoleInput&) = delete;
 
-  // Reads what is available and moves into the UART what its receiver can take now — only once
-  // the guest has enabled the receive interrupt (a driver is listening; bytes sent earlier
-  // would be lost when it resets the FIFO).
+  // Reads what is available and moves into the UART what its receiver can take now — only while
+  // the guest has the receive interrupt enabled (a driver is listening; bytes sent earlier
+  // would be lost when it resets the FIFO) and the line connected (no loopback). Bytes a later
+  // FIFO reset empties out unread are sent again.
   void pump(devices::Uart16550& uart);
   // The descriptor a sleep should wake on (input would make progress), or -1.
   int wake_fd() const;

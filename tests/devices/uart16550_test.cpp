@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "fakes.h"
 
 namespace devices {
@@ -194,6 +196,30 @@ TEST_F(UartTest, FcrResetEmptiesTheReceiveFifo) {
   uart.push_input('a');
   wr(FCR, 0x03);
   EXPECT_EQ(rd(LSR) & 0x01, 0x00);
+}
+
+TEST_F(UartTest, FifoResetsKeepTheUnreadLineBytesForTheSender) {
+  uart.push_input('a');
+  wr(FCR, 0x01);  // enabling the FIFO empties the one-byte receiver
+  uart.push_input('b');
+  uart.push_input('c');
+  EXPECT_EQ(rd(RBR), 'b');  // read by the guest: not the sender's again
+  wr(FCR, 0x03);
+  EXPECT_EQ(rd(LSR) & 0x01, 0x00);
+  EXPECT_EQ(uart.take_reset_line_bytes(), (std::deque<uint8_t>{'a', 'c'}));
+  EXPECT_TRUE(uart.take_reset_line_bytes().empty());
+}
+
+TEST_F(UartTest, LoopbackCutsTheLineOffAndItsBytesAreNotTheSenders) {
+  wr(MCR, 0x10);
+  EXPECT_FALSE(uart.receives_line());
+  EXPECT_FALSE(uart.push_input('a'));
+  EXPECT_EQ(rd(LSR) & 0x01, 0x00);
+  wr(THR, 'q');
+  wr(FCR, 0x01);  // empties the looped-back byte
+  EXPECT_TRUE(uart.take_reset_line_bytes().empty());
+  wr(MCR, 0x00);
+  EXPECT_TRUE(uart.receives_line());
 }
 
 }  // namespace

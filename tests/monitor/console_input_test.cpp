@@ -73,6 +73,46 @@ TEST(ConsoleInput, PipeBytesReachTheReceiverOnceTheGuestListens) {
   close(p[0]);
 }
 
+// Linux's 8250 set_termios writes IER (receive on) before it turns the FIFO on; a byte sent in
+// between was lost to that FIFO reset (the first typed byte went missing, now and then).
+TEST(ConsoleInput, BytesAFifoResetEmptiesGoAgainFirst) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(write(p[1], "echo\n", 5), 5);
+  close(p[1]);
+  Uart u;
+  {
+    ConsoleInput in(p[0]);
+    u.listen();
+    in.pump(u.uart);                                         // 'e' in the one-byte receiver
+    u.uart.out(devices::Uart16550::kCom1Base + 2, 1, 0x01);  // FIFO on: the receiver is reset
+    EXPECT_EQ(u.drain(), "");
+    in.pump(u.uart);
+    EXPECT_EQ(u.drain(), "echo\n");
+  }
+  close(p[0]);
+}
+
+TEST(ConsoleInput, NothingIsSentWhileTheUartLoopsBack) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(write(p[1], "ab", 2), 2);
+  close(p[1]);
+  Uart u;
+  {
+    ConsoleInput in(p[0]);
+    u.listen();
+    u.uart.out(devices::Uart16550::kCom1Base + 4, 1, 0x10);
+    in.pump(u.uart);
+    EXPECT_EQ(u.drain(), "");
+    u.uart.out(devices::Uart16550::kCom1Base + 4, 1, 0x00);
+    u.uart.out(devices::Uart16550::kCom1Base + 2, 1, 0x01);
+    in.pump(u.uart);
+    EXPECT_EQ(u.drain(), "ab");
+  }
+  close(p[0]);
+}
+
 TEST(ConsoleInput, TerminalIsRawWhileRunningAndRestoredAfter) {
   const int master = posix_openpt(O_RDWR | O_NOCTTY);
   ASSERT_GE(master, 0);

@@ -29,7 +29,12 @@ class Uart16550 final : public PortDevice {
     uint16_t divisor = 12;       // 9600 baud
     bool thr_interrupt = false;  // THRE interrupt pending (cleared by IIR read or THR write)
     bool irq_level = false;
-    std::deque<uint8_t> rx;  // receive FIFO (capacity 1 with FIFOs off, 16 with them on)
+    struct RxByte {
+      uint8_t value;
+      bool from_line;  // push_input() (the serial line), not the loopback path
+    };
+    std::deque<RxByte> rx;  // receive FIFO (capacity 1 with FIFOs off, 16 with them on)
+    std::deque<uint8_t> reset_line_bytes;  // line bytes a FIFO reset emptied out unread
   };
 
   // base: first port (the offsets the registers answer at are port - base).
@@ -42,8 +47,14 @@ class Uart16550 final : public PortDevice {
 
   // Queues a received byte. Returns false (and flags an overrun, as the hardware would) when the
   // receive FIFO is full; callers that must not lose input check rx_space() first.
+  // In loopback mode the line is cut off from the receiver: the byte is not received.
   bool push_input(uint8_t byte);
+  bool receives_line() const { return !loopback(); }
   size_t rx_space() const;
+  // The line bytes that FIFO resets (FCR) threw away before the guest read them, oldest first,
+  // and forgets them. The guest saw them vanish, as on the chip; a sender may send them again,
+  // which the guest cannot tell from their arriving only after the reset.
+  std::deque<uint8_t> take_reset_line_bytes();
 
   const State& state() const { return s_; }
 
@@ -54,7 +65,8 @@ class Uart16550 final : public PortDevice {
   size_t rx_trigger_level() const;
   uint8_t interrupt_id() const;  // IIR bits 0-3
   uint8_t modem_status_bits() const;
-  void receive(uint8_t byte);
+  void receive(uint8_t byte, bool from_line);
+  void reset_rx();
   void transmit(uint8_t byte);
   void write_mcr(uint8_t value);
   void update_irq();

@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config
+  ccache                             # rebuilds in other checkouts (CI's clean ones) are cheap
   gcc-multilib g++-multilib          # guests and the native alu oracle are 32-bit
   qemu-user                          # runs that oracle where the host kernel cannot
   qemu-system-x86                    # scripts/vm (compat-mode tests), bench/ comparisons

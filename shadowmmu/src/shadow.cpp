@@ -22,8 +22,9 @@ std::string Shadow::Stats::report() const {
   return fmt::format(
       "shadow MMU\n  hidden faults {}\n  true faults (guest #PF) {}\n  pages mapped {} ({} "
       "prefetched)\n  pages dropped {}\n  CR3 writes {} (global mappings kept {})\n  invlpg {}\n"
-      "  ring-3 entries hiding supervisor mappings {} ({} pages parked, {} dropped; {} "
-      "entries with no translated ring-3 run to park for; {} unparked by ring 0)\n"
+      "  ring-3 entries hiding supervisor mappings {} ({} pages parked in {} calls, {} "
+      "dropped; {} entries with no translated ring-3 run to park for; {} unparked by ring 0 in "
+      "{} calls)\n"
       "  mappings restored when CR3 came back {} ({} more taken up by the space's "
       "direct-execution process)\n  hidden faults of directly executed code mapped in its "
       "process only {}\n  whole-shadow drops {}\n"
@@ -32,9 +33,10 @@ std::string Shadow::Stats::report() const {
       "  trace hits: page-table writes {} ({} entries changed, {} mappings dropped, {} mapped "
       "from the new entry)\n",
       hidden_faults, true_faults, pages_mapped, prefetched, pages_dropped, cr3_switches,
-      globals_kept, invlpg, user_entries, supervisor_parked, supervisor_drops, parks_skipped,
-      supervisor_unparked, restored, taken_up, direct_only, drops_all, global_flushes,
-      tables_traced, tables_released, table_writes, entries_changed, table_drops, table_updates);
+      globals_kept, invlpg, user_entries, supervisor_parked, park_calls, supervisor_drops,
+      parks_skipped, supervisor_unparked, unpark_calls, restored, taken_up, direct_only, drops_all,
+      global_flushes, tables_traced, tables_released, table_writes, entries_changed, table_drops,
+      table_updates);
 }
 
 std::variant<Translation, uint32_t> Shadow::translate(uint32_t linear, bool write, bool user) {
@@ -183,6 +185,7 @@ bool Shadow::unpark(uint32_t page, const Translation& t) {
     if (p == last) break;
   }
   stats_.supervisor_unparked += count;
+  stats_.unpark_calls++;
   stats_.hidden_faults++;
   return true;
 }
@@ -404,6 +407,7 @@ void Shadow::park_supervisor() {
       if (!as_.protect_pages(pages[i], count, PROT_NONE, Ring3::Denied)) return host_limit();
       for (size_t k = i; k < j; ++k) maps_.at(pages[k]).parked = true;
       stats_.supervisor_parked += j - i;
+      stats_.park_calls++;
     } else {
       for (size_t k = i; k < j; ++k) remove(pages[k]);
       stats_.supervisor_drops += j - i;

@@ -188,6 +188,7 @@ TEST_F(ParkingSpans, OneCallCoversRunsWithNothingShownBetween) {
     ASSERT_EQ(shadow_.fill(page(i), false, false).outcome, shadowmmu::Shadow::Outcome::Mapped);
   shadow_.entering_user();
   EXPECT_EQ(shadow_.stats().supervisor_parked, 4u);
+  EXPECT_EQ(shadow_.stats().park_calls, 2u);
   const std::vector<WindowChange> want = {
       {Kind::Protect, PROT_NONE, page(0), 4 * kPage, 0, Ring3::Denied},  // S S - S
       {Kind::Protect, PROT_NONE, page(5), kPage, 0, Ring3::Denied},      // S, after the U
@@ -205,4 +206,6 @@ TEST_F(ParkingSpans, OneCallCoversRunsWithNothingShownBetween) {
   EXPECT_EQ(protects_[0].addr, page(3));
   EXPECT_EQ(protects_[0].len, kPage);
   EXPECT_NE(protects_[0].prot, PROT_NONE);
+  EXPECT_EQ(shadow_.stats().supervisor_unparked, 1u);
+  EXPECT_EQ(shadow_.stats().unpark_calls, 1u);
 }

@@ -59,7 +59,9 @@ class Shadow {
     uint64_t globals_kept = 0;         // global mappings that outlived a CR3 write
     uint64_t user_entries = 0;         // ring-3 entries that had supervisor mappings to hide
     uint64_t supervisor_parked = 0;    // ... hidden by mprotect
+    uint64_t park_calls = 0;           // ... in this many calls (one per span)
     uint64_t supervisor_unparked = 0;  // ... accessible again: ring 0 touched their run
+    uint64_t unpark_calls = 0;         // ... in this many calls (one per run touched)
     uint64_t supervisor_drops = 0;     // ... unmapped (beyond kParkRuns calls)
     uint64_t parks_skipped = 0;        // lazy: ring-3 entries left with no translated ring-3 run
     uint64_t restored = 0;             // mappings made again when CR3 came back

@@ -105,6 +105,7 @@ bool Shadow::install(uint32_t linear, const Translation& t, bool here) {
     return false;  // a mapping it replaced may still be there: the caller drops the window
   }
   maps_.emplace(page, m);
+  if (!m.global) nonglobal_.insert(page);
   aliases_[m.phys >> 12].push_back(page);
   if (!m.user_safe) {
     unsafe_.push_back(page);
@@ -206,6 +207,7 @@ void Shadow::forget(std::map<uint32_t, Mapping>::iterator it) {
   const uint32_t page = it->first;
   const Mapping m = it->second;
   maps_.erase(it);
+  if (!m.global) nonglobal_.erase(page);
   auto a = aliases_.find(m.phys >> 12);
   if (a != aliases_.end()) {
     std::erase(a->second, page);
@@ -238,20 +240,28 @@ size_t Shadow::remove_if(Pred pred) {
   std::vector<uint32_t> pages;
   for (const auto& [page, m] : maps_)
     if (pred(m)) pages.push_back(page);
+  remove_pages(pages);
+  return pages.size();
+}
+
+void Shadow::remove_pages(const std::vector<uint32_t>& pages) {
   // Unmapping page by page is far cheaper than replacing the whole 4 GiB window while there
   // are few pages; past a few thousand, one call wins (if nothing is to stay).
-  if (pages.size() > kBulkDrop && pages.size() == maps_.size()) {
-    drop_window();
-    return pages.size();
-  }
+  if (pages.size() > kBulkDrop && pages.size() == maps_.size()) return drop_window();
   for (uint32_t page : pages) remove(page);
-  return pages.size();
+}
+
+std::vector<uint32_t> Shadow::nonglobal_pages() const {
+  std::vector<uint32_t> pages(nonglobal_.begin(), nonglobal_.end());
+  std::sort(pages.begin(), pages.end());
+  return pages;
 }
 
 void Shadow::drop_window() {
   stats_.pages_dropped += maps_.size();
   as_.unmap_window();
   maps_.clear();
+  nonglobal_.clear();
   aliases_.clear();
   unsafe_.clear();
   for (const auto& [frame, tab] : tables_)
@@ -301,10 +311,10 @@ std::vector<uint32_t> take_space(std::vector<Space>& spaces, uint32_t cr3) {
 }
 }  // namespace
 
-void Shadow::keep_user_pages(uint32_t cr3) {
+void Shadow::keep_user_pages(uint32_t cr3, const std::vector<uint32_t>& nonglobal) {
   Space& left = touch_space(held_, cr3, kSpaces);
-  for (const auto& [page, m] : maps_)
-    if (!m.global && m.user_safe) left.pages.push_back(page);
+  for (uint32_t page : nonglobal)
+    if (maps_.at(page).user_safe) left.pages.push_back(page);
 }
 
 void Shadow::take_up_user_pages(uint32_t cr3) {
@@ -320,12 +330,15 @@ void Shadow::take_up_user_pages(uint32_t cr3) {
 
 void Shadow::cr3_written(uint32_t old_cr3) {
   stats_.cr3_switches++;
-  if (per_space_) keep_user_pages(old_cr3 & kPageMask);
+  const std::vector<uint32_t> nonglobal = nonglobal_pages();
+  if (per_space_) keep_user_pages(old_cr3 & kPageMask, nonglobal);
   // Remember the most recently made non-global mappings of the space being left (with one
   // process per space, only those its process does not keep).
   std::vector<std::pair<uint32_t, uint32_t>> recent;  // (seq, page)
-  for (const auto& [page, m] : maps_)
-    if (!m.global && !(per_space_ && m.user_safe)) recent.emplace_back(m.seq, page);
+  for (uint32_t page : nonglobal) {
+    const Mapping& m = maps_.at(page);
+    if (!(per_space_ && m.user_safe)) recent.emplace_back(m.seq, page);
+  }
   if (recent.size() > kSpacePages) {
     std::nth_element(recent.begin(), recent.begin() + kSpacePages, recent.end(), std::greater<>());
     recent.resize(kSpacePages);
@@ -333,7 +346,7 @@ void Shadow::cr3_written(uint32_t old_cr3) {
   Space& left = touch_space(spaces_, old_cr3 & kPageMask, kSpaces);
   for (const auto& r : recent) left.pages.push_back(r.second);
 
-  remove_if([](const Mapping& m) { return !m.global; });
+  remove_pages(nonglobal);
   stats_.globals_kept += maps_.size();
 
   restore_recent_pages(v_.cr3 & kPageMask);

@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -179,7 +180,8 @@ class Shadow {
   bool install(uint32_t linear, const Translation& t, bool here = true);
   // Gives window page `page` the rights `m` has now, wherever it is held.
   bool reprotect(uint32_t page, const Mapping& m);
-  void keep_user_pages(uint32_t cr3);     // of the space left, for its process
+  // Of the space left, for its process (`nonglobal`: nonglobal_pages()).
+  void keep_user_pages(uint32_t cr3, const std::vector<uint32_t>& nonglobal);
   void take_up_user_pages(uint32_t cr3);  // ... of the space that came back
   void restore_recent_pages(uint32_t cr3);
   // A traced table no mapping uses is released (untraced); returns whether it was.
@@ -205,6 +207,7 @@ class Shadow {
   void remove(uint32_t page);
   template <class Pred>
   size_t remove_if(Pred pred);
+  void remove_pages(const std::vector<uint32_t>& pages);  // a whole-window drop if that is all
   void drop_window();
   void host_limit();
   void trace_table(uint32_t entry_pa, bool dir, uint32_t linear);
@@ -218,6 +221,11 @@ class Shadow {
   const cpu::Vcpu& v_;
   static constexpr size_t kBulkDrop = 4096;
   std::map<uint32_t, Mapping> maps_;                             // by window page
+  // The window pages of maps_ whose mapping is not global: what a CR3 write drops. Linux keeps
+  // about a thousand global mappings and a few non-global ones per switch; walking maps_ for
+  // those was most of the monitor's own time in CR3 writes.
+  std::unordered_set<uint32_t> nonglobal_;
+  std::vector<uint32_t> nonglobal_pages() const;  // sorted
   std::unordered_map<uint32_t, std::vector<uint32_t>> aliases_;  // frame -> window pages
   std::unordered_map<uint32_t, Table> tables_;                   // table frame -> uses
   std::vector<uint32_t> unsafe_;  // window pages mapped for ring 0 only (may be stale)

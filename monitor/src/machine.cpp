@@ -783,6 +783,7 @@ void Machine::print_stats() const {
     s += "direct execution\n  " + direct_off_reason_ + "\n";
   }
   s += shadow_.stats().report();
+  s += as_.host_calls().report();
   s += traces_.stats().report();
   s += time_split();
   std::fputs(s.c_str(), stderr);

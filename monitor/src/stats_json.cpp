@@ -219,6 +219,9 @@ std::string Machine::stats_json(const char* kind) const {
     doc["direct_execution"] = {{"enabled", false}, {"why", direct_off_reason_}};
   }
   doc["shadow_mmu"] = shadow_json(shadow_.stats());
+  const auto& calls = as_.host_calls();
+  doc["shadow_mmu"]["host_calls"] = {
+      {"maps", calls.maps}, {"unmaps", calls.unmaps}, {"protects", calls.protects}};
   doc["code_traces"] = {{"pages_traced", traces_.stats().pages_traced},
                         {"code_writes", traces_.stats().code_writes}};
   const uint64_t de_ns = de_ ? de_->stats().ns_in_guest : 0;

@@ -83,11 +83,13 @@ void AddressSpace::map_identity() {
     void* q = mmap(reinterpret_cast<void*>(kPage), ram_size_ - kPage, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_FIXED, memfd_, kPage);
     if (q == MAP_FAILED) throw Error("cannot map guest RAM into the window: " + errstr());
+    calls_.maps++;
     page0_mapped_ = false;
     // Paging off: ring 3 may use every page (there is no U/S).
     report(WindowChange::Kind::Map, kPage, ram_size_ - kPage, PROT_READ | PROT_WRITE, kPage,
            Ring3::Allowed);
   } else {
+    calls_.maps++;
     page0_mapped_ = true;
     report(WindowChange::Kind::Map, 0, ram_size_, PROT_READ | PROT_WRITE, 0, Ring3::Allowed);
   }
@@ -105,6 +107,7 @@ void AddressSpace::unmap_window() {
   void* p = mmap(at, kWindowSize - window_start_, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
   if (p != at) throw Error("cannot reserve the guest window again: " + errstr());
+  calls_.unmaps++;
   report(WindowChange::Kind::Unmap, window_start_, kWindowSize - window_start_);
   identity_ = false;
   page0_mapped_ = false;
@@ -117,6 +120,7 @@ bool AddressSpace::map_page(uint32_t linear, uint32_t phys, int prot, Ring3 ring
     if (errno == ENOMEM) return false;
     throw Error(fmt::format("cannot map guest page {:#x} at {:#x}: {}", phys, linear, errstr()));
   }
+  calls_.maps++;
   report(WindowChange::Kind::Map, uint64_t(linear & ~0xfffu), kPage, prot, phys & ~0xfffu, ring3);
   identity_ = false;
   return true;
@@ -131,15 +135,18 @@ bool AddressSpace::map_all_ones(uint32_t linear, bool writable) {
     if (errno == ENOMEM) return false;
     throw Error(fmt::format("cannot map an all-ones page at {:#x}: {}", at, errstr()));
   }
+  calls_.maps++;
   std::memset(p, 0xff, kPage);
   if (!writable && mprotect(p, kPage, PROT_READ) != 0)
     throw Error(fmt::format("mprotect of window page {:#x}: {}", at, errstr()));
+  if (!writable) calls_.protects++;
   return true;
 }
 
 bool AddressSpace::protect_pages(uint32_t linear, uint32_t count, int prot, Ring3 ring3) {
   const uint64_t at = linear & ~0xfffu;
   if (mprotect(reinterpret_cast<void*>(at), kPage * count, prot) == 0) {
+    calls_.protects++;
     report(WindowChange::Kind::Protect, at, kPage * count, prot, 0, ring3);
     return true;
   }
@@ -161,6 +168,7 @@ void AddressSpace::apply_identity_prot(uint32_t phys) {
       PROT_READ | (f & kReadOnlyFlags ? 0 : PROT_WRITE) | (f & kDirect ? PROT_EXEC : 0);
   if (mprotect(reinterpret_cast<void*>(at), kPage, prot) != 0)
     throw Error(fmt::format("mprotect of guest page {:#x}: {}", at, errstr()));
+  calls_.protects++;
   report(WindowChange::Kind::Protect, at, kPage, prot, 0, Ring3::Allowed);  // paging off
 }
 
@@ -170,11 +178,17 @@ bool AddressSpace::unmap_page(uint32_t linear) {
   void* p = mmap(reinterpret_cast<void*>(at), kPage, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   if (p != MAP_FAILED) {
+    calls_.unmaps++;
     report(WindowChange::Kind::Unmap, at, kPage);
     return true;
   }
   if (errno == ENOMEM) return false;
   throw Error("cannot unmap a guest page: " + errstr());
+}
+
+std::string AddressSpace::HostCalls::report() const {
+  return fmt::format("  host calls changing the window {} ({} mmap, {} unmap, {} mprotect)\n",
+                     maps + unmaps + protects, maps, unmaps, protects);
 }
 
 }  // namespace shadowmmu

@@ -96,6 +96,16 @@ class AddressSpace {
   bool identity_mapped() const { return identity_; }
   bool page0_mapped() const { return page0_mapped_; }
 
+  // Host calls that changed the window's mappings (what costs 12-25 us each where the host's
+  // own page tables are shadowed by its hypervisor, docs/PERFORMANCE.md).
+  struct HostCalls {
+    uint64_t maps = 0;      // mmap of a page or of all of RAM
+    uint64_t unmaps = 0;    // a page or the whole window replaced by the empty reservation
+    uint64_t protects = 0;  // mprotect, of a page or a span
+    std::string report() const;
+  };
+  const HostCalls& host_calls() const { return calls_; }
+
  private:
   uint64_t ram_size_;
   int memfd_ = -1;
@@ -107,6 +117,7 @@ class AddressSpace {
   std::vector<uint8_t> flags_;
   MmioHandler* mmio_ = nullptr;
   WindowSink* sink_ = nullptr;
+  HostCalls calls_;
   void report(WindowChange::Kind k, uint64_t addr, uint64_t len, int prot = 0,
               uint64_t ram_offset = 0, Ring3 ring3 = Ring3::Denied) {
     if (sink_) sink_->window_changed({k, prot, addr, len, ram_offset, ring3});

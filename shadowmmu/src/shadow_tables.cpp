@@ -30,7 +30,8 @@ void Shadow::trace_table(uint32_t entry_pa, bool dir, uint32_t linear) {
 }
 
 // A table no mapping uses any more stays traced, idle: the guest often maps through it again
-// soon (re-protecting it would cost a host call per alias), and its next write releases it.
+// soon (re-protecting it would cost a host call per alias), and its next write through the
+// window (table_write_begin: not a known page-table writer) releases it.
 void Shadow::untrace_table(uint32_t entry_pa) {
   auto it = tables_.find(entry_pa >> 12);
   if (it != tables_.end() && it->second.refs) it->second.refs--;
@@ -103,7 +104,13 @@ void Shadow::table_write_begin(uint32_t linear) {
 
 void Shadow::table_write_watched(uint32_t phys, unsigned bytes) {
   table_write_end();
-  if (!is_table(phys) || !bytes || release_if_idle(phys)) return;
+  // An idle table stays traced here: the writer is a known page-table writer and its write
+  // costs no host call, while releasing would cost one now and tracing again one more at the
+  // next use. Linux's text_poke writes poking_mm's entry, switches to it, writes, clears the
+  // entry and switches back, about 8000 times at boot (the SMP-alternatives unlocking): the
+  // release and re-trace were two host calls of each. A table reused as data is written by
+  // other instructions, which fault (table_write_begin) and release it.
+  if (!is_table(phys) || !bytes) return;
   const uint32_t first = phys & ~3u, end = (phys + bytes + 3) & ~3u;  // whole entries
   const uint8_t* now = as_.phys(first, end - first);
   if (!now) return;

@@ -5,6 +5,7 @@
 #include "shadowmmu/shadow.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <cstdio>
 #include <cstring>
@@ -204,6 +205,42 @@ TEST_F(ShadowTest, AWriteToAnIdleTableReleasesIt) {
   EXPECT_FALSE(shadow_.is_table(kTable));
   EXPECT_EQ(prot(kAlias2), "rw-");
   EXPECT_EQ(shadow_.stats().tables_released, 1u);
+}
+
+// A known page-table writer (its write redirected to the physmap, bt::WriteWatch) costs no
+// host call: the idle table stays traced for the next use (Linux's text_poke rewrites the
+// same entry thousands of times at boot), and the next mapping through it needs no re-trace.
+TEST_F(ShadowTest, AWatchedWriteToAnIdleTableKeepsItTraced) {
+  map(kP | kRW | kUS | kA | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  shadow_.invlpg(kLinear);  // the table is idle now
+  const auto calls = as_.host_calls();
+  const uint64_t traced = shadow_.stats().tables_traced;
+  const uint32_t entry = kTable + ((kLinear >> 12) & 0x3ff) * 4;
+  shadow_.table_write_watched(entry, 4);
+  map(kP | kRW | kUS);  // the write itself, through the physmap (A clear: not mapped at once)
+  shadow_.table_write_end();
+  EXPECT_TRUE(shadow_.is_table(kTable));
+  EXPECT_EQ(shadow_.stats().tables_released, 0u);
+  EXPECT_EQ(shadow_.stats().table_writes, 1u);
+  ASSERT_EQ(shadow_.fill(kLinear, false, false).outcome, Outcome::Mapped);
+  // One mmap for the page, nothing for the table: it was never made writable and back.
+  EXPECT_EQ(as_.host_calls().maps, calls.maps + 1);
+  EXPECT_EQ(as_.host_calls().protects, calls.protects);
+  EXPECT_EQ(as_.host_calls().unmaps, calls.unmaps);
+  EXPECT_EQ(shadow_.stats().tables_traced, traced);
+}
+
+TEST_F(ShadowTest, HostCallsCountEveryWindowChange) {
+  const auto before = as_.host_calls();
+  map(kP | kRW | kUS | kA | kD);
+  ASSERT_EQ(shadow_.fill(kLinear, true, false).outcome, Outcome::Mapped);
+  EXPECT_EQ(as_.host_calls().maps, before.maps + 1);
+  shadow_.invlpg(kLinear);
+  EXPECT_EQ(as_.host_calls().unmaps, before.unmaps + 1);
+  ASSERT_TRUE(as_.protect_pages(kLinear, 2, PROT_NONE, shadowmmu::Ring3::Denied));
+  EXPECT_EQ(as_.host_calls().protects, before.protects + 1);
+  EXPECT_NE(as_.host_calls().report().find("host calls changing the window"), std::string::npos);
 }
 
 TEST_F(ShadowTest, Cr3WriteKeepsGlobalMappingsUntilInvlpg) {

@@ -46,15 +46,25 @@ struct Uart {
   }
 };
 
-TEST(ConsoleInput, PipeBytesReachTheReceiverOnceTheGuestListens) {
+// The read end of a pipe that holds `text` and has ended.
+int ended_pipe(const std::string& text) {
   int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  const std::string text = "0123456789abcdefXYZ\x01x";  // 21 bytes, no escapes from a pipe
-  ASSERT_EQ(write(p[1], text.data(), text.size()), ssize_t(text.size()));
+  if (pipe(p) != 0) return -1;
+  if (write(p[1], text.data(), text.size()) != ssize_t(text.size())) {
+    close(p[0]);
+    p[0] = -1;
+  }
   close(p[1]);
+  return p[0];
+}
+
+TEST(ConsoleInput, PipeBytesReachTheReceiverOnceTheGuestListens) {
+  const std::string text = "0123456789abcdefXYZ\x01x";  // 21 bytes, no escapes from a pipe
+  const int fd = ended_pipe(text);
+  ASSERT_GE(fd, 0);
   Uart u;
   {
-    ConsoleInput in(p[0]);
+    ConsoleInput in(fd);
     EXPECT_FALSE(in.is_terminal());
     in.pump(u.uart);
     EXPECT_EQ(u.drain(), "");  // receive interrupt off: nothing yet
@@ -70,19 +80,17 @@ TEST(ConsoleInput, PipeBytesReachTheReceiverOnceTheGuestListens) {
     EXPECT_FALSE(in.quit_requested());
     EXPECT_EQ(in.wake_fd(), -1);  // the pipe ended
   }
-  close(p[0]);
+  close(fd);
 }
 
 // Linux's 8250 set_termios writes IER (receive on) before it turns the FIFO on; a byte sent in
 // between was lost to that FIFO reset (the first typed byte went missing, now and then).
 TEST(ConsoleInput, BytesAFifoResetEmptiesGoAgainFirst) {
-  int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  ASSERT_EQ(write(p[1], "echo\n", 5), 5);
-  close(p[1]);
+  const int fd = ended_pipe("echo\n");
+  ASSERT_GE(fd, 0);
   Uart u;
   {
-    ConsoleInput in(p[0]);
+    ConsoleInput in(fd);
     u.listen();
     in.pump(u.uart);                                         // 'e' in the one-byte receiver
     u.uart.out(devices::Uart16550::kCom1Base + 2, 1, 0x01);  // FIFO on: the receiver is reset
@@ -90,17 +98,15 @@ TEST(ConsoleInput, BytesAFifoResetEmptiesGoAgainFirst) {
     in.pump(u.uart);
     EXPECT_EQ(u.drain(), "echo\n");
   }
-  close(p[0]);
+  close(fd);
 }
 
 TEST(ConsoleInput, NothingIsSentWhileTheUartLoopsBack) {
-  int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  ASSERT_EQ(write(p[1], "ab", 2), 2);
-  close(p[1]);
+  const int fd = ended_pipe("ab");
+  ASSERT_GE(fd, 0);
   Uart u;
   {
-    ConsoleInput in(p[0]);
+    ConsoleInput in(fd);
     u.listen();
     u.uart.out(devices::Uart16550::kCom1Base + 4, 1, 0x10);
     in.pump(u.uart);
@@ -110,7 +116,7 @@ TEST(ConsoleInput, NothingIsSentWhileTheUartLoopsBack) {
     in.pump(u.uart);
     EXPECT_EQ(u.drain(), "ab");
   }
-  close(p[0]);
+  close(fd);
 }
 
 TEST(ConsoleInput, TerminalIsRawWhileRunningAndRestoredAfter) {

@@ -205,6 +205,7 @@ class Shadow {
   // Forgets the record (and the table references) of a mapping that is gone or replaced.
   void forget(std::map<uint32_t, Mapping>::iterator it);
   void remove(uint32_t page);
+  std::vector<uint32_t> nonglobal_pages() const;  // nonglobal_, sorted
   template <class Pred>
   size_t remove_if(Pred pred);
   void remove_pages(const std::vector<uint32_t>& pages);  // a whole-window drop if that is all
@@ -220,12 +221,11 @@ class Shadow {
   AddressSpace& as_;
   const cpu::Vcpu& v_;
   static constexpr size_t kBulkDrop = 4096;
-  std::map<uint32_t, Mapping> maps_;                             // by window page
+  std::map<uint32_t, Mapping> maps_;  // by window page
   // The window pages of maps_ whose mapping is not global: what a CR3 write drops. Linux keeps
   // about a thousand global mappings and a few non-global ones per switch; walking maps_ for
   // those was most of the monitor's own time in CR3 writes.
   std::unordered_set<uint32_t> nonglobal_;
-  std::vector<uint32_t> nonglobal_pages() const;  // sorted
   std::unordered_map<uint32_t, std::vector<uint32_t>> aliases_;  // frame -> window pages
   std::unordered_map<uint32_t, Table> tables_;                   // table frame -> uses
   std::vector<uint32_t> unsafe_;  // window pages mapped for ring 0 only (may be stale)

@@ -3,6 +3,7 @@
 // exits. Instruction semantics are covered by the differential tests in tests/diff.
 #include "bt/engine.h"
 
+#include <Zydis/Zydis.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
@@ -395,6 +396,53 @@ TEST_F(EngineTest, FsAccessesFollowTheSegmentBaseAcrossRuns) {
   reg(cpu::EAX) = 0x3333;
   ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
   EXPECT_EQ(mem[0x1004 / 4], 0x3333u);
+}
+
+// The host's FS holds the monitor's TLS, and the signal trampoline relies on nothing in this
+// process loading FS (hostexec/src/host_signals.cpp, without FSGSBASE): guest loads of FS and
+// GS are callouts, and no translated instruction writes the host FS selector or base.
+TEST_F(EngineTest, GuestSegmentLoadsNeverLoadTheHostFs) {
+  auto* stack = reinterpret_cast<uint32_t*>(uintptr_t(kStackTop - 8));
+  stack[0] = stack[1] = 0;  // null selectors for pop fs / pop gs
+  const uint8_t code[] = {
+      0x31, 0xC0,                          // xor eax, eax
+      0x8E, 0xE0,                          // mov fs, ax
+      0x8E, 0xE8,                          // mov gs, ax
+      0x0F, 0xA1,                          // pop fs
+      0x0F, 0xA9,                          // pop gs
+      0x0F, 0xB4, 0x05, 0, 0x80, 0, 0x20,  // lfs eax, [kBase + 0x8000]
+      0x0F, 0xB5, 0x05, 0, 0x80, 0, 0x20,  // lgs eax, [kBase + 0x8000]
+  };
+  v_.gpr[cpu::ESP] = kStackTop - 8;
+  ASSERT_NE(v_.seg[cpu::FS].sel, 0);
+  bt::Engine e(cpu_, src_);
+  std::vector<std::vector<uint8_t>> host;
+  e.set_unit_observer(
+      [&](const bt::UnitRecord& u) { host.emplace_back(u.host, u.host + u.host_size); });
+  load(std::vector<uint8_t>(code, code + sizeof code));
+  e.set_stop_eip(kBase + sizeof code);
+  ASSERT_EQ(e.run().kind, bt::RunExit::Kind::Stop);
+  EXPECT_EQ(v_.seg[cpu::FS].sel, 0);  // the loads ran (the multiboot state has 0x10)
+  ASSERT_FALSE(host.empty());
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  size_t insns = 0;
+  for (const auto& h : host) {
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    for (size_t at = 0; at < h.size(); at += in.length) {
+      if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, h.data() + at, h.size() - at, &in, ops)))
+        break;  // data after the code (exit stub tables)
+      ++insns;
+      EXPECT_NE(in.mnemonic, ZYDIS_MNEMONIC_WRFSBASE) << "at +" << at;
+      for (unsigned i = 0; i < in.operand_count; ++i)
+        EXPECT_FALSE(ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                     ops[i].reg.value == ZYDIS_REGISTER_FS &&
+                     (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+            << "host code writes FS at +" << at;
+    }
+  }
+  EXPECT_GT(insns, 10u);
 }
 
 // i386 TLS lives at negative offsets from gs: base + offset wraps at 4 GiB, as on the part.

@@ -53,9 +53,14 @@ void BusPorts::out(uint16_t port, unsigned size, uint32_t value) {
   if (port < kPitEnd && port + size > kPitFirst && timer_written_) timer_written_();
 }
 
-std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d,
-                                          std::function<void()> timer_written) {
-  return std::make_unique<BusPorts>(d.bus, std::move(timer_written));
+uint32_t BusPorts::in(uint16_t port, unsigned size) {
+  if (port == devices::Pic8259::kMasterBase && pic_read_) pic_read_();
+  return bus_.in(port, size);
+}
+
+std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d, std::function<void()> timer_written,
+                                          std::function<void()> pic_read) {
+  return std::make_unique<BusPorts>(d.bus, std::move(timer_written), std::move(pic_read));
 }
 
 std::string devices_report(const Machine::Devices& d) {

@@ -22,14 +22,17 @@ class StdoutSink final : public devices::CharSink {
 // translated code for another reason.
 class BusPorts final : public cpu::Ports {
  public:
-  BusPorts(devices::IoBus& bus, std::function<void()> timer_written)
-      : bus_(bus), timer_written_(std::move(timer_written)) {}
-  uint32_t in(uint16_t port, unsigned size) override { return bus_.in(port, size); }
+  // timer_written: after a write to the PIT; pic_read: before a read of the master PIC's
+  // command port (IRR, ISR).
+  BusPorts(devices::IoBus& bus, std::function<void()> timer_written, std::function<void()> pic_read)
+      : bus_(bus), timer_written_(std::move(timer_written)), pic_read_(std::move(pic_read)) {}
+  uint32_t in(uint16_t port, unsigned size) override;
   void out(uint16_t port, unsigned size, uint32_t value) override;
 
  private:
   devices::IoBus& bus_;
   std::function<void()> timer_written_;
+  std::function<void()> pic_read_;
 };
 
 // How the devices reach the rest of the machine. Each runs in the middle of a port access, so
@@ -67,7 +70,8 @@ struct Machine::Devices {
 };
 
 std::unique_ptr<Machine::Devices> make_devices(uint64_t ram_bytes, DeviceEvents events);
-std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d, std::function<void()> timer_written);
+std::unique_ptr<cpu::Ports> make_port_bus(Machine::Devices& d, std::function<void()> timer_written,
+                                          std::function<void()> pic_read);
 std::string devices_report(const Machine::Devices& d);
 // The MMIO bus as guest-physical memory outside RAM sees it. With `strict`, an access to
 // unassigned memory stops the VM (cpu::Unsupported) instead of reading all ones.

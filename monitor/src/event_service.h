@@ -41,6 +41,11 @@ class EventService {
   // aimed at the wrong time: a guest that spins with IF = 1 would otherwise never see a tick.
   bool timer_outdated() const { return pit_.next_deadline_ns() != pit_deadline_; }
 
+  // The guest is about to read the master PIC's IRR or ISR: on the chip a PIT output edge sets
+  // IRR at once, while here it waits for the host timer's signal. A due edge is sent now, so a
+  // guest that watched a period pass on the PIT count with IF = 0 sees IRQ 0 requested.
+  void pic_read() { signal_timer(); }
+
   InterruptStats& stats() { return stats_; }
   const InterruptStats& stats() const { return stats_; }
 

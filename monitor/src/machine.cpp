@@ -243,9 +243,14 @@ Machine::Machine(const Config& cfg)
   dev_->pit.set_lost_ticks(cfg.lost_ticks);
   mmio_bus_ = make_mmio_handler(*dev_, cfg.strict_memory);
   as_.set_mmio(mmio_bus_.get());
-  ports_ = make_port_bus(*dev_, [this] {
-    if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
-  });
+  ports_ = make_port_bus(
+      *dev_,
+      [this] {
+        if (events_ && events_->timer_outdated()) vcpu_.pending.async = 1;
+      },
+      [this] {
+        if (events_) events_->pic_read();
+      });
   auto hooks = std::make_unique<Hooks>(as_, shadow_, vcpu_, tc_);
   x87_ferr_ = std::make_unique<X87Ferr>(vcpu_, dev_->ferr);
   hooks->on_ferr = [this] { x87_ferr_->error(); };

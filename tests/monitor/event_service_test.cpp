@@ -181,6 +181,21 @@ TEST_F(EventServiceTest, ReprogrammingThePitOutdatesTheHostTimer) {
   EXPECT_TRUE(events.timer_outdated());
 }
 
+// With IF = 0 the guest watches periods pass on the PIT count, then reads IRR: the edge is
+// there, as on the chip, before any host timer signal (guests/timer test 6 failed in the VM
+// when the signal came late).
+TEST_F(EventServiceTest, AReadOfIrrSeesTheDueTimerEdge) {
+  start_pit(1193);
+  events.service();
+  clock.ns += 2 * kMs;  // periods passed; the host timer has not fired yet
+  EXPECT_FALSE(pic.requested(0));
+  events.pic_read();
+  EXPECT_TRUE(pic.requested(0));
+  EXPECT_FALSE(delivered()) << "IF = 0: requested, not delivered";
+  events.pic_read();  // the one request stays latched; the owed period waits (delay policy)
+  EXPECT_EQ(pit.backlog(), 1u);
+}
+
 TEST_F(EventServiceTest, NeverArmsCloserThanTheMinimumGap) {
   start_pit(2);  // a period of under 2 us
   events.service();

@@ -68,32 +68,25 @@ uint64_t EngineCore::mode_key() const {
   return uint64_t(v.cpl) | (v.paging() ? 4 : 0) | ((v.eflags & cpu::fl::TF) ? 8 : 0);
 }
 
-template <class Pred, class JcStale>
-void EngineCore::unlink_if(Pred pred, JcStale jc_stale) {
-  // Back to the exit stubs each site jumped to before it was patched.
-  stats.chains_undone += links_.undo_if(pred);
-  if (jc_stale()) new_generation();  // and no indirect branch finds an old target either
-}
-
+// Each unlink sends the chosen sites back to the exit stubs they jumped to before they were
+// patched, and starts a new jump-cache generation if an entry may lead into such code (no
+// indirect branch finds an old target either).
 void EngineCore::unlink() {
-  unlink_if([](const Link&) { return true; }, [] { return true; });
+  stats.chains_undone += links_.undo_if([](const Link&) { return true; });
+  new_generation();
   stats.unlinks++;
 }
 
 void EngineCore::unlink_page(uint32_t linear_page) {
   const uint32_t page = linear_page & ~0xfffu;
-  unlink_if([&](const Link& l) { return l.page == page || l.page2 == page; },
-            [&] { return jc_pages_.count(page) > 0; });
+  stats.chains_undone += links_.undo_page(page);
+  if (jc_pages_.count(page)) new_generation();  // no indirect branch finds an old target either
   stats.page_unlinks++;
 }
 
 void EngineCore::unlink_nonglobal() {
-  unlink_if([](const Link& l) { return !l.global; },
-            [&] {
-              for (const auto& [page, global] : jc_pages_)
-                if (!global) return true;
-              return false;
-            });
+  stats.chains_undone += links_.undo_nonglobal();
+  if (jc_nonglobal_pages_) new_generation();
   stats.nonglobal_unlinks++;
 }
 
@@ -210,6 +203,7 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   const CodePages cp = code_pages(*u);
   for (uint32_t p : {cp.page, cp.page2}) {
     auto [it, fresh] = jc_pages_.try_emplace(p, cp.global);
+    if (!cp.global && (fresh || it->second)) ++jc_nonglobal_pages_;
     if (!fresh) it->second = it->second && cp.global;
   }
   JumpCacheEntry& e = jc_[eip & jc_mask_];

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
+#include <vector>
 
 #include "code_cache.h"
 
@@ -139,6 +141,60 @@ TEST(LinkTable, ManyChainsIntoOneUnitAreAllFoundThroughItsList) {
   EXPECT_EQ(links.size(), 50u);
   EXPECT_EQ(links.undo_into(*hub), 50u);
   for (size_t i = 1; i < preds.size(); i += 2) EXPECT_EQ(rel32_at(preds[i]), int32_t(i));
+}
+
+// undo_page and undo_nonglobal follow lists of their own: after any mix of chains, deaths and
+// unlinks they undo exactly what a scan of every link would pick.
+TEST(LinkTable, PageAndNonGlobalListsPickWhatAScanWould) {
+  bt::CodeCache c(kCache);
+  c.set_runtime_end(kRuntime);
+  std::vector<bt::Unit*> units;
+  for (uint32_t i = 0; i < 64; ++i) units.push_back(place(c, 0x400000 + (i << 12)));
+  bt::LinkTable links;
+  std::mt19937 rng(12345);
+  auto pick = [&](uint32_t n) { return uint32_t(rng() % n); };
+  auto count = [&](auto pred) {
+    size_t n = 0;
+    links.for_each([&](const bt::Link& l) { n += pred(l); });
+    return n;
+  };
+  for (int step = 0; step < 4000; ++step) {
+    bt::Unit* from = units[pick(64)];
+    bt::Unit* to = units[pick(64)];
+    const uint32_t page = pick(8) << 12, page2 = pick(3) ? page : pick(8) << 12;
+    // A site per unit pair: each unit has room for 64 sites of 4 bytes.
+    uint8_t* site = from->host + 4 * (to - units[0]);
+    bool used = false;
+    links.for_each([&](const bt::Link& l) { used |= l.site == site; });
+    if (!used) links.chain(site, from, to, page, page2, pick(2));
+    switch (pick(8)) {
+      case 0: {
+        const uint32_t p = pick(8) << 12;
+        const size_t want = count([&](const bt::Link& l) { return l.page == p || l.page2 == p; });
+        ASSERT_EQ(links.undo_page(p), want);
+        ASSERT_EQ(count([&](const bt::Link& l) { return l.page == p || l.page2 == p; }), 0u);
+        break;
+      }
+      case 1: {
+        const size_t want = count([](const bt::Link& l) { return !l.global; });
+        ASSERT_EQ(links.undo_nonglobal(), want);
+        ASSERT_EQ(count([](const bt::Link& l) { return !l.global; }), 0u);
+        break;
+      }
+      case 2:
+        links.drop_out_of(*units[pick(64)]);
+        break;
+      case 3:
+        links.undo_into(*units[pick(64)]);
+        break;
+      default:
+        break;
+    }
+  }
+  EXPECT_GT(links.size(), 0u);
+  links.clear();
+  EXPECT_EQ(links.undo_nonglobal(), 0u);
+  EXPECT_EQ(links.undo_page(0), 0u);
 }
 
 }  // namespace

@@ -202,9 +202,11 @@ void EngineCore::jc_insert(uint32_t eip, Unit* u) {
   // Which pages (global or not) the cached targets came from, for unlink_page/_nonglobal.
   const CodePages cp = code_pages(*u);
   for (uint32_t p : {cp.page, cp.page2}) {
-    auto [it, fresh] = jc_pages_.try_emplace(p, cp.global);
-    if (!cp.global && (fresh || it->second)) ++jc_nonglobal_pages_;
-    if (!fresh) it->second = it->second && cp.global;
+    auto it = jc_pages_.try_emplace(p, true).first;
+    if (it->second && !cp.global) {  // a page becomes not global once per generation
+      it->second = false;
+      ++jc_nonglobal_pages_;
+    }
   }
   JumpCacheEntry& e = jc_[eip & jc_mask_];
   e.key = v.jc_tag | eip;
